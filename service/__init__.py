@@ -1,0 +1,51 @@
+"""Nurse-line triage service: `create_app()` builds the Flask app with every part wired in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask
+
+from .db import make_engine, make_session_factory
+from .escalation.roster import load_roster
+from .flowstore import FlowStore
+from .logs import configure_logging
+from .outbound import Outbox, Transport
+from .services import Services, utc_now
+from .settings import Settings
+from .transports import make_transport
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+               transport: Transport | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    problems = settings.problems()
+    if problems:
+        raise RuntimeError("bad settings:\n" + "\n".join(problems))
+    configure_logging()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=256 * 1024)
+
+    engine = make_engine(settings.database_url)
+    if settings.auto_migrate:
+        from .migrate import upgrade
+
+        upgrade(engine)
+    factory = make_session_factory(engine)
+    clock = clock or utc_now
+    outbox = Outbox(factory, transport or make_transport(settings), clock)
+    services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
+                        roster=load_roster(settings.roster_file), outbox=outbox, clock=clock)
+    app.extensions["triage"] = services
+
+    from .channels import sms
+    from .health import bp as health_bp
+
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health_bp)
+
+    from .cli import register
+
+    register(app)
+    return app

@@ -1,0 +1,43 @@
+"""POST /twilio/sms: Twilio's incoming-message webhook, answered with TwiML."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from ..conversations import receive_sms
+from ..engine.text import clean_for_storage
+from ..phones import to_e164
+from ..services import Services
+from .twilio_http import split_for_sms, twilio_signed, twiml
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__)
+
+
+def fallback_text(svc: Services) -> str:
+    phone = svc.settings.clinic_phone
+    clinic = f"call the clinic at {phone}" if phone else "call the clinic"
+    return f"Sorry, we could not read your message just now. Please {clinic}. In an emergency, call 911."
+
+
+@bp.post("/twilio/sms")
+@twilio_signed
+def incoming_sms():  # type: ignore[no-untyped-def]
+    svc: Services = current_app.extensions["triage"]
+    phone = to_e164(request.form.get("From"), svc.settings.default_region)
+    text = clean_for_storage(request.form.get("Body", ""))
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or None
+    response = MessagingResponse()
+    try:
+        turn = receive_sms(svc, phone=phone, text=text, sid=sid)
+        replies = turn.replies
+    except Exception:
+        # Never a 500 to Twilio (the patient would hear nothing): log without content, answer safely.
+        log.exception("sms.failed sid=%s", sid)
+        replies = [fallback_text(svc)]
+    for chunk in split_for_sms(replies):
+        response.message(chunk)
+    return twiml(str(response))

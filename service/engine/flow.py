@@ -1,0 +1,217 @@
+"""Pydantic model of a triage flow file.
+
+A flow is a graph of nodes (questions, info messages, outcomes) plus a registry of red flags.
+Every patient-facing text is a `LocalText`: one string per language the flow declares.
+The model only checks shapes; graph rules (targets, reachability, red-flag safety) live in lint.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+DEFAULT_LANGUAGE = "en"
+
+
+class Level(StrEnum):
+    """The telephone-triage disposition ladder, most urgent first (references.md)."""
+
+    call_911_now = "call_911_now"
+    ed_now = "ed_now"
+    seen_today = "seen_today"
+    seen_within_24h = "seen_within_24h"
+    seen_within_3_days = "seen_within_3_days"
+    home_care = "home_care"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent."""
+        return len(LEVEL_ORDER) - LEVEL_ORDER.index(self)
+
+    @property
+    def disposition(self) -> str:
+        return DISPOSITION_OF_LEVEL[self]
+
+    @property
+    def pages_nurse(self) -> bool:
+        return self.disposition in ("emergency", "nurse_callback")
+
+
+LEVEL_ORDER = list(Level)
+DISPOSITION_OF_LEVEL = {
+    Level.call_911_now: "emergency",
+    Level.ed_now: "emergency",
+    Level.seen_today: "nurse_callback",
+    Level.seen_within_24h: "nurse_callback",
+    Level.seen_within_3_days: "clinic_queue",
+    Level.home_care: "self_care",
+}
+
+
+def most_urgent(levels: list[Level]) -> Level:
+    return max(levels, key=lambda level: level.rank)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """'30m', '2h', '3d' or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"expected a duration like '30m', '24h' or '3d', got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _as_local_text(value: object) -> object:
+    # A plain string is shorthand for the default language.
+    if isinstance(value, str):
+        return {DEFAULT_LANGUAGE: value}
+    return value
+
+
+LocalText = Annotated[dict[str, str], BeforeValidator(_as_local_text)]
+LocalPhrases = Annotated[dict[str, list[str]], BeforeValidator(
+    lambda v: {DEFAULT_LANGUAGE: v} if isinstance(v, list) else v
+)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RedFlag(Strict):
+    """A finding that must reach at least `level`, however the patient says it."""
+
+    label: str = Field(description="plain words for the nurse's page")
+    level: Level
+    source: str = Field(min_length=3, description="guideline or page the rule comes from")
+    phrases: LocalPhrases = Field(default_factory=dict, description="regexes on normalised text")
+
+
+class Choice(Strict):
+    id: str
+    label: LocalText
+    aliases: LocalPhrases = Field(default_factory=dict)
+    next: str
+    red_flag: str | None = None
+
+
+class Channels(Strict):
+    """Per-channel wording where a question reads differently on the phone."""
+
+    voice: LocalText | None = None
+    sms: LocalText | None = None
+
+
+class Question(Strict):
+    type: Literal["question"]
+    text: LocalText
+    channels: Channels = Channels()
+    choices: list[Choice] = Field(min_length=2, max_length=8)
+    hint: LocalText | None = None
+    screening: bool = Field(False, description="part of the red-flag screen")
+
+
+class FreeText(Strict):
+    type: Literal["free"]
+    text: LocalText
+    channels: Channels = Channels()
+    next: str
+    screening: bool = False
+
+
+class Info(Strict):
+    type: Literal["info"]
+    text: LocalText
+    channels: Channels = Channels()
+    next: str
+
+
+class CheckinPlan(Strict):
+    after: Duration
+    ask: str = Field(description="question node sent as the check-in")
+
+
+class Outcome(Strict):
+    type: Literal["outcome"]
+    level: Level
+    text: LocalText
+    channels: Channels = Channels()
+    checkins: list[CheckinPlan] = Field(default_factory=list)
+    stop_checkins: bool = Field(False, description="cancel follow-ups still pending")
+    reason: str | None = Field(None, description="why, in plain words for the nurse")
+
+
+Node = Annotated[Question | FreeText | Info | Outcome, Field(discriminator="type")]
+
+
+class Silence(Strict):
+    reminder_after: Duration = timedelta(minutes=30)
+    give_up_after: Duration = timedelta(hours=2)
+
+
+class Messages(Strict):
+    """Texts the service sends outside the node graph (keywords, re-asks, notices, option lists)."""
+
+    help: LocalText
+    stop: LocalText
+    start: LocalText
+    unclear: LocalText
+    noted: LocalText
+    offer_nurse: LocalText
+    after_outcome: LocalText
+    open_emergency: LocalText
+    silence_reminder: LocalText
+    privacy: LocalText
+    checkin_reminder: LocalText
+    sms_yes_no: LocalText
+    sms_choices: LocalText
+    voice_option: LocalText
+    voice_controls: LocalText
+
+
+class Flow(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    languages: list[str] = Field(default_factory=lambda: [DEFAULT_LANGUAGE], min_length=1)
+    reviewed_by: dict[str, str | None] = Field(default_factory=dict)
+    start: str
+    expiry: Duration = timedelta(hours=24)
+    reask_limit: int = Field(2, ge=0, le=5)
+    silence: Silence = Silence()
+    unclear_outcome: str = Field(description="outcome when the red-flag screen cannot be finished")
+    nurse_outcome: str = Field(description="outcome when the patient asks for a nurse")
+    level_outcomes: dict[Level, str] = Field(
+        description="the outcome used for each level when a red flag is found in free text")
+    messages: Messages
+    red_flags: dict[str, RedFlag]
+    nodes: dict[str, Node]
+
+    @field_validator("languages")
+    @classmethod
+    def _default_language_first(cls, languages: list[str]) -> list[str]:
+        if languages[0] != DEFAULT_LANGUAGE:
+            raise ValueError(f"the first language must be {DEFAULT_LANGUAGE!r}")
+        return languages
+
+    def node(self, node_id: str) -> Question | FreeText | Info | Outcome:
+        return self.nodes[node_id]
+
+    def outcome(self, node_id: str) -> Outcome:
+        node = self.nodes[node_id]
+        assert isinstance(node, Outcome), node_id
+        return node

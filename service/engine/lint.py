@@ -1,0 +1,265 @@
+"""Load-time safety rules for a flow. Each rule returns problems; none may be left for a patient to find."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
+
+MAX_KEYPAD_CHOICES = 8  # 9 repeats the question and 0 reaches a nurse on the phone
+CHECKIN_MAX_CHARS = 160  # TCPA healthcare exemption (references.md, FCC 15-72)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: tuple[str | int, ...]
+    reason: str
+
+
+def successors(node: Question | FreeText | Info | Outcome) -> list[str]:
+    if isinstance(node, Question):
+        return [choice.next for choice in node.choices]
+    if isinstance(node, (FreeText, Info)):
+        return [node.next]
+    return []
+
+
+def entry_points(flow: Flow) -> list[str]:
+    """Nodes a conversation can be at without being led there by an answer."""
+    entries = [flow.start, flow.unclear_outcome, flow.nurse_outcome]
+    entries += list(flow.level_outcomes.values())
+    for node in flow.nodes.values():
+        if isinstance(node, Outcome):
+            entries += [plan.ask for plan in node.checkins]
+    return entries
+
+
+def _reachable(flow: Flow, roots: list[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = [root for root in roots if root in flow.nodes]
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        todo += [n for n in successors(flow.nodes[node_id]) if n in flow.nodes]
+    return seen
+
+
+def outcomes_from(flow: Flow, node_id: str) -> set[str]:
+    """Every outcome a patient can end at from node_id."""
+    return {n for n in _reachable(flow, [node_id]) if isinstance(flow.nodes[n], Outcome)}
+
+
+def check_targets(flow: Flow) -> Iterator[Problem]:
+    def missing(path: tuple[str | int, ...], target: str, what: str = "node") -> Iterator[Problem]:
+        if target not in flow.nodes:
+            yield Problem(path, f"goes to {what} '{target}', which does not exist")
+
+    yield from missing(("start",), flow.start)
+    for key in ("unclear_outcome", "nurse_outcome"):
+        target = getattr(flow, key)
+        yield from missing((key,), target)
+        node = flow.nodes.get(target)
+        if node is not None and not (isinstance(node, Outcome) and node.level.pages_nurse):
+            yield Problem((key,), f"'{target}' must be an outcome that pages a nurse")
+    for level, target in flow.level_outcomes.items():
+        yield from missing(("level_outcomes", level.value), target)
+        node = flow.nodes.get(target)
+        if node is not None and not (isinstance(node, Outcome) and node.level is level):
+            yield Problem(("level_outcomes", level.value), f"'{target}' must be an outcome of level '{level.value}'")
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, Question):
+            for index, choice in enumerate(node.choices):
+                path = ("nodes", node_id, "choices", index)
+                yield from missing(path + ("next",), choice.next)
+                if choice.red_flag is not None and choice.red_flag not in flow.red_flags:
+                    yield Problem(path + ("red_flag",),
+                                  f"names red flag '{choice.red_flag}', which is not in red_flags")
+        elif isinstance(node, (FreeText, Info)):
+            yield from missing(("nodes", node_id, "next"), node.next)
+        else:
+            for index, plan in enumerate(node.checkins):
+                path = ("nodes", node_id, "checkins", index, "ask")
+                yield from missing(path, plan.ask)
+                if plan.ask in flow.nodes and not isinstance(flow.nodes[plan.ask], Question):
+                    yield Problem(path, f"check-in '{plan.ask}' must be a question with choices")
+
+
+def check_reachable(flow: Flow) -> Iterator[Problem]:
+    reachable = _reachable(flow, entry_points(flow))
+    for node_id in flow.nodes:
+        if node_id not in reachable:
+            yield Problem(("nodes", node_id), "unreachable: no path from start or any check-in leads here")
+
+
+def check_every_path_ends(flow: Flow) -> Iterator[Problem]:
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, Outcome) and not outcomes_from(flow, node_id):
+            yield Problem(("nodes", node_id), "no path from here reaches an outcome (a loop or dead end)")
+
+
+def _levels(flow: Flow, node_id: str) -> list[Level]:
+    return [flow.outcome(n).level for n in outcomes_from(flow, node_id)]
+
+
+def check_red_flags_escalate(flow: Flow) -> Iterator[Problem]:
+    for flag_id, flag in flow.red_flags.items():
+        path = ("red_flags", flag_id)
+        if not flag.level.pages_nurse:
+            yield Problem(path + ("level",), f"a red flag must page a nurse; '{flag.level.value}' does not")
+        if flag.level not in flow.level_outcomes:
+            yield Problem(path + ("level",), f"level_outcomes has no outcome for '{flag.level.value}'")
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, Question):
+            continue
+        for index, choice in enumerate(node.choices):
+            yield from _check_choice(flow, ("nodes", node_id, "choices", index), choice)
+
+
+def _below(flag_id: str, wanted: Level, got: Level, source: str) -> str:
+    return (f"red flag '{flag_id}' can end at '{got.value}', below '{wanted.value}' "
+            f"that its source ({source}) requires")
+
+
+def _check_choice(flow: Flow, path: tuple[str | int, ...], choice: Choice) -> Iterator[Problem]:
+    if choice.red_flag is None or choice.red_flag not in flow.red_flags or choice.next not in flow.nodes:
+        return
+    flag = flow.red_flags[choice.red_flag]
+    for level in _levels(flow, choice.next):
+        if not level.pages_nurse:
+            yield Problem(path, f"red-flag answer '{choice.id}' can end at '{level.value}', which escalates to no one")
+            return
+        if level.rank < flag.level.rank:
+            yield Problem(path, _below(choice.red_flag, flag.level, level, flag.source))
+            return
+
+
+def check_unclear_never_lowers(flow: Flow) -> Iterator[Problem]:
+    """An unfinished red-flag screen cannot be assumed benign: it gets a same-day nurse callback at least."""
+    unclear = flow.nodes.get(flow.unclear_outcome)
+    if isinstance(unclear, Outcome) and unclear.level.rank < Level.seen_today.rank:
+        yield Problem(("unclear_outcome",),
+                      f"'{flow.unclear_outcome}' is '{unclear.level.value}'; an incomplete screen needs "
+                      f"'{Level.seen_today.value}' or more urgent")
+
+
+def check_choices(flow: Flow) -> Iterator[Problem]:
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, Question):
+            continue
+        ids = [choice.id for choice in node.choices]
+        for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+            yield Problem(("nodes", node_id, "choices"), f"choice id '{duplicate}' is used twice")
+        if len(node.choices) > MAX_KEYPAD_CHOICES:
+            yield Problem(("nodes", node_id, "choices"),
+                          f"{len(node.choices)} choices cannot all be answered by keypad "
+                          f"(at most {MAX_KEYPAD_CHOICES})")
+
+
+def check_phrases(flow: Flow) -> Iterator[Problem]:
+    for flag_id, flag in flow.red_flags.items():
+        for lang, phrases in flag.phrases.items():
+            for index, phrase in enumerate(phrases):
+                try:
+                    re.compile(phrase)
+                except re.error as exc:
+                    yield Problem(("red_flags", flag_id, "phrases", lang, index), f"bad phrase pattern: {exc}")
+
+
+def _texts(flow: Flow) -> Iterator[tuple[tuple[str | int, ...], dict[str, str]]]:
+    """Every patient-facing text with its path."""
+    for key in type(flow.messages).model_fields:
+        yield ("messages", key), getattr(flow.messages, key)
+    for node_id, node in flow.nodes.items():
+        base = ("nodes", node_id)
+        yield base + ("text",), node.text
+        for channel in ("voice", "sms"):
+            override = getattr(node.channels, channel)
+            if override is not None:
+                yield base + ("channels", channel), override
+        if isinstance(node, Question):
+            if node.hint is not None:
+                yield base + ("hint",), node.hint
+            for index, choice in enumerate(node.choices):
+                yield base + ("choices", index, "label"), choice.label
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+ALLOWED_PLACEHOLDERS = {"clinic_name", "clinic_phone", "case", "options", "label", "key"}
+
+
+def check_languages(flow: Flow) -> Iterator[Problem]:
+    for path, text in _texts(flow):
+        for lang in flow.languages:
+            if not text.get(lang, "").strip():
+                yield Problem(path, f"no '{lang}' text")
+        for lang in text:
+            if lang not in flow.languages:
+                yield Problem(path, f"text in '{lang}', which is not in the flow's languages")
+        try:
+            names = {lang: _placeholders(body) for lang, body in text.items()}
+        except ValueError as exc:
+            yield Problem(path, f"bad placeholder: {exc}")
+            continue
+        for lang, found in names.items():
+            unknown = found - ALLOWED_PLACEHOLDERS
+            if unknown:
+                yield Problem(path, f"unknown placeholder {sorted(unknown)} in '{lang}'")
+            reference = names.get(flow.languages[0], set())
+            if found != reference:
+                yield Problem(path, f"'{lang}' placeholders {sorted(found)} differ from {sorted(reference)}")
+
+
+def check_checkins(flow: Flow) -> Iterator[Problem]:
+    asks = {plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins}
+    for ask in sorted(asks):
+        node = flow.nodes.get(ask)
+        if not isinstance(node, Question):
+            continue
+        for lang, body in node.text.items():
+            if len(body) > CHECKIN_MAX_CHARS:
+                yield Problem(("nodes", ask, "text"),
+                              f"check-in text in '{lang}' is {len(body)} characters; at most {CHECKIN_MAX_CHARS}")
+
+
+EMERGENCY_NUMBER = "911"
+_MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency")
+
+
+def check_emergency_advice(flow: Flow) -> Iterator[Problem]:
+    """Every patient-facing path says what to do in an emergency."""
+    texts = [(("messages", name), getattr(flow.messages, name)) for name in _MUST_NAME_911]
+    texts += [(("nodes", node_id, "text"), node.text) for node_id, node in flow.nodes.items()
+              if isinstance(node, Outcome)]
+    start = flow.nodes.get(flow.start)
+    if start is not None:
+        texts.append((("nodes", flow.start, "text"), start.text))
+    for path, text in texts:
+        for lang, body in text.items():
+            if EMERGENCY_NUMBER not in body:
+                yield Problem(path, f"'{lang}' text does not say to call {EMERGENCY_NUMBER} in an emergency")
+
+
+RULES = (
+    check_targets,
+    check_reachable,
+    check_every_path_ends,
+    check_red_flags_escalate,
+    check_unclear_never_lowers,
+    check_choices,
+    check_phrases,
+    check_languages,
+    check_checkins,
+    check_emergency_advice,
+)
+
+
+def lint(flow: Flow) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(flow)]

@@ -1,0 +1,234 @@
+"""The flow engine: (flow, state, input) -> (new state, messages, actions). Pure: no I/O, no clock.
+
+Order of precedence for an inbound text, safest first:
+1. keywords (STOP must always work);
+2. red-flag phrases anywhere in the text (escalate even if not asked yet);
+3. the answer to the question the patient is at (re-asked when unclear, never guessed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .answers import is_yes_no, parse_answer
+from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
+from .keywords import Keyword, match_keyword
+from .redflags import Finding, detect
+from .state import (
+    ACTIVE,
+    DONE,
+    STOPPED,
+    Action,
+    CancelCheckins,
+    Escalate,
+    ForwardToNurse,
+    Message,
+    OptIn,
+    OptOut,
+    Result,
+    ScheduleCheckin,
+    SetLanguage,
+    State,
+)
+
+Context = Mapping[str, str]
+_MAX_CHAIN = 50  # info -> info -> ... guard; lint already rejects loops without an outcome
+
+
+class _Safe(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def localize(text: Mapping[str, str], lang: str, context: Context | None = None) -> str:
+    body = text.get(lang) or text.get("en") or next(iter(text.values()))
+    return body.format_map(_Safe(context or {}))
+
+
+def node_text(flow: Flow, node_id: str, channel: str, lang: str, context: Context | None = None) -> str:
+    node = flow.nodes[node_id]
+    override = getattr(node.channels, channel, None) if channel in ("sms", "voice") else None
+    return localize(override or node.text, lang, context)
+
+
+def sms_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:
+    node = flow.nodes[node_id]
+    body = node_text(flow, node_id, "sms", lang, context)
+    if not isinstance(node, Question):
+        return body
+    if is_yes_no(node):
+        return f"{body} {localize(flow.messages.sms_yes_no, lang)}"
+    options = ", ".join(f"{i} {localize(c.label, lang)}" for i, c in enumerate(node.choices, 1))
+    return f"{body} {localize(flow.messages.sms_choices, lang, {'options': options})}"
+
+
+def step(flow: Flow, state: State, text: str, context: Context | None = None) -> Result:
+    """Handle one inbound text."""
+    result = _step(flow, state, text, context)
+    if result.state.privacy_notice_sent or not result.messages or result.state.status == STOPPED:
+        return result
+    # Told once, in the first reply: texts are not encrypted; emergencies go to 911 (HIPAA, references.md).
+    notice = _msg(flow, "privacy", result.state, context)
+    messages = [result.messages[0], notice, *result.messages[1:]]
+    return Result(result.state.evolve(privacy_notice_sent=True), messages, result.actions)
+
+
+def _step(flow: Flow, state: State, text: str, context: Context | None) -> Result:
+    keyword = match_keyword(text)
+    if keyword is not None:
+        return _keyword(flow, state, keyword, context)
+    if state.status == STOPPED:
+        state = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
+    findings = detect(flow, text)
+    if findings:
+        return _red_flag(flow, state, findings, text, context)
+    if state.node is None:
+        if state.status == DONE:
+            return Result(state, [_msg(flow, "after_outcome", state, context)], [])
+        return _enter(flow, state.evolve(status=ACTIVE), flow.start, context)
+    return _answer(flow, state, text, context)
+
+
+def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = None) -> Result:
+    """A scheduled check-in is due: ask its question; the reply runs through step()."""
+    state = state.evolve(node=ask, status=ACTIVE, misses=0)
+    return Result(state, [Message(ask, sms_question(flow, ask, state.language, context))], [])
+
+
+def _msg(flow: Flow, name: str, state: State, context: Context | None, **extra: str) -> Message:
+    return Message(name, localize(getattr(flow.messages, name), state.language, {**(context or {}), **extra}))
+
+
+def _keyword(flow: Flow, state: State, keyword: Keyword, context: Context | None) -> Result:
+    if keyword is Keyword.stop:
+        return Result(state.evolve(status=STOPPED, node=None), [_msg(flow, "stop", state, context)],
+                      [OptOut(), CancelCheckins()])
+    if keyword is Keyword.start:
+        return Result(state, [_msg(flow, "start", state, context)], [OptIn()])
+    if keyword is Keyword.help:
+        return Result(state, [_msg(flow, "help", state, context), *_repeat(flow, state, context)], [])
+    if keyword is Keyword.nurse:
+        return _goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), context)
+    if keyword is Keyword.restart:
+        fresh = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
+        return _enter(flow, fresh, flow.start, context)
+    language = "es" if keyword is Keyword.spanish else "en"
+    if language not in flow.languages:
+        language = state.language
+    switched = state.evolve(language=language)
+    return Result(switched, _repeat(flow, switched, context) or [_msg(flow, "help", switched, context)],
+                  [SetLanguage(language)])
+
+
+def _repeat(flow: Flow, state: State, context: Context | None) -> list[Message]:
+    if state.node is None or state.status != ACTIVE:
+        return []
+    return [Message(state.node, sms_question(flow, state.node, state.language, context))]
+
+
+def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, context: Context | None) -> Result:
+    worst = findings[0]
+    flags = tuple(f.flag for f in findings)
+    quotes = tuple(f.quote for f in findings)
+    if state.status == DONE and state.level is not None and state.level.rank >= worst.level.rank \
+            and state.level.pages_nurse:
+        # Already with a nurse at this urgency or higher: reassure and pass the words on.
+        return Result(state.evolve(red_flags=_merge(state.red_flags, flags)),
+                      [_msg(flow, "open_emergency", state, context)], [ForwardToNurse(" / ".join(quotes))])
+    reason = "red flag in the patient's own words"
+    if worst.level.disposition == "emergency" or state.status == DONE:
+        return _goto_outcome(flow, state, flow.level_outcomes[worst.level], flags, reason, quotes, context)
+    # Not an emergency: finish the screen (an emergency may still be found), then end no lower than this.
+    state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
+    if state.node is None:
+        return _enter(flow, state, flow.start, context)
+    result = _answer(flow, state, text, context)
+    if result.state.node == state.node and result.state.misses > state.misses:
+        # The text said something important but answered nothing: note it, ask again, no penalty.
+        return Result(state, [_msg(flow, "noted", state, context), *_repeat(flow, state, context)], [])
+    return result
+
+
+def _merge(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
+    return old + tuple(f for f in new if f not in old)
+
+
+def _answer(flow: Flow, state: State, text: str, context: Context | None) -> Result:
+    node = flow.nodes[state.node]  # type: ignore[index]
+    if isinstance(node, FreeText):
+        answers = {**state.answers, state.node: text[:500]}  # type: ignore[dict-item]
+        return _enter(flow, state.evolve(answers=answers, misses=0), node.next, context)
+    assert isinstance(node, Question), state.node
+    choice_id = parse_answer(node, text)
+    if choice_id is None:
+        return _unclear(flow, state, node, context)
+    choice = next(c for c in node.choices if c.id == choice_id)
+    answers = {**state.answers, state.node: choice_id}  # type: ignore[dict-item]
+    flags = _merge(state.red_flags, (choice.red_flag,)) if choice.red_flag else state.red_flags
+    return _enter(flow, state.evolve(answers=answers, misses=0, red_flags=flags), choice.next, context)
+
+
+def _unclear(flow: Flow, state: State, node: Question, context: Context | None) -> Result:
+    misses = state.misses + 1
+    if misses > flow.reask_limit:
+        if node.screening:
+            reason = "could not complete screening: answers not understood"
+            return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), context)
+        return Result(state.evolve(misses=0), [_msg(flow, "offer_nurse", state, context)], [])
+    state = state.evolve(misses=misses)
+    hint = localize(node.hint, state.language, context) if node.hint else ""
+    unclear = _msg(flow, "unclear", state, context)
+    body = " ".join(part for part in (unclear.text, hint) if part)
+    return Result(state, [Message("unclear", body), *_repeat(flow, state, context)], [])
+
+
+def _goto_outcome(flow: Flow, state: State, outcome_id: str, flags: tuple[str, ...], reason: str,
+                  quotes: tuple[str, ...], context: Context | None) -> Result:
+    state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
+    return _enter(flow, state, outcome_id, context, reason=reason)
+
+
+def _enter(flow: Flow, state: State, node_id: str, context: Context | None, *, reason: str = "") -> Result:
+    """Walk from node_id through info nodes to the next question or an outcome."""
+    messages: list[Message] = []
+    for _ in range(_MAX_CHAIN):
+        node = flow.nodes[node_id]
+        if isinstance(node, Info):
+            messages.append(Message(node_id, node_text(flow, node_id, "sms", state.language, context)))
+            node_id = node.next
+            continue
+        if isinstance(node, (Question, FreeText)):
+            messages.append(Message(node_id, sms_question(flow, node_id, state.language, context)))
+            return Result(state.evolve(node=node_id, status=ACTIVE, misses=0), messages, [])
+        return _outcome(flow, state, node_id, node, messages, reason, context)
+    raise RuntimeError(f"flow {flow.id}: info chain too long at {node_id}")
+
+
+def floor(flow: Flow, state: State) -> Level | None:
+    """The least urgent level this conversation may end at, from the red flags it has shown."""
+    levels = [flow.red_flags[f].level for f in state.red_flags if f in flow.red_flags]
+    return most_urgent(levels) if levels else None
+
+
+def _outcome(flow: Flow, state: State, node_id: str, node: Outcome, messages: list[Message], reason: str,
+             context: Context | None) -> Result:
+    minimum = floor(flow, state)
+    if minimum is not None and minimum.rank > node.level.rank:
+        # A red flag noted earlier outranks where the answers led: never end below it.
+        node_id = flow.level_outcomes[minimum]
+        node = flow.outcome(node_id)
+        reason = reason or "red flag noted earlier in the conversation"
+    messages.append(Message(node_id, node_text(flow, node_id, "sms", state.language, context)))
+    actions: list[Action] = []
+    if node.stop_checkins or node.checkins:
+        actions.append(CancelCheckins())
+    if node.level.rank >= Level.seen_within_3_days.rank:
+        why = reason or node.reason or ("red-flag answer" if state.red_flags else node_id)
+        actions.append(Escalate(node.level, node_id, state.red_flags, why, state.quotes))
+    actions += [ScheduleCheckin(plan.ask, plan.after) for plan in node.checkins]
+    # The conversation's level is the most urgent it has reached; a check-in reply never lowers it.
+    level = node.level if state.level is None else most_urgent([state.level, node.level])
+    new_state = state.evolve(node=None, status=DONE, outcome=node_id, level=level, misses=0)
+    return Result(new_state, messages, actions)
+
+

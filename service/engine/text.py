@@ -1,0 +1,39 @@
+"""Normalising what people type or say, so one set of patterns serves every phrasing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_THUMBS = {"\U0001f44d": " yes ", "\U0001f44e": " no "}  # a thumbs-up is a common SMS "yes"
+_APOSTROPHES = re.compile(r"[\u2018\u2019\u02bc`´']")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces; "Can't!!" -> "cant", "sí" -> "si".
+
+    Apostrophes are dropped rather than split on, so patterns say "cant", "dont", "didnt".
+    """
+    for emoji, word in _THUMBS.items():
+        text = text.replace(emoji, word)
+    text = strip_accents(text).lower()
+    text = _APOSTROPHES.sub("", text)
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def clean_for_storage(text: str, limit: int = 2000) -> str:
+    """Drop control characters and cap the length; keeps what the patient wrote otherwise."""
+    return _CONTROL.sub("", text)[:limit]
+
+
+def clauses(text: str) -> list[str]:
+    """Split raw text where negation stops applying: sentence ends, commas, 'but'."""
+    parts = re.split(r"[.;!?,\n]+|\bbut\b|\bpero\b|\bthough\b", strip_accents(text).lower())
+    return [p for p in (normalize(part) for part in parts) if p]

@@ -1,0 +1,178 @@
+"""SQLAlchemy tables. Times are stored as UTC; every change a patient or nurse causes is kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which drops the zone) and Postgres alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164; None: caller ID hidden
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    opted_out_at: Mapped[datetime | None]
+    privacy_notice_sent: Mapped[bool] = mapped_column(default=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="patient")
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_patient_updated", "patient_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    flow_id: Mapped[str] = mapped_column(String(64))
+    flow_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))  # sms | voice
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    node: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_inbound_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    patient: Mapped[Patient] = relationship(back_populates="conversations")
+    __mapper_args__ = {"version_id_col": version}  # a lost update raises instead of passing silently
+
+
+class FlowVersion(Base):
+    """Every flow version ever served, so open conversations can finish on the version they began."""
+
+    __tablename__ = "flow_versions"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)
+    first_served_at: Mapped[datetime]
+
+
+class Message(Base):
+    """Every text in or out. Outbound rows double as the send queue: persisted before any send."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_outbox", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(8))  # sms | voice
+    kind: Mapped[str] = mapped_column(String(16))  # reply | page | checkin | relay | forward | prompt | answer
+    key: Mapped[str | None] = mapped_column(String(64))  # flow node or message name
+    to_phone: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class WebhookReceipt(Base):
+    """A Twilio request already handled (MessageSid, or CallSid + step): replay the same answer."""
+
+    __tablename__ = "webhook_receipts"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the case number nurses use
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))  # emergency | nurse_callback | clinic_queue
+    red_flags: Mapped[list[Any]] = mapped_column(default=list)
+    quotes: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    nurse_phone: Mapped[str | None] = mapped_column(String(20))
+    chain_position: Mapped[int] = mapped_column(default=0)
+    pages_sent: Mapped[int] = mapped_column(default=0)
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+    patient: Mapped[Patient] = relationship()
+    events: Mapped[list[EscalationEvent]] = relationship(order_by="EscalationEvent.id")
+
+
+class EscalationEvent(Base):
+    """Audit trail: every transition of a case, timestamped, with who did it."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    at: Mapped[datetime]
+    event: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Checkin(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    ask: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sent_at: Mapped[datetime | None]
+    reminder_due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

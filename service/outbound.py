@@ -1,0 +1,176 @@
+"""The one path every outbound text takes.
+
+1. `queue_sms` writes the message as a row (status `queued`) in the caller's transaction, so
+   nothing is sent that was not first stored, and nothing stored is forgotten.
+2. After the commit, `deliver` claims each due row with a conditional UPDATE (one row updated means
+   this process owns it; zero means another got there first), the same on SQLite and Postgres.
+3. The transport sends it. Success: `sent` with Twilio's SID. A retryable failure (5xx, 429,
+   timeout, network): `retry` with backoff. A permanent one (bad number, opted out at the carrier):
+   `failed`, and the failure hooks decide what follows (opt-out, next nurse in the chain).
+4. A row left `sending` by a crash is claimed again once its lease runs out: a page may then go
+   twice, which is better than not at all.
+
+Replies inside a webhook's TwiML are recorded here too (`record_reply`), so the history is whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .db import transaction
+from .models import Message, Patient
+from .phones import mask
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # how long a claimed row is ours before it may be claimed again
+MAX_ATTEMPTS = 8
+BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
+OPTED_OUT_AT_CARRIER = 21610  # Twilio: the recipient replied STOP to the carrier
+
+
+@dataclass(frozen=True)
+class SendError(Exception):
+    reason: str
+    retryable: bool
+    code: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.reason} (code {self.code})" if self.code else self.reason
+
+
+class Transport(Protocol):
+    name: str
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send one SMS; return the provider's message SID or raise SendError."""
+        ...
+
+
+def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime, patient_id: int | None = None,
+              conversation_id: int | None = None, escalation_id: int | None = None,
+              checkin_id: int | None = None, key: str | None = None) -> Message:
+    message = Message(
+        patient_id=patient_id, conversation_id=conversation_id, escalation_id=escalation_id,
+        checkin_id=checkin_id, direction="out", channel="sms", kind=kind, key=key, to_phone=to, body=body,
+        status="queued", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def record_reply(session: Session, *, patient_id: int | None, conversation_id: int | None, channel: str,
+                 body: str, key: str, now: datetime, to: str | None) -> Message:
+    """A reply carried in the webhook's own TwiML response (no REST send)."""
+    kind = "prompt" if channel == "voice" else "reply"
+    message = Message(patient_id=patient_id, conversation_id=conversation_id, direction="out", channel=channel,
+                      kind=kind, key=key, to_phone=to, body=body, status="twiml", attempts=1,
+                      created_at=now, sent_at=now)
+    session.add(message)
+    return message
+
+
+FailureHook = Callable[[Session, Message, SendError, datetime], None]
+
+
+class Outbox:
+    """Delivers queued rows through one transport; failure hooks are registered by the features."""
+
+    def __init__(self, factory: sessionmaker[Session], transport: Transport, clock: Callable[[], datetime]):
+        self.factory = factory
+        self.transport = transport
+        self.clock = clock
+        self.failure_hooks: list[FailureHook] = []
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        now = self.clock()
+        with self.factory() as session:
+            rows = session.scalars(
+                select(Message.id).where(
+                    Message.direction == "out",
+                    or_(Message.status.in_(("queued", "retry")), Message.status == "sending"),
+                    Message.next_attempt_at <= now,
+                ).order_by(Message.next_attempt_at, Message.id).limit(limit)
+            )
+            return list(rows)
+
+    def deliver(self, ids: Iterable[int] | None = None) -> int:
+        """Send the given rows (or every due row); returns how many were sent."""
+        sent = 0
+        for message_id in (self.due_ids() if ids is None else ids):
+            if self._claim(message_id):
+                sent += self._send(message_id)
+        return sent
+
+    def _claim(self, message_id: int) -> bool:
+        now = self.clock()
+        with transaction(self.factory) as session:
+            result = session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.next_attempt_at <= now,
+                       Message.status.in_(("queued", "retry", "sending")))
+                .values(status="sending", attempts=Message.attempts + 1, next_attempt_at=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def _send(self, message_id: int) -> int:
+        with self.factory() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            patient = session.get(Patient, message.patient_id) if message.patient_id else None
+            if patient is not None and patient.opted_out and message.to_phone == patient.phone:
+                return self._finish(message_id, status="suppressed", error="patient opted out")
+            to, body = message.to_phone or "", message.body
+        try:
+            sid = self.transport.send_sms(to, body)
+        except SendError as error:
+            self._failed(message_id, error)
+            return 0
+        except Exception as exc:  # a transport bug must not lose the message: treat as retryable
+            log.exception("outbound.transport_error message_id=%s", message_id)
+            self._failed(message_id, SendError(type(exc).__name__, retryable=True))
+            return 0
+        self._finish(message_id, status="sent", sid=sid)
+        return 1
+
+    def _finish(self, message_id: int, *, status: str, sid: str | None = None, error: str | None = None) -> int:
+        with transaction(self.factory) as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.status = status
+            message.twilio_sid = sid
+            message.last_error = error
+            message.next_attempt_at = None
+            message.sent_at = self.clock() if status == "sent" else None
+            log.info("outbound.%s message_id=%s kind=%s to=%s", status, message_id, message.kind,
+                     mask(message.to_phone))
+        return 0
+
+    def _failed(self, message_id: int, error: SendError) -> None:
+        now = self.clock()
+        with transaction(self.factory) as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.last_error = str(error)
+            if error.retryable and message.attempts < MAX_ATTEMPTS:
+                delay = BACKOFF[min(message.attempts - 1, len(BACKOFF) - 1)]
+                message.status = "retry"
+                message.next_attempt_at = now + timedelta(seconds=delay)
+                log.warning("outbound.retry message_id=%s kind=%s attempt=%s error=%s", message_id,
+                            message.kind, message.attempts, error)
+                return
+            message.status = "failed"
+            message.next_attempt_at = None
+            log.error("outbound.failed message_id=%s kind=%s attempts=%s error=%s", message_id, message.kind,
+                      message.attempts, error)
+            for hook in self.failure_hooks:
+                hook(session, message, error, now)

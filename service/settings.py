@@ -1,0 +1,90 @@
+"""Every environment variable the service reads, in one place, with its default.
+
+Secrets (Twilio credentials, SECRET_KEY) come only from the environment; nothing secret has a
+default that would work in production.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TWILIO_API = "https://api.twilio.com"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'triage.sqlite3'}"
+    transport: str = "console"  # console | twilio
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_phone_number: str = ""
+    twilio_api_base_url: str = TWILIO_API
+    twilio_timeout: float = 5.0
+    public_base_url: str = ""  # e.g. https://triage.example.org, when behind a proxy
+    flows_dir: str = str(ROOT / "flows")
+    roster_file: str = str(ROOT / "roster.example.yaml")
+    clinic_name: str = "Clinic"
+    clinic_phone: str = ""
+    clinic_timezone: str = "America/New_York"
+    default_region: str = "US"  # how numbers without a +country code are read
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    dispatch: str = "background"  # inline: send before the webhook answers (tests); background: after
+    auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
+    run_clock: bool = False  # run the scheduler jobs inside the web process (dev mode)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        default = cls()
+        database_url = env.get("DATABASE_URL") or default.database_url
+        values = dict(
+            database_url=database_url,
+            transport=env.get("TRIAGE_TRANSPORT", default.transport).strip().lower(),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_phone_number=env.get("TWILIO_PHONE_NUMBER", ""),
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or TWILIO_API,
+            twilio_timeout=float(env.get("TWILIO_TIMEOUT", default.twilio_timeout)),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            flows_dir=env.get("FLOWS_DIR", default.flows_dir),
+            roster_file=env.get("ROSTER_FILE", default.roster_file),
+            clinic_name=env.get("CLINIC_NAME", default.clinic_name),
+            clinic_phone=env.get("CLINIC_PHONE", default.clinic_phone),
+            clinic_timezone=env.get("CLINIC_TIMEZONE", default.clinic_timezone),
+            default_region=env.get("DEFAULT_REGION", default.default_region),
+            dispatch=env.get("TRIAGE_DISPATCH", default.dispatch),
+            auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
+            run_clock=_flag(env.get("RUN_CLOCK"), False),
+        )
+        if env.get("SECRET_KEY"):
+            values["secret_key"] = env["SECRET_KEY"]
+        return cls(**values)
+
+    def problems(self) -> list[str]:
+        """Settings that would make the service unsafe to run; reported at start-up."""
+        found = []
+        if self.transport not in ("console", "twilio"):
+            found.append(f"TRIAGE_TRANSPORT must be console or twilio, not {self.transport!r}")
+        if self.transport == "twilio":
+            for name in ("twilio_account_sid", "twilio_auth_token", "twilio_phone_number"):
+                if not getattr(self, name):
+                    found.append(f"{name.upper()} is required with TRIAGE_TRANSPORT=twilio")
+        if self.dispatch not in ("inline", "background"):
+            found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
+        return found
+
+    @property
+    def context(self) -> dict[str, str]:
+        """Placeholders flows may use in their texts."""
+        return {"clinic_name": self.clinic_name, "clinic_phone": self.clinic_phone or "the clinic"}

@@ -1,0 +1,69 @@
+"""How outbound texts leave: printed to the console (dev) or sent through twilio.rest.Client."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from typing import TextIO
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from .outbound import SendError, Transport
+from .settings import Settings
+
+# Twilio codes that will not succeed on retry (https://www.twilio.com/docs/api/errors).
+PERMANENT_CODES = {21211, 21212, 21214, 21217, 21219, 21401, 21407, 21408, 21606, 21610, 21612, 21614, 30003,
+                   30004, 30005, 30006, 30007}
+
+
+class ConsoleTransport:
+    """Dev mode: no Twilio account needed. The row in `messages` is the record; this shows it."""
+
+    name = "console"
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def send_sms(self, to: str, body: str) -> str:
+        with self._lock:
+            sid = f"CONSOLE{next(self._ids):06d}"
+            stream = self.stream or sys.stdout
+            print(f"--- SMS {sid} to {to}\n{body}\n---", file=stream, flush=True)
+        return sid
+
+
+class TwilioTransport:
+    name = "twilio"
+
+    def __init__(self, settings: Settings):
+        self.from_ = settings.twilio_phone_number
+        self.status_callback = (f"{settings.public_base_url}/twilio/status" if settings.public_base_url else None)
+        http = TwilioHttpClient(timeout=settings.twilio_timeout)
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+        # TWILIO_API_BASE_URL points the real client at a Twilio-compatible fake (tests) or proxy.
+        self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+
+    def send_sms(self, to: str, body: str) -> str:
+        kwargs = {"to": to, "from_": self.from_, "body": body}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        try:
+            return self.client.messages.create(**kwargs).sid
+        except TwilioRestException as exc:
+            retryable = exc.status >= 500 or exc.status == 429 or (exc.code not in PERMANENT_CODES and exc.status
+                                                                   in (408, 409))
+            raise SendError(f"twilio {exc.status}: {exc.msg}", retryable=retryable, code=exc.code) from None
+        except (requests.RequestException, TwilioException, OSError) as exc:
+            raise SendError(f"network: {type(exc).__name__}", retryable=True) from None
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.transport == "twilio":
+        return TwilioTransport(settings)
+    return ConsoleTransport()

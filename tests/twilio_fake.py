@@ -1,0 +1,817 @@
+"""Local Twilio REST fake, kept honest by Twilio's own OpenAPI description.
+
+Usage (pytest)::
+
+    pytest_plugins = ["tests.twilio_fake"]   # in the root conftest.py, or in a module:
+    from tests.twilio_fake import twilio_fake_fixture  # noqa: F401
+
+    def test_sends(twilio_fake):
+        client = Client(twilio_fake.account_sid, twilio_fake.auth_token)
+        client.api.base_url = twilio_fake.base_url  # or: client = twilio_fake.client()
+        client.messages.create(to="+15551230000", from_="+15557650000", body="hi")
+        assert twilio_fake.messages[0]["body"] == "hi"
+        assert twilio_fake.violations == []
+
+Pointing twilio-python 9.x at the fake: every resource URL is built by
+``twilio.base.domain.Domain.absolute_url`` from the domain's ``base_url`` at
+request time, and ``Client.api`` caches its ``Api`` domain, so assigning
+``client.api.base_url`` redirects ``client.messages`` / ``client.calls`` too.
+Caveats: ``TWILIO_EDGE`` / ``TWILIO_REGION`` (env or Client args) make the
+client rewrite the host name, so ``TwilioFake.client()`` clears them; an
+``HTTP_PROXY`` without ``NO_PROXY=127.0.0.1`` would route requests to the proxy.
+
+Every request is checked against the spec (path, auth, form body types, enums,
+patterns, required fields) plus the operation's ``x-twilio.conditional`` groups
+(e.g. From|MessagingServiceSid and Body|MediaUrl|ContentSid) and unknown form
+fields. Failures answer 400 and are appended to ``fake.violations``.
+
+Fault injection only hits requests that would otherwise succeed:
+``fail_next``/``error_next`` answer with a Twilio JSON error (recorded in
+``fake.rejected``); ``delay_next`` sleeps first and then answers normally, and
+the request IS recorded, as real Twilio would still send a message whose
+HTTP response the client gave up waiting for.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.utils
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import parse_qs
+
+import pytest
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from twilio.rest import Client
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+SPEC_ENV_VAR = "TWILIO_OPENAPI_SPEC"
+# The spec's server; requests are presented to the validator as if sent there.
+TWILIO_API_HOST = "https://api.twilio.com"
+TEST_AUTH_TOKEN = "test-token"
+
+# Twilio error codes used by the fake (https://www.twilio.com/docs/api/errors).
+AUTH_ERROR_CODE = 20003  # "Authenticate"
+NOT_FOUND_CODE = 20404
+METHOD_NOT_ALLOWED_CODE = 20004
+VALIDATION_ERROR_CODE = 70002  # "Bad request": body does not match the API schema
+INTERNAL_ERROR_CODE = 20500
+TOO_MANY_REQUESTS_CODE = 20429
+
+KNOWN_ERROR_MESSAGES = {
+    20429: "Too Many Requests",
+    20500: "An internal server error has occurred",
+    21211: "The 'To' number is not a valid phone number.",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
+
+MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
+CALL_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One implemented Twilio operation and the spec pieces the fake reuses."""
+
+    operation_id: str
+    path: str
+    method: str
+    success_status: int
+    example: str  # name of the spec response example used as body template
+
+
+OPERATIONS = (
+    Operation("CreateMessage", MESSAGES_PATH, "post", 201, "create"),
+    Operation("CreateCall", CALLS_PATH, "post", 201, "create"),
+    Operation("UpdateCall", CALL_PATH, "post", 200, "update"),
+)
+OPERATIONS_BY_ID = {op.operation_id: op for op in OPERATIONS}
+
+
+# --------------------------------------------------------------------------
+# Spec loading (once per process) and validation
+# --------------------------------------------------------------------------
+
+
+def default_spec_path() -> Path:
+    """`$TWILIO_OPENAPI_SPEC`, else `<repo root>/../shared/twilio/...yaml`."""
+    override = os.environ.get(SPEC_ENV_VAR)
+    if override:
+        return Path(override)
+    repo_root = Path(__file__).resolve().parent.parent
+    return repo_root.parent / "shared" / "twilio" / "twilio_api_v2010.yaml"
+
+
+def _collect_refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            found.add(ref)
+        for value in node.values():
+            _collect_refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_refs(value, found)
+
+
+def _extract_subset(full: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the implemented operations and the components they reference.
+
+    Why: openapi-core builds and validates far faster on a ~70 KB document than
+    on the 1.5 MB original, and every schema still comes verbatim from Twilio.
+    """
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        item = full["paths"][op.path]
+        kept = paths.setdefault(op.path, {k: v for k, v in item.items() if k in ("servers", "parameters")})
+        kept[op.method] = item[op.method]
+    components: dict[str, Any] = {"securitySchemes": full["components"]["securitySchemes"]}
+    pending: set[str] = set()
+    _collect_refs(paths, pending)
+    seen: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        _, _, section, name = ref.split("/")  # "#/components/<section>/<name>"
+        node = full["components"][section][name]
+        components.setdefault(section, {})[name] = node
+        _collect_refs(node, pending)
+    keys = ("openapi", "info", "servers", "security")
+    return {
+        **{k: full[k] for k in keys if k in full},
+        "paths": paths,
+        "components": components,
+    }
+
+
+def _camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class _OpenAPIRequest:
+    """Minimal openapi-core Request protocol implementation."""
+
+    path: str
+    method: str
+    body: bytes | None
+    content_type: str
+    headers: dict[str, str]
+    host_url: str = TWILIO_API_HOST
+    parameters: RequestParameters = field(init=False)
+
+    def __post_init__(self) -> None:
+        params = RequestParameters(
+            query=ImmutableMultiDict(),
+            header=Headers(self.headers),
+            cookie=ImmutableMultiDict(),
+        )
+        object.__setattr__(self, "parameters", params)
+
+
+@dataclass(frozen=True)
+class _OpenAPIResponse:
+    """Minimal openapi-core Response protocol implementation."""
+
+    status_code: int
+    data: bytes
+    content_type: str = "application/json"
+    headers: Headers = field(default_factory=Headers)
+
+
+def _format_openapi_error(error: Exception) -> list[str]:
+    """Flatten openapi-core errors into readable lines, one per schema error."""
+    cause = error.__cause__
+    schema_errors = list(getattr(cause, "schema_errors", None) or [])
+    if not schema_errors:
+        return [str(error)]
+    lines = []
+    for schema_error in schema_errors:
+        where = ".".join(str(p) for p in getattr(schema_error, "absolute_path", []))
+        message = getattr(schema_error, "message", str(schema_error))
+        lines.append(f"{where}: {message}" if where else message)
+    return lines
+
+
+class TwilioSpec:
+    """The implemented operations of Twilio's spec, ready to validate against."""
+
+    def __init__(self, source: Path, document: dict[str, Any], load_seconds: float) -> None:
+        self.source = source
+        self.document = document
+        self.load_seconds = load_seconds
+        # Twilio's file is trusted and the subset is checked once in the
+        # self-test, so skip openapi-spec-validator here (saves ~1 s/process).
+        self.openapi = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+        # openapi-core's lazy caches are not documented thread-safe; the fake's
+        # server is threaded, so serialise validation (it takes a few ms).
+        self._lock = threading.Lock()
+
+    def operation(self, op: Operation) -> dict[str, Any]:
+        return self.document["paths"][op.path][op.method]
+
+    def form_schema(self, op: Operation) -> dict[str, Any]:
+        content = self.operation(op)["requestBody"]["content"]
+        return content["application/x-www-form-urlencoded"]["schema"]
+
+    def conditional_groups(self, op: Operation) -> list[list[str]]:
+        """`x-twilio.conditional` as form field names: at least one per group."""
+        by_snake = {_camel_to_snake(name): name for name in self.form_schema(op)["properties"]}
+        groups = self.operation(op).get("x-twilio", {}).get("conditional", [])
+        return [[by_snake[snake] for snake in group] for group in groups]
+
+    def response_example(self, op: Operation) -> dict[str, Any]:
+        content = self.operation(op)["responses"][str(op.success_status)]["content"]
+        return copy.deepcopy(content["application/json"]["examples"][op.example]["value"])
+
+    def request_errors(self, op: Operation, path: str, body: bytes, content_type: str) -> list[str]:
+        """Everything wrong with a request per the spec; [] when it is valid."""
+        request = _OpenAPIRequest(
+            path=path,
+            method=op.method,
+            body=body,
+            content_type=content_type,
+            headers={"Authorization": "Basic checked-by-fake"},  # auth is checked separately
+        )
+        with self._lock:
+            result = self.openapi.unmarshal_request(request)
+        errors = [line for error in result.errors for line in _format_openapi_error(error)]
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return errors + self._conditional_errors(op, form) + self._unknown_field_errors(op, form)
+
+    def response_errors(self, op: Operation, path: str, status: int, body: bytes) -> list[str]:
+        """Check a response body the fake produced against the spec."""
+        request = _OpenAPIRequest(path=path, method=op.method, body=None, content_type="", headers={})
+        with self._lock:
+            result = self.openapi.unmarshal_response(request, _OpenAPIResponse(status, body))
+        return [line for error in result.errors for line in _format_openapi_error(error)]
+
+    def _conditional_errors(self, op: Operation, form: dict[str, list[str]]) -> list[str]:
+        errors = []
+        for group in self.conditional_groups(op):
+            # A blank value counts as missing: Twilio rejects e.g. Body="" too.
+            if not any(any(v.strip() for v in form.get(name, [])) for name in group):
+                errors.append(f"one of {', '.join(group)} is required (x-twilio.conditional)")
+        return errors
+
+    def _unknown_field_errors(self, op: Operation, form: dict[str, list[str]]) -> list[str]:
+        # Real Twilio ignores unknown fields, so a typo such as "StatusCallBack"
+        # would silently lose data in production; flag it here instead.
+        known = self.form_schema(op)["properties"]
+        return [f"{name}: unknown parameter (not in {op.operation_id} schema)" for name in form if name not in known]
+
+
+_SPEC_CACHE: dict[Path, TwilioSpec] = {}
+_SPEC_CACHE_LOCK = threading.Lock()
+
+
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+
+
+def load_spec(path: Path | None = None) -> TwilioSpec:
+    """Parse and prepare the spec once per process (about 1 s with libyaml)."""
+    source = (path or default_spec_path()).resolve()
+    with _SPEC_CACHE_LOCK:
+        cached = _SPEC_CACHE.get(source)
+        if cached is not None:
+            return cached
+        if not source.is_file():
+            raise FileNotFoundError(f"Twilio OpenAPI spec not found at {source}; set ${SPEC_ENV_VAR} to its path")
+        started = time.perf_counter()
+        with source.open("rb") as handle:
+            full = yaml.load(handle, Loader=_yaml_loader())
+        spec = TwilioSpec(source, _extract_subset(full), 0.0)
+        spec.load_seconds = time.perf_counter() - started
+        _SPEC_CACHE[source] = spec
+        return spec
+
+
+# --------------------------------------------------------------------------
+# Response bodies and errors
+# --------------------------------------------------------------------------
+
+
+def new_sid(prefix: str) -> str:
+    """A Twilio-style SID: two-letter prefix + 32 lowercase hex chars."""
+    return prefix + uuid.uuid4().hex
+
+
+def _rfc2822_now() -> str:
+    return email.utils.format_datetime(datetime.now(UTC).replace(microsecond=0))
+
+
+def twilio_error_body(status: int, code: int, message: str) -> dict[str, Any]:
+    """Twilio's legacy error shape, which twilio-python maps to TwilioRestException."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def _replace_strings(node: Any, replacements: dict[str, str]) -> Any:
+    """Swap the example's placeholder SIDs (ACaaa..., SMaaa...) in every string."""
+    if isinstance(node, str):
+        for old, new in replacements.items():
+            node = node.replace(old, new)
+        return node
+    if isinstance(node, dict):
+        return {key: _replace_strings(value, replacements) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_strings(value, replacements) for value in node]
+    return node
+
+
+def _from_template(spec: TwilioSpec, op: Operation, sids: dict[str, str], fields: dict[str, Any]) -> dict[str, Any]:
+    """Spec example for `op`, with real SIDs substituted and `fields` overriding."""
+    template = spec.response_example(op)
+    placeholders = {prefix + "a" * 32: sid for prefix, sid in sids.items()}
+    body = _replace_strings(template, placeholders)
+    body.update(fields)
+    return body
+
+
+def _first(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def _flatten_form(form: dict[str, list[str]]) -> dict[str, str | list[str]]:
+    """Single values as str, repeated fields (MediaUrl, StatusCallbackEvent) as lists."""
+    return {key: values[0] if len(values) == 1 else list(values) for key, values in form.items()}
+
+
+# --------------------------------------------------------------------------
+# Fault injection
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Failure:
+    status: int
+    code: int
+    message: str
+    operation_id: str | None
+
+
+@dataclass
+class _Delay:
+    seconds: float
+    operation_id: str | None
+
+
+def _pop_matching(queue: list[Any], operation_id: str) -> Any | None:
+    for index, item in enumerate(queue):
+        if item.operation_id in (None, operation_id):
+            return queue.pop(index)
+    return None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, kind: str, message: str, *args: Any) -> None:
+        """Keep werkzeug's per-request access log out of test output."""
+
+
+# --------------------------------------------------------------------------
+# The fake server
+# --------------------------------------------------------------------------
+
+
+class TwilioFake:
+    """A Twilio REST API stand-in on 127.0.0.1, validating against the spec."""
+
+    def __init__(self, account_sid: str, auth_token: str, spec: TwilioSpec | None = None) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.spec = spec or load_spec()
+        self._cond = threading.Condition()
+        self._messages: list[dict[str, Any]] = []
+        self._calls: list[dict[str, Any]] = []
+        self._call_updates: list[dict[str, Any]] = []
+        self._rejected: list[dict[str, Any]] = []
+        self._violations: list[str] = []
+        self._failures: list[_Failure] = []
+        self._delays: list[_Delay] = []
+        self._stopping = threading.Event()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._url_map = Map(
+            [
+                Rule(
+                    _to_werkzeug_rule(op.path),
+                    endpoint=op.operation_id,
+                    methods=[op.method.upper()],
+                )
+                for op in OPERATIONS
+            ]
+        )
+
+    # ----- lifecycle ------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("TwilioFake already started")
+        self._stopping.clear()
+        self._server = make_server("127.0.0.1", 0, self._wsgi_app, threaded=True, request_handler=_QuietHandler)
+        # A short poll interval keeps stop() (and so per-test teardown) fast.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()  # wakes requests sleeping in delay_next
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("TwilioFake is not running; call start() first")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def client(self, **client_kwargs: Any) -> Client:
+        """A real twilio.rest.Client aimed at this fake (kwargs go to Client)."""
+        client = Client(self.account_sid, self.auth_token, **client_kwargs)
+        client.edge = None  # edge/region would rewrite the 127.0.0.1 host name
+        client.region = None
+        client.api.base_url = self.base_url
+        return client
+
+    # ----- recorded traffic (copies, safe to read from any thread) --------
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self._messages)
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self._calls)
+
+    @property
+    def call_updates(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self._call_updates)
+
+    @property
+    def rejected(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self._rejected)
+
+    @property
+    def violations(self) -> list[str]:
+        with self._cond:
+            return list(self._violations)
+
+    def reset(self) -> None:
+        """Forget recorded traffic and pending faults."""
+        with self._cond:
+            for store in (
+                self._messages,
+                self._calls,
+                self._call_updates,
+                self._rejected,
+                self._violations,
+            ):
+                store.clear()
+            self._failures.clear()
+            self._delays.clear()
+
+    def wait_for(self, predicate_or_count: Callable[[], bool] | int, timeout: float = 5.0) -> None:
+        """Block until the predicate holds (an int N means: N messages recorded).
+
+        Raises TimeoutError (with a summary) rather than returning False, so a
+        forgotten `assert` cannot turn a test into one that never fails.
+        """
+        predicate = predicate_or_count if callable(predicate_or_count) else self._has_messages(predicate_or_count)
+        with self._cond:
+            if self._cond.wait_for(predicate, timeout=timeout):
+                return
+            summary = (
+                f"messages={len(self._messages)} calls={len(self._calls)} "
+                f"rejected={len(self._rejected)} violations={self._violations}"
+            )
+        raise TimeoutError(f"TwilioFake.wait_for timed out after {timeout}s ({summary})")
+
+    def _has_messages(self, count: int) -> Callable[[], bool]:
+        def predicate() -> bool:
+            return len(self._messages) >= count  # called with self._cond held
+
+        return predicate
+
+    # ----- fault injection -------------------------------------------------
+
+    def error_next(
+        self,
+        n: int = 1,
+        code: int = 21610,
+        status: int = 400,
+        message: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        """Answer the next n valid requests (optionally only `operation`, e.g.
+        "CreateMessage") with a Twilio error carrying `code`."""
+        text = message or KNOWN_ERROR_MESSAGES.get(code, f"Twilio error {code}")
+        with self._cond:
+            self._failures.extend(_Failure(status, code, text, operation) for _ in range(n))
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 500,
+        code: int | None = None,
+        operation: str | None = None,
+    ) -> None:
+        """Answer the next n valid requests with an HTTP failure (500, 503, 429...)."""
+        default_code = TOO_MANY_REQUESTS_CODE if status == 429 else INTERNAL_ERROR_CODE
+        self.error_next(n, code=code or default_code, status=status, operation=operation)
+
+    def delay_next(self, n: int, seconds: float, operation: str | None = None) -> None:
+        """Sleep `seconds` before answering the next n valid requests."""
+        with self._cond:
+            self._delays.extend(_Delay(seconds, operation) for _ in range(n))
+
+    # ----- request handling --------------------------------------------------
+
+    def _wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        response = self._handle(Request(environ))
+        return response(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        try:
+            operation_id, path_args = self._url_map.bind_to_environ(request.environ).match()
+        except MethodNotAllowed:
+            return self._reject(
+                request,
+                None,
+                "method",
+                405,
+                METHOD_NOT_ALLOWED_CODE,
+                f"Method {request.method} not allowed",
+            )
+        except NotFound:
+            return self._reject(
+                request,
+                None,
+                "not_found",
+                404,
+                NOT_FOUND_CODE,
+                f"The requested resource {request.path} was not found",
+            )
+        op = OPERATIONS_BY_ID[operation_id]
+        body = request.get_data(cache=True)
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        auth = request.authorization
+        if auth is None or auth.username != self.account_sid or auth.password != self.auth_token:
+            return self._reject(request, op, "auth", 401, AUTH_ERROR_CODE, "Authenticate", form)
+        if path_args["AccountSid"] != self.account_sid:
+            # Twilio answers 404 when the path names another account.
+            return self._reject(
+                request,
+                op,
+                "not_found",
+                404,
+                NOT_FOUND_CODE,
+                f"The requested resource {request.path} was not found",
+                form,
+            )
+        errors = self.spec.request_errors(op, request.path, body, request.content_type or "")
+        if errors:
+            return self._reject(
+                request,
+                op,
+                "validation",
+                400,
+                VALIDATION_ERROR_CODE,
+                "; ".join(errors),
+                form,
+            )
+        return self._answer_valid(request, op, path_args, form)
+
+    def _answer_valid(
+        self,
+        request: Request,
+        op: Operation,
+        path_args: dict[str, str],
+        form: dict[str, list[str]],
+    ) -> Response:
+        with self._cond:
+            delay = _pop_matching(self._delays, op.operation_id)
+            failure = _pop_matching(self._failures, op.operation_id)
+        if delay is not None and self._stopping.wait(delay.seconds):
+            return _json_response(503, twilio_error_body(503, INTERNAL_ERROR_CODE, "fake stopping"))
+        if failure is not None:
+            return self._reject(
+                request,
+                op,
+                "fault",
+                failure.status,
+                failure.code,
+                failure.message,
+                form,
+            )
+        builders = {
+            "CreateMessage": self._create_message,
+            "CreateCall": self._create_call,
+            "UpdateCall": self._update_call,
+        }
+        return _json_response(op.success_status, builders[op.operation_id](form, path_args))
+
+    def _reject(
+        self,
+        request: Request,
+        op: Operation | None,
+        reason: str,
+        status: int,
+        code: int,
+        message: str,
+        form: dict[str, list[str]] | None = None,
+    ) -> Response:
+        record = {
+            "operation": op.operation_id if op else None,
+            "method": request.method,
+            "path": request.path,
+            "reason": reason,
+            "status": status,
+            "code": code,
+            "message": message,
+            "form": _flatten_form(form or {}),
+        }
+        with self._cond:
+            self._rejected.append(record)
+            if reason != "fault":  # injected faults are the test's doing, not the caller's
+                label = op.operation_id if op else "unknown endpoint"
+                self._violations.append(f"{label} {request.method} {request.path} -> {status}: {message}")
+            self._cond.notify_all()
+        return _json_response(status, twilio_error_body(status, code, message))
+
+    def _record(self, store: list[dict[str, Any]], record: dict[str, Any]) -> None:
+        with self._cond:
+            store.append(record)
+            self._cond.notify_all()
+
+    def _create_message(self, form: dict[str, list[str]], _: dict[str, str]) -> dict[str, Any]:
+        sid = new_sid("SM")
+        now = _rfc2822_now()
+        body = _from_template(
+            self.spec,
+            OPERATIONS_BY_ID["CreateMessage"],
+            {"AC": self.account_sid, "SM": sid},
+            {
+                "body": _first(form, "Body") or "",
+                "to": _first(form, "To"),
+                "from": _first(form, "From"),  # null when only MessagingServiceSid is given
+                "messaging_service_sid": _first(form, "MessagingServiceSid"),
+                "status": "queued",
+                "num_media": str(len(form.get("MediaUrl", []))),
+                "date_created": now,
+                "date_updated": now,
+                "date_sent": None,
+                "price": None,
+                "error_code": None,
+                "error_message": None,
+            },
+        )
+        self._record(
+            self._messages,
+            {
+                "sid": sid,
+                "to": body["to"],
+                "from_": body["from"],
+                "body": _first(form, "Body"),
+                "status_callback": _first(form, "StatusCallback"),
+                "messaging_service_sid": body["messaging_service_sid"],
+                "media_url": form.get("MediaUrl", []),
+                "form": _flatten_form(form),
+                "response": body,
+            },
+        )
+        return body
+
+    def _create_call(self, form: dict[str, list[str]], _: dict[str, str]) -> dict[str, Any]:
+        sid = new_sid("CA")
+        now = _rfc2822_now()
+        to, from_ = _first(form, "To"), _first(form, "From")
+        body = _from_template(
+            self.spec,
+            OPERATIONS_BY_ID["CreateCall"],
+            {"AC": self.account_sid, "CA": sid},
+            {
+                "to": to,
+                "to_formatted": to,
+                "from": from_,
+                "from_formatted": from_,
+                "status": "queued",
+                "direction": "outbound-api",
+                "date_created": now,
+                "date_updated": now,
+                "start_time": None,
+                "end_time": None,
+                "duration": None,
+                "price": None,
+                "answered_by": None,
+                "forwarded_from": None,
+                "phone_number_sid": None,
+                "queue_time": "0",
+            },
+        )
+        self._record(
+            self._calls,
+            {
+                "sid": sid,
+                "to": to,
+                "from_": from_,
+                "url": _first(form, "Url"),
+                "twiml": _first(form, "Twiml"),
+                "status_callback": _first(form, "StatusCallback"),
+                "form": _flatten_form(form),
+                "response": body,
+            },
+        )
+        return body
+
+    def _update_call(self, form: dict[str, list[str]], path_args: dict[str, str]) -> dict[str, Any]:
+        sid = path_args["Sid"]
+        known = next((call["response"] for call in self.calls if call["sid"] == sid), None)
+        # Calls not created through the fake (e.g. inbound) are still accepted.
+        fields: dict[str, Any] = {
+            key: (known or {}).get(key) for key in ("to", "to_formatted", "from", "from_formatted", "direction")
+        }
+        fields.update(
+            status=_first(form, "Status") or (known or {}).get("status", "in-progress"),
+            date_updated=_rfc2822_now(),
+        )
+        body = _from_template(
+            self.spec,
+            OPERATIONS_BY_ID["UpdateCall"],
+            {"AC": self.account_sid, "CA": sid},
+            fields,
+        )
+        self._record(
+            self._call_updates,
+            {
+                "sid": sid,
+                "status": _first(form, "Status"),
+                "url": _first(form, "Url"),
+                "twiml": _first(form, "Twiml"),
+                "form": _flatten_form(form),
+                "response": body,
+            },
+        )
+        return body
+
+
+def _to_werkzeug_rule(openapi_path: str) -> str:
+    return re.sub(r"\{(\w+)\}", r"<\1>", openapi_path)
+
+
+def _json_response(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+# Registered under the name `twilio_fake`; the function has another name so a
+# test module can import it without ruff flagging parameters as redefinitions.
+@pytest.fixture(name="twilio_fake")
+def twilio_fake_fixture() -> Iterator[TwilioFake]:
+    """A running TwilioFake per test (fresh account SID, token "test-token")."""
+    with TwilioFake(account_sid=new_sid("AC"), auth_token=TEST_AUTH_TOKEN) as fake:
+        yield fake
