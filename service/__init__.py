@@ -48,4 +48,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     from .cli import register
 
     register(app)
+    if settings.run_clock:  # dev mode: web and clock in one process
+        from .clock import build_scheduler
+
+        build_scheduler(services, blocking=False).start()
     return app

@@ -105,10 +105,29 @@ def simulate(flow_file: str | None, phone: str) -> None:
     svc.shutdown()
 
 
+@click.command("clock")
+def clock() -> None:
+    """Run the clock process: outbox retries, escalation timers, check-ins (Procfile: clock)."""
+    import signal
+
+    from .clock import build_scheduler
+
+    svc = current_app.extensions["triage"]
+    scheduler = build_scheduler(svc, blocking=True)
+    # SIGTERM (platform restarts): finish the job in hand, then stop.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+    click.echo("clock running; Ctrl-C to stop")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(flows_cli)
     app.cli.add_command(simulate)
+    app.cli.add_command(clock)
 
 
 __all__ = ["ROOT", "register"]

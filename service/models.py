@@ -69,6 +69,9 @@ class Conversation(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     last_inbound_at: Mapped[datetime | None]
+    # Silence in the red-flag screen: a reminder, then a nurse callback (issue: no dead ends).
+    nudge_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    nudge_stage: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     patient: Mapped[Patient] = relationship(back_populates="conversations")
@@ -106,6 +109,8 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(16))  # from Twilio's status callback
+    delivery_error_code: Mapped[int | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -135,7 +140,8 @@ class Escalation(Base):
     quotes: Mapped[list[Any]] = mapped_column(default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    nurse_phone: Mapped[str | None] = mapped_column(String(20))
+    nurse_phone: Mapped[str | None] = mapped_column(String(20))  # the nurse paged last, or the owner
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     chain_position: Mapped[int] = mapped_column(default=0)
     pages_sent: Mapped[int] = mapped_column(default=0)
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -174,5 +180,36 @@ class Checkin(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
     reminder_due_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class User(Base):
+    """Dashboard users (nurses, admins). Passwords are stored hashed only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # nurse | admin
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    """Each dashboard view of a case and each action, with who and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")

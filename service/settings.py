@@ -41,7 +41,7 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     dispatch: str = "background"  # inline: send before the webhook answers (tests); background: after
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
-    run_clock: bool = False  # run the scheduler jobs inside the web process (dev mode)
+    run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +65,7 @@ class Settings:
             default_region=env.get("DEFAULT_REGION", default.default_region),
             dispatch=env.get("TRIAGE_DISPATCH", default.dispatch),
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
-            run_clock=_flag(env.get("RUN_CLOCK"), False),
+            run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]

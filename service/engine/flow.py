@@ -178,6 +178,9 @@ class Messages(Strict):
     silence_reminder: LocalText
     privacy: LocalText
     checkin_reminder: LocalText
+    case_acknowledged: LocalText
+    relay: LocalText
+    no_nurse_reached: LocalText
     sms_yes_no: LocalText
     sms_choices: LocalText
     voice_option: LocalText

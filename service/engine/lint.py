@@ -192,7 +192,7 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-ALLOWED_PLACEHOLDERS = {"clinic_name", "clinic_phone", "case", "options", "label", "key"}
+ALLOWED_PLACEHOLDERS = {"clinic_name", "clinic_phone", "case", "options", "label", "key", "nurse", "text"}
 
 
 def check_languages(flow: Flow) -> Iterator[Problem]:
@@ -230,7 +230,8 @@ def check_checkins(flow: Flow) -> Iterator[Problem]:
 
 
 EMERGENCY_NUMBER = "911"
-_MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency")
+_MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency", "case_acknowledged",
+                  "no_nurse_reached")
 
 
 def check_emergency_advice(flow: Flow) -> Iterator[Problem]:

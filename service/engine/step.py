@@ -9,6 +9,7 @@ Order of precedence for an inbound text, safest first:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .answers import is_yes_no, parse_answer
 from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
@@ -62,31 +63,58 @@ def sms_question(flow: Flow, node_id: str, lang: str, context: Context | None = 
     return f"{body} {localize(flow.messages.sms_choices, lang, {'options': options})}"
 
 
-def step(flow: Flow, state: State, text: str, context: Context | None = None) -> Result:
-    """Handle one inbound text."""
-    result = _step(flow, state, text, context)
-    if result.state.privacy_notice_sent or not result.messages or result.state.status == STOPPED:
+@dataclass(frozen=True)
+class Env:
+    """What rendering needs besides the flow: placeholder values and the channel (sms | voice)."""
+
+    values: Context
+    channel: str = "sms"
+
+
+def voice_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:
+    """The question as a caller hears it: the voice wording, then each keypad option."""
+    node = flow.nodes[node_id]
+    body = node_text(flow, node_id, "voice", lang, context)
+    if not isinstance(node, Question):
+        return body
+    options = [localize(flow.messages.voice_option, lang, {"label": localize(c.label, lang), "key": str(i)})
+               for i, c in enumerate(node.choices, 1)]
+    return " ".join([body, *options])
+
+
+def prompt(flow: Flow, node_id: str, lang: str, env: Env) -> str:
+    if env.channel == "voice":
+        return voice_question(flow, node_id, lang, env.values)
+    return sms_question(flow, node_id, lang, env.values)
+
+
+def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms") -> Result:
+    """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text)."""
+    env = Env(context or {}, channel)
+    result = _step(flow, state, text, env)
+    if result.state.privacy_notice_sent or not result.messages or result.state.status == STOPPED \
+            or channel != "sms":
         return result
     # Told once, in the first reply: texts are not encrypted; emergencies go to 911 (HIPAA, references.md).
-    notice = _msg(flow, "privacy", result.state, context)
+    notice = _msg(flow, "privacy", result.state, env)
     messages = [result.messages[0], notice, *result.messages[1:]]
     return Result(result.state.evolve(privacy_notice_sent=True), messages, result.actions)
 
 
-def _step(flow: Flow, state: State, text: str, context: Context | None) -> Result:
+def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
     keyword = match_keyword(text)
     if keyword is not None:
-        return _keyword(flow, state, keyword, context)
+        return _keyword(flow, state, keyword, env)
     if state.status == STOPPED:
         state = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
     findings = detect(flow, text)
     if findings:
-        return _red_flag(flow, state, findings, text, context)
+        return _red_flag(flow, state, findings, text, env)
     if state.node is None:
         if state.status == DONE:
-            return Result(state, [_msg(flow, "after_outcome", state, context)], [])
-        return _enter(flow, state.evolve(status=ACTIVE), flow.start, context)
-    return _answer(flow, state, text, context)
+            return Result(state, [_msg(flow, "after_outcome", state, env)], [])
+        return _enter(flow, state.evolve(status=ACTIVE), flow.start, env)
+    return _answer(flow, state, text, env)
 
 
 def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = None) -> Result:
@@ -95,38 +123,38 @@ def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = 
     return Result(state, [Message(ask, sms_question(flow, ask, state.language, context))], [])
 
 
-def _msg(flow: Flow, name: str, state: State, context: Context | None, **extra: str) -> Message:
-    return Message(name, localize(getattr(flow.messages, name), state.language, {**(context or {}), **extra}))
+def _msg(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message:
+    return Message(name, localize(getattr(flow.messages, name), state.language, {**env.values, **extra}))
 
 
-def _keyword(flow: Flow, state: State, keyword: Keyword, context: Context | None) -> Result:
+def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
     if keyword is Keyword.stop:
-        return Result(state.evolve(status=STOPPED, node=None), [_msg(flow, "stop", state, context)],
+        return Result(state.evolve(status=STOPPED, node=None), [_msg(flow, "stop", state, env)],
                       [OptOut(), CancelCheckins()])
     if keyword is Keyword.start:
-        return Result(state, [_msg(flow, "start", state, context)], [OptIn()])
+        return Result(state, [_msg(flow, "start", state, env)], [OptIn()])
     if keyword is Keyword.help:
-        return Result(state, [_msg(flow, "help", state, context), *_repeat(flow, state, context)], [])
+        return Result(state, [_msg(flow, "help", state, env), *_repeat(flow, state, env)], [])
     if keyword is Keyword.nurse:
-        return _goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), context)
+        return _goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), env)
     if keyword is Keyword.restart:
         fresh = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
-        return _enter(flow, fresh, flow.start, context)
+        return _enter(flow, fresh, flow.start, env)
     language = "es" if keyword is Keyword.spanish else "en"
     if language not in flow.languages:
         language = state.language
     switched = state.evolve(language=language)
-    return Result(switched, _repeat(flow, switched, context) or [_msg(flow, "help", switched, context)],
+    return Result(switched, _repeat(flow, switched, env) or [_msg(flow, "help", switched, env)],
                   [SetLanguage(language)])
 
 
-def _repeat(flow: Flow, state: State, context: Context | None) -> list[Message]:
+def _repeat(flow: Flow, state: State, env: Env) -> list[Message]:
     if state.node is None or state.status != ACTIVE:
         return []
-    return [Message(state.node, sms_question(flow, state.node, state.language, context))]
+    return [Message(state.node, prompt(flow, state.node, state.language, env))]
 
 
-def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, context: Context | None) -> Result:
+def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env: Env) -> Result:
     worst = findings[0]
     flags = tuple(f.flag for f in findings)
     quotes = tuple(f.quote for f in findings)
@@ -134,18 +162,18 @@ def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, cont
             and state.level.pages_nurse:
         # Already with a nurse at this urgency or higher: reassure and pass the words on.
         return Result(state.evolve(red_flags=_merge(state.red_flags, flags)),
-                      [_msg(flow, "open_emergency", state, context)], [ForwardToNurse(" / ".join(quotes))])
+                      [_msg(flow, "open_emergency", state, env)], [ForwardToNurse(" / ".join(quotes))])
     reason = "red flag in the patient's own words"
     if worst.level.disposition == "emergency" or state.status == DONE:
-        return _goto_outcome(flow, state, flow.level_outcomes[worst.level], flags, reason, quotes, context)
+        return _goto_outcome(flow, state, flow.level_outcomes[worst.level], flags, reason, quotes, env)
     # Not an emergency: finish the screen (an emergency may still be found), then end no lower than this.
     state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
     if state.node is None:
-        return _enter(flow, state, flow.start, context)
-    result = _answer(flow, state, text, context)
+        return _enter(flow, state, flow.start, env)
+    result = _answer(flow, state, text, env)
     if result.state.node == state.node and result.state.misses > state.misses:
         # The text said something important but answered nothing: note it, ask again, no penalty.
-        return Result(state, [_msg(flow, "noted", state, context), *_repeat(flow, state, context)], [])
+        return Result(state, [_msg(flow, "noted", state, env), *_repeat(flow, state, env)], [])
     return result
 
 
@@ -153,54 +181,54 @@ def _merge(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
     return old + tuple(f for f in new if f not in old)
 
 
-def _answer(flow: Flow, state: State, text: str, context: Context | None) -> Result:
+def _answer(flow: Flow, state: State, text: str, env: Env) -> Result:
     node = flow.nodes[state.node]  # type: ignore[index]
     if isinstance(node, FreeText):
         answers = {**state.answers, state.node: text[:500]}  # type: ignore[dict-item]
-        return _enter(flow, state.evolve(answers=answers, misses=0), node.next, context)
+        return _enter(flow, state.evolve(answers=answers, misses=0), node.next, env)
     assert isinstance(node, Question), state.node
     choice_id = parse_answer(node, text)
     if choice_id is None:
-        return _unclear(flow, state, node, context)
+        return _unclear(flow, state, node, env)
     choice = next(c for c in node.choices if c.id == choice_id)
     answers = {**state.answers, state.node: choice_id}  # type: ignore[dict-item]
     flags = _merge(state.red_flags, (choice.red_flag,)) if choice.red_flag else state.red_flags
-    return _enter(flow, state.evolve(answers=answers, misses=0, red_flags=flags), choice.next, context)
+    return _enter(flow, state.evolve(answers=answers, misses=0, red_flags=flags), choice.next, env)
 
 
-def _unclear(flow: Flow, state: State, node: Question, context: Context | None) -> Result:
+def _unclear(flow: Flow, state: State, node: Question, env: Env) -> Result:
     misses = state.misses + 1
     if misses > flow.reask_limit:
         if node.screening:
             reason = "could not complete screening: answers not understood"
-            return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), context)
-        return Result(state.evolve(misses=0), [_msg(flow, "offer_nurse", state, context)], [])
+            return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+        return Result(state.evolve(misses=0), [_msg(flow, "offer_nurse", state, env)], [])
     state = state.evolve(misses=misses)
-    hint = localize(node.hint, state.language, context) if node.hint else ""
-    unclear = _msg(flow, "unclear", state, context)
+    hint = localize(node.hint, state.language, env.values) if node.hint else ""
+    unclear = _msg(flow, "unclear", state, env)
     body = " ".join(part for part in (unclear.text, hint) if part)
-    return Result(state, [Message("unclear", body), *_repeat(flow, state, context)], [])
+    return Result(state, [Message("unclear", body), *_repeat(flow, state, env)], [])
 
 
 def _goto_outcome(flow: Flow, state: State, outcome_id: str, flags: tuple[str, ...], reason: str,
-                  quotes: tuple[str, ...], context: Context | None) -> Result:
+                  quotes: tuple[str, ...], env: Env) -> Result:
     state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
-    return _enter(flow, state, outcome_id, context, reason=reason)
+    return _enter(flow, state, outcome_id, env, reason=reason)
 
 
-def _enter(flow: Flow, state: State, node_id: str, context: Context | None, *, reason: str = "") -> Result:
+def _enter(flow: Flow, state: State, node_id: str, env: Env, *, reason: str = "") -> Result:
     """Walk from node_id through info nodes to the next question or an outcome."""
     messages: list[Message] = []
     for _ in range(_MAX_CHAIN):
         node = flow.nodes[node_id]
         if isinstance(node, Info):
-            messages.append(Message(node_id, node_text(flow, node_id, "sms", state.language, context)))
+            messages.append(Message(node_id, node_text(flow, node_id, env.channel, state.language, env.values)))
             node_id = node.next
             continue
         if isinstance(node, (Question, FreeText)):
-            messages.append(Message(node_id, sms_question(flow, node_id, state.language, context)))
+            messages.append(Message(node_id, prompt(flow, node_id, state.language, env)))
             return Result(state.evolve(node=node_id, status=ACTIVE, misses=0), messages, [])
-        return _outcome(flow, state, node_id, node, messages, reason, context)
+        return _outcome(flow, state, node_id, node, messages, reason, env)
     raise RuntimeError(f"flow {flow.id}: info chain too long at {node_id}")
 
 
@@ -211,14 +239,14 @@ def floor(flow: Flow, state: State) -> Level | None:
 
 
 def _outcome(flow: Flow, state: State, node_id: str, node: Outcome, messages: list[Message], reason: str,
-             context: Context | None) -> Result:
+             env: Env) -> Result:
     minimum = floor(flow, state)
     if minimum is not None and minimum.rank > node.level.rank:
         # A red flag noted earlier outranks where the answers led: never end below it.
         node_id = flow.level_outcomes[minimum]
         node = flow.outcome(node_id)
         reason = reason or "red flag noted earlier in the conversation"
-    messages.append(Message(node_id, node_text(flow, node_id, "sms", state.language, context)))
+    messages.append(Message(node_id, node_text(flow, node_id, env.channel, state.language, env.values)))
     actions: list[Action] = []
     if node.stop_checkins or node.checkins:
         actions.append(CancelCheckins())

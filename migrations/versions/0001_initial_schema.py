@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: b1deb62d7463
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:23:34.538679
+Create Date: 2026-11-26 09:25:59.743947
 """
 from alembic import op
 import sqlalchemy as sa
 import service.models
 
 
-revision = 'b1deb62d7463'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -39,6 +39,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('phone')
     )
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('password_hash', sa.String(length=256), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('username')
+    )
     op.create_table('webhook_receipts',
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('response', sa.Text(), nullable=False),
@@ -61,12 +72,15 @@ def upgrade() -> None:
     sa.Column('started_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_inbound_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('nudge_due_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('nudge_stage', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversations_call_sid'), ['call_sid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conversations_nudge_due_at'), ['nudge_due_at'], unique=False)
         batch_op.create_index('ix_conversations_patient_updated', ['patient_id', 'updated_at'], unique=False)
 
     op.create_table('checkins',
@@ -77,7 +91,10 @@ def upgrade() -> None:
     sa.Column('due_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('sent_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('reminder_due_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminder_sent_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
@@ -99,6 +116,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('nurse_phone', sa.String(length=20), nullable=True),
+    sa.Column('acknowledged_by', sa.String(length=64), nullable=True),
     sa.Column('chain_position', sa.Integer(), nullable=False),
     sa.Column('pages_sent', sa.Integer(), nullable=False),
     sa.Column('next_action_at', service.models.UTCDateTime(timezone=True), nullable=True),
@@ -117,6 +135,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_escalations_next_action_at'), ['next_action_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_status'), ['status'], unique=False)
+
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('escalation_id', sa.Integer(), nullable=True),
+    sa.Column('patient_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], ),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_escalation_id'), ['escalation_id'], unique=False)
 
     op.create_table('escalation_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -145,6 +179,8 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('twilio_sid', sa.String(length=64), nullable=True),
+    sa.Column('delivery_status', sa.String(length=16), nullable=True),
+    sa.Column('delivery_error_code', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -180,6 +216,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_escalation_events_escalation_id'))
 
     op.drop_table('escalation_events')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_escalation_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
+
+    op.drop_table('audit_log')
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_escalations_status'))
         batch_op.drop_index(batch_op.f('ix_escalations_patient_id'))
@@ -195,10 +236,12 @@ def downgrade() -> None:
     op.drop_table('checkins')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_index('ix_conversations_patient_updated')
+        batch_op.drop_index(batch_op.f('ix_conversations_nudge_due_at'))
         batch_op.drop_index(batch_op.f('ix_conversations_call_sid'))
 
     op.drop_table('conversations')
     op.drop_table('webhook_receipts')
+    op.drop_table('users')
     op.drop_table('patients')
     with op.batch_alter_table('flow_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_flow_versions_flow_id'))
