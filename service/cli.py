@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .engine.loader import FlowError, load_flow
+from .engine.loader import FlowError, LoadedFlow, load_flow
 from .settings import ROOT
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -62,8 +62,69 @@ def flows_check(file: str | None) -> None:
         for lang in flow.languages:
             if not flow.reviewed_by.get(lang):
                 click.echo(f"{path}: warning: no clinician has reviewed the '{lang}' text (reviewed_by.{lang})")
+        _changes_since_served(path, loaded)
     if failed:
         sys.exit(1)
+
+
+def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
+    """Compare the file with the version patients were last served, so the edit is reviewed."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .engine.diff import diff_flows
+    from .engine.loader import parse_flow
+    from .models import FlowVersion
+
+    svc = current_app.extensions["triage"]
+    try:
+        with svc.factory() as session:
+            served = session.scalars(select(FlowVersion).where(FlowVersion.flow_id == loaded.flow.id)
+                                     .order_by(FlowVersion.first_served_at.desc()).limit(1)).first()
+    except SQLAlchemyError:
+        click.echo(f"{path}: (no database to compare with the served version)")
+        return
+    if served is None:
+        click.echo(f"{path}: never served yet")
+    elif served.version == loaded.version:
+        click.echo(f"{path}: same as the version being served ({served.version})")
+    else:
+        changes = diff_flows(parse_flow(served.source, served.path).flow, loaded.flow)
+        click.echo(f"{path}: changes since served version {served.version}:")
+        for change in changes or ["(formatting or comments only)"]:
+            click.echo(f"  {change}")
+
+
+@flows_cli.command("test")
+@click.argument("path", required=False)
+def flows_test(path: str | None) -> None:
+    """Play conversation tests (YAML) through the real engine; a readable diff for each failure."""
+    from .conversation_tests import case_files, run_files
+
+    target = Path(path) if path else ROOT / "tests" / "conversations"
+    flows_dir = current_app.extensions["triage"].settings.flows_dir
+    try:
+        results = run_files(case_files(target), flows_dir)
+    except FlowError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        click.echo(result.report())
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
+
+
+@flows_cli.command("report")
+@click.argument("file", required=False)
+def flows_report(file: str | None) -> None:
+    """For a clinician's sign-off: each red flag, its level, source, question and covering cases."""
+    from .flowreport import red_flag_report
+
+    for path in _flow_files(file):
+        click.echo(red_flag_report(load_flow(path), ROOT / "tests" / "conversations"))
 
 
 def _simulator_app(flow_file: str | None) -> Flask:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from . import nudges
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def jobs() -> list[Job]:
     """Every periodic job. Features add theirs here."""
     return [
         Job("outbox", _outbox, 5),
+        Job("silence", nudges.tick, 30),
     ]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import nudges
 from .checkins.schedule import cancel_pending, schedule
 from .db import transaction
 from .engine.flow import Flow
@@ -175,6 +176,7 @@ def apply(svc: Services, session: Session, flow: Flow, conversation: Conversatio
     conversation.disposition = new.level.disposition if new.level else None
     conversation.updated_at = now
     patient.privacy_notice_sent = patient.privacy_notice_sent or new.privacy_notice_sent
+    nudges.arm(flow, conversation, new, now)
     for action in result.actions:
         if isinstance(action, Escalate):
             cases.escalate(svc, session, flow, conversation, patient, action, now)

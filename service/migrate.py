@@ -12,7 +12,8 @@ from .settings import ROOT
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser reads "%" as interpolation: a URL with %-escapes (search_path options) needs "%%".
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 

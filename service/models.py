@@ -170,6 +170,8 @@ class EscalationEvent(Base):
 
 
 class Checkin(Base):
+    """One follow-up text: pending -> sent -> answered | expired; or cancelled / skipped (superseded)."""
+
     __tablename__ = "checkins"
     __table_args__ = (Index("ix_checkins_due", "status", "due_at"),)
 
@@ -183,6 +185,7 @@ class Checkin(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     reminder_due_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # reminded and still no reply by then: stop (checkins/sender.py)
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

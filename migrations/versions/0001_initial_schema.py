@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:25:59.743947
+Create Date: 2026-11-26 09:31:30.176261
 """
 from alembic import op
 import sqlalchemy as sa
@@ -94,6 +94,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('reminder_due_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reminder_sent_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answered_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),

@@ -123,6 +123,26 @@ def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = 
     return Result(state, [Message(ask, sms_question(flow, ask, state.language, context))], [])
 
 
+REMIND, GIVE_UP = "remind", "give_up"
+
+
+def awaiting_screening(flow: Flow, state: State) -> bool:
+    """Waiting for an answer inside the red-flag screen, where silence must not be the end."""
+    node = flow.nodes.get(state.node) if state.node else None
+    return state.status == ACTIVE and isinstance(node, (Question, FreeText)) and node.screening
+
+
+def on_silence(flow: Flow, state: State, stage: str, context: Context | None = None) -> Result:
+    """The patient stopped replying mid-screen: one reminder, then a nurse callback (incomplete screen)."""
+    if not awaiting_screening(flow, state):
+        return Result(state, [], [])
+    env = Env(context or {}, "sms")
+    if stage == REMIND:
+        return Result(state, [_msg(flow, "silence_reminder", state, env), *_repeat(flow, state, env)], [])
+    reason = "could not complete screening: patient stopped replying"
+    return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+
+
 def _msg(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message:
     return Message(name, localize(getattr(flow.messages, name), state.language, {**env.values, **extra}))
 

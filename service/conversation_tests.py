@@ -1,0 +1,311 @@
+"""Conversation tests as data: what the patient sends, and what must follow.
+
+A clinician writes YAML like this (tests/conversations/*.yaml) and never reads Python:
+
+    flow: back_spasm
+    cases:
+      - name: bladder control lost, answered yes
+        steps:
+          - hi
+          - "no"
+          - send: "yes"
+            reply_contains: [emergency department]
+        expect:
+          level: ed_now
+          paged: true
+          red_flags: [bladder_bowel]
+
+Steps: a plain string (or `send:`) is a text from the patient; `press:` is a keypad digit on the
+phone; `wait:` lets time pass (30m, 24h), so reminders, check-ins and nurse timers happen as they
+would. Each step may check `reply_contains` / `reply_lacks` on what the patient received.
+
+Each case runs through the real service (the same runtime, engine, parser and outbound path as the
+webhooks) on a scratch SQLite database with a fake clock, one patient number per case.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+
+from .engine.flow import Duration, Level
+from .yamlfile import parse_model, read_source
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: inside texting hours
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Strict):
+    send: str | None = None
+    press: str | None = None
+    wait: Duration | None = None
+    reply_contains: list[str] = Field(default_factory=list)
+    reply_lacks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return {"send": str(value)}
+        if isinstance(value, dict) and "press" in value:
+            value = {**value, "press": str(value["press"])}
+        return value
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        if sum(x is not None for x in (self.send, self.press, self.wait)) != 1:
+            raise ValueError("each step is exactly one of: send, press, wait")
+        return self
+
+
+class CheckinExpectation(_Strict):
+    ask: str
+    after: Duration
+
+
+class Expect(_Strict):
+    level: Level | None = None
+    no_outcome: bool = False
+    disposition: str | None = None
+    outcome: str | None = None
+    paged: bool | None = None
+    red_flags: list[str] | None = None
+    checkins: list[CheckinExpectation] | None = None
+    opted_out: bool | None = None
+    replies_contain: list[str] = Field(default_factory=list)
+    replies_lack: list[str] = Field(default_factory=list)
+
+
+class Case(_Strict):
+    name: str
+    twin_of: str | None = Field(None, description="the red flag this case says in the negative")
+    channel: str = Field("sms", pattern="^(sms|voice)$")
+    language: str = "en"
+    steps: list[Step] = Field(min_length=1)
+    expect: Expect = Expect()
+
+
+class CaseFile(_Strict):
+    flow: str
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass
+class Outcome:
+    """What one case produced, and every difference from what it expected."""
+
+    file: str
+    name: str
+    transcript: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    red_flags: list[str] = field(default_factory=list)
+    level: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def report(self) -> str:
+        lines = [f"FAIL {self.file}: {self.name}"]
+        lines += [f"  {failure}" for failure in self.failures]
+        lines.append("  conversation:")
+        lines += [f"    {line}" for line in self.transcript]
+        return "\n".join(lines)
+
+
+def load_case_file(path: str | Path) -> CaseFile:
+    model, _ = parse_model(read_source(path), str(path), CaseFile)
+    return model
+
+
+def case_files(path: str | Path) -> list[Path]:
+    path = Path(path)
+    return [path] if path.is_file() else sorted(path.glob("*.yaml"))
+
+
+def _diff(what: str, expected: object, got: object) -> str:
+    return f"{what}:\n    - expected: {expected}\n    + got:      {got}"
+
+
+def _text_diff(what: str, needle: str, haystack: str, present: bool) -> str:
+    verb = "contain" if present else "not contain"
+    best = difflib.get_close_matches(needle.lower(), haystack.lower().split("\n"), n=1, cutoff=0.0)
+    return f'{what} should {verb} "{needle}"\n    + got: "{best[0] if best else haystack}"'
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class ConversationTester:
+    """A scratch copy of the service for playing cases: temporary SQLite, console transport, fake clock."""
+
+    def __init__(self, flows: str | Path, base_settings: Any = None):
+        from . import create_app
+        from .settings import Settings
+
+        scratch = Path(tempfile.mkdtemp(prefix="triage-cases-"))
+        base = base_settings or Settings()
+        settings = replace(base, database_url=f"sqlite:///{scratch / 'cases.sqlite3'}", transport="console",
+                           dispatch="inline", auto_migrate=True, run_clock=False, flows_dir=str(flows),
+                           clinic_name=base.clinic_name or "Clinic")
+        from .transports import ConsoleTransport
+
+        self.clock = Clock()
+        self.app = create_app(settings, clock=self.clock, transport=ConsoleTransport(io.StringIO()))
+        self.svc = self.app.extensions["triage"]
+        self._numbers = iter(range(2125551000, 2125559999))
+
+    def close(self) -> None:
+        self.svc.shutdown()
+        self.svc.engine.dispose()
+
+    def run(self, case: Case, file: str) -> Outcome:
+        self.clock.now = START
+        phone = f"+1{next(self._numbers)}"
+        outcome = Outcome(file=file, name=case.name)
+        for index, step in enumerate(case.steps, 1):
+            replies = self._play(step, phone, case, outcome)
+            text = "\n".join(replies)
+            for needle in step.reply_contains:
+                if needle.lower() not in text.lower():
+                    outcome.failures.append(_text_diff(f"step {index} reply", needle, text, True))
+            for needle in step.reply_lacks:
+                if needle.lower() in text.lower():
+                    outcome.failures.append(_text_diff(f"step {index} reply", needle, text, False))
+        self._check(case, phone, outcome)
+        return outcome
+
+    def _play(self, step: Step, phone: str, case: Case, outcome: Outcome) -> list[str]:
+        from .clock import tick
+        from .conversations import receive_sms
+        from .engine.keypad import key_to_text
+
+        before = self._texts_to(phone)
+        if step.wait is not None:
+            outcome.transcript.append(f"(wait {step.wait})")
+            self._wait(step.wait, tick)
+            replies: list[str] = []
+        else:
+            text = step.send if step.send is not None else key_to_text(step.press or "")
+            label = f"you> {step.send}" if step.send is not None else f"you press> {step.press}"
+            outcome.transcript.append(label)
+            if case.language != "en" and not outcome.transcript[:-1]:
+                self._set_language(phone, case.language)
+            replies = receive_sms(self.svc, phone=phone, text=text or "", sid=None).replies
+        replies += self._texts_to(phone)[len(before):]
+        outcome.transcript += [f"line> {r}" for r in replies]
+        return replies
+
+    def _wait(self, duration: timedelta, tick: Any) -> None:
+        # Time passes in one-minute steps so every timer fires when it would, not all at the end.
+        end = self.clock.now + duration
+        while self.clock.now < end:
+            self.clock.now = min(end, self.clock.now + timedelta(minutes=1))
+            tick(self.svc)
+
+    def _set_language(self, phone: str, language: str) -> None:
+        from .conversations import lock_patient
+        from .db import transaction
+
+        with transaction(self.svc.factory) as session:
+            lock_patient(session, phone, self.clock.now).language = language
+
+    def _texts_to(self, phone: str) -> list[str]:
+        from .models import Message
+
+        with self.svc.factory() as session:
+            rows = session.scalars(select(Message.body).where(Message.to_phone == phone, Message.direction == "out",
+                                                              Message.status != "twiml").order_by(Message.id))
+            return list(rows)
+
+    def _check(self, case: Case, phone: str, outcome: Outcome) -> None:
+        from .models import Checkin, Conversation, Escalation, Message, Patient
+
+        expect = case.expect
+        with self.svc.factory() as session:
+            patient = session.scalars(select(Patient).where(Patient.phone == phone)).one()
+            conversation = session.scalars(select(Conversation).where(Conversation.patient_id == patient.id)
+                                           .order_by(Conversation.id.desc())).first()
+            cases = list(session.scalars(select(Escalation).where(Escalation.patient_id == patient.id)))
+            pages = session.scalars(select(Message.id).where(Message.kind == "page",
+                                                             Message.patient_id == patient.id)).all()
+            checkins = list(session.scalars(select(Checkin).where(Checkin.patient_id == patient.id,
+                                                                  Checkin.status == "pending")))
+            flags = sorted({f for c in cases for f in c.red_flags}
+                           | set((conversation.state or {}).get("red_flags", []) if conversation else []))
+            outcome.red_flags = flags
+            outcome.level = conversation.level if conversation else None
+            failures = outcome.failures
+            if expect.level is not None and outcome.level != expect.level.value:
+                failures.append(_diff("level", expect.level.value, outcome.level))
+            if expect.no_outcome and outcome.level is not None:
+                failures.append(_diff("level", "no outcome yet", outcome.level))
+            got_disposition = conversation.disposition if conversation else None
+            if expect.disposition is not None and got_disposition != expect.disposition:
+                failures.append(_diff("disposition", expect.disposition, got_disposition))
+            got_outcome = conversation.outcome if conversation else None
+            if expect.outcome is not None and got_outcome != expect.outcome:
+                failures.append(_diff("outcome", expect.outcome, got_outcome))
+            if expect.paged is not None and bool(pages) != expect.paged:
+                failures.append(_diff("nurse paged", expect.paged, bool(pages)))
+            if expect.red_flags is not None and sorted(expect.red_flags) != flags:
+                failures.append(_diff("red flags", sorted(expect.red_flags), flags))
+            if expect.checkins is not None:
+                want = sorted((c.ask, c.after) for c in expect.checkins)
+                got = sorted((c.ask, c.due_at - c.created_at) for c in checkins)
+                if want != got:
+                    failures.append(_diff("check-ins scheduled", [f"{a} after {d}" for a, d in want],
+                                          [f"{a} after {d}" for a, d in got]))
+            if expect.opted_out is not None and patient.opted_out != expect.opted_out:
+                failures.append(_diff("opted out", expect.opted_out, patient.opted_out))
+        everything = "\n".join(line for line in outcome.transcript if line.startswith("line>"))
+        last = _last_replies(outcome.transcript)
+        for needle in expect.replies_contain:
+            if needle.lower() not in last.lower():
+                failures.append(_text_diff("last reply", needle, last, True))
+        for needle in expect.replies_lack:
+            if needle.lower() in everything.lower():
+                failures.append(_text_diff("replies", needle, everything, False))
+
+
+def _last_replies(transcript: list[str]) -> str:
+    last: list[str] = []
+    for line in reversed(transcript):
+        if line.startswith("line> "):
+            last.insert(0, line[len("line> "):])
+        elif last:
+            break
+    return "\n".join(last)
+
+
+def run_files(paths: list[Path], flows: str | Path) -> list[Outcome]:
+    tester = ConversationTester(flows)
+    results: list[Outcome] = []
+    try:
+        for path in paths:
+            case_file = load_case_file(path)
+            served = {loaded.flow.id for loaded in tester.svc.flows.all_current()}
+            if case_file.flow not in served:
+                results.append(Outcome(str(path), "(file)", failures=[_diff("flow", case_file.flow, sorted(served))]))
+                continue
+            tester.svc.flows.default_id = case_file.flow  # new conversations start on the file's flow
+            results += [tester.run(case, str(path)) for case in case_file.cases]
+    finally:
+        tester.close()
+    return results

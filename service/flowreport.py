@@ -1,0 +1,53 @@
+"""`flows report`: every red flag with its level, source, the question that asks it, and the
+conversation cases that prove it, for a clinician to sign off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conversation_tests import case_files, load_case_file
+from .engine.flow import Question
+from .engine.loader import LoadedFlow
+
+
+def covering_cases(cases_dir: Path, flow_id: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per red flag: the cases that must raise it, and the negated twins that must not."""
+    covering: dict[str, list[str]] = {}
+    twins: dict[str, list[str]] = {}
+    for path in case_files(cases_dir):
+        case_file = load_case_file(path)
+        if case_file.flow != flow_id:
+            continue
+        for case in case_file.cases:
+            for flag in case.expect.red_flags or []:
+                covering.setdefault(flag, []).append(f"{path.stem}: {case.name}")
+            if case.twin_of:
+                twins.setdefault(case.twin_of, []).append(f"{path.stem}: {case.name}")
+    return covering, twins
+
+
+def red_flag_report(loaded: LoadedFlow, cases_dir: Path) -> str:
+    flow = loaded.flow
+    covering, twins = covering_cases(cases_dir, flow.id) if cases_dir.exists() else ({}, {})
+    asked_by: dict[str, list[str]] = {}
+    for node_id, node in flow.nodes.items():
+        if isinstance(node, Question):
+            for choice in node.choices:
+                if choice.red_flag:
+                    asked_by.setdefault(choice.red_flag, []).append(f'{node_id}: "{node.text["en"]}"')
+    reviewers = ", ".join(f"{lang}: {who or 'NOT REVIEWED'}" for lang, who in
+                          ((lang, flow.reviewed_by.get(lang)) for lang in flow.languages))
+    lines = [f"# {flow.title} ({flow.id}, version {loaded.version})", f"Reviewed by: {reviewers}", ""]
+    ordered = sorted(flow.red_flags.items(), key=lambda item: -item[1].level.rank)
+    for flag_id, flag in ordered:
+        lines.append(f"## {flag_id}: {flag.label}")
+        lines.append(f"- level: {flag.level.value} ({flag.level.disposition})")
+        lines.append(f"- source: {flag.source}")
+        for question in asked_by.get(flag_id, ["(free text only: no question asks it)"]):
+            lines.append(f"- asked by: {question}")
+        cases = covering.get(flag_id, [])
+        lines.append(f"- conversation cases ({len(cases)}): " + ("; ".join(cases) if cases else "NONE"))
+        negated = twins.get(flag_id, [])
+        lines.append(f"- negated twins ({len(negated)}): " + ("; ".join(negated) if negated else "NONE"))
+        lines.append("")
+    return "\n".join(lines)

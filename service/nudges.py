@@ -1,0 +1,80 @@
+"""No dead ends: a patient who goes quiet inside the red-flag screen is not forgotten.
+
+After `silence.reminder_after` (flow file) they get one reminder; after `silence.give_up_after`
+more, the case goes to a nurse callback as an incomplete screening. The conversation row holds the
+timer (`nudge_due_at`, `nudge_stage`); the clock claims due rows with a conditional UPDATE, so two
+clocks or a restart act once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .db import transaction
+from .engine.flow import Flow
+from .engine.state import State
+from .engine.step import GIVE_UP, REMIND, awaiting_screening, on_silence
+from .models import Conversation, Patient
+from .outbound import queue_sms
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+
+def arm(flow: Flow, conversation: Conversation, state: State, now: datetime) -> None:
+    """Called whenever a conversation moves: (re)start the silence timer, or clear it."""
+    if conversation.channel == "sms" and awaiting_screening(flow, state):
+        conversation.nudge_due_at = now + flow.silence.reminder_after
+        conversation.nudge_stage = 0
+    else:
+        conversation.nudge_due_at = None
+
+
+def tick(svc: Services) -> int:
+    now = svc.clock()
+    with svc.factory() as session:
+        due = session.execute(select(Conversation.id, Conversation.nudge_due_at)
+                              .where(Conversation.nudge_due_at <= now).limit(200)).all()
+    handled = 0
+    for conversation_id, due_at in due:
+        with transaction(svc.factory) as session:
+            if _claim(session, conversation_id, due_at):
+                handled += _nudge(svc, session, conversation_id, now)
+    if handled:
+        svc.dispatch()
+    return handled
+
+
+def _claim(session: Session, conversation_id: int, due_at: datetime) -> bool:
+    result = session.execute(update(Conversation)
+                             .where(Conversation.id == conversation_id, Conversation.nudge_due_at == due_at)
+                             .values(nudge_due_at=None).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _nudge(svc: Services, session: Session, conversation_id: int, now: datetime) -> int:
+    from .conversations import apply, flow_of
+
+    conversation = session.get(Conversation, conversation_id, populate_existing=True)
+    assert conversation is not None
+    patient = session.get(Patient, conversation.patient_id)
+    assert patient is not None
+    flow = flow_of(svc, session, conversation)
+    state = State.from_json(conversation.state)
+    stage = REMIND if conversation.nudge_stage == 0 else GIVE_UP
+    result = on_silence(flow, state, stage, svc.context)
+    if stage == REMIND:
+        conversation.nudge_stage = 1
+        conversation.nudge_due_at = now + flow.silence.give_up_after
+    else:
+        apply(svc, session, flow, conversation, patient, result, now)
+    if patient.phone and not patient.opted_out and result.messages:
+        body = "\n\n".join(m.text for m in result.messages)
+        queue_sms(session, to=patient.phone, body=body, kind="reminder" if stage == REMIND else "reply",
+                  now=now, patient_id=patient.id, conversation_id=conversation.id, key=stage)
+    log.info("nudge.%s conversation=%s", stage, conversation_id)
+    return 1
