@@ -217,18 +217,6 @@ def check_languages(flow: Flow) -> Iterator[Problem]:
                 yield Problem(path, f"'{lang}' placeholders {sorted(found)} differ from {sorted(reference)}")
 
 
-def check_checkins(flow: Flow) -> Iterator[Problem]:
-    asks = {plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins}
-    for ask in sorted(asks):
-        node = flow.nodes.get(ask)
-        if not isinstance(node, Question):
-            continue
-        for lang, body in node.text.items():
-            if len(body) > CHECKIN_MAX_CHARS:
-                yield Problem(("nodes", ask, "text"),
-                              f"check-in text in '{lang}' is {len(body)} characters; at most {CHECKIN_MAX_CHARS}")
-
-
 EMERGENCY_NUMBER = "911"
 _MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency", "case_acknowledged",
                   "no_nurse_reached")
@@ -248,6 +236,37 @@ def check_emergency_advice(flow: Flow) -> Iterator[Problem]:
                 yield Problem(path, f"'{lang}' text does not say to call {EMERGENCY_NUMBER} in an emergency")
 
 
+# Follow-up texts may be read by anyone holding the phone (HIPAA minimum necessary, references.md).
+SYMPTOM_WORDS = re.compile(
+    r"\b(pain\w*|back|spasm\w*|spine|muscle\w*|bladder|bowel\w*|pee|urin\w*|numb\w*|weak\w*|fever\w*|"
+    r"vomit\w*|nause\w*|injur\w*|fall|fell|cancer|symptom\w*|legs?|groin|dolor\w*|espalda|vejiga|"
+    r"fiebre|piernas?|entumec\w*|sintoma\w*)\b", re.IGNORECASE)
+_FOLLOWUP_MESSAGES = ("checkin_reminder", "silence_reminder")
+_CLINIC_NAME_ALLOWANCE = 30  # characters a clinic name may take in the 160
+
+
+def check_followup_privacy(flow: Flow) -> Iterator[Problem]:
+    """Check-ins and reminders name the clinic, ask how the patient is, name no symptom, fit 160 chars."""
+    texts = [(("messages", name), getattr(flow.messages, name), "") for name in _FOLLOWUP_MESSAGES]
+    asks = sorted({plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins})
+    for ask in asks:
+        node = flow.nodes.get(ask)
+        if isinstance(node, Question):
+            options = " ".join(str(i) + " " + c.label.get("en", "") for i, c in enumerate(node.choices, 1))
+            texts.append((("nodes", ask, "text"), node.text, " Reply " + options))
+    for path, text, suffix in texts:
+        for lang, body in text.items():
+            if "{clinic_name}" not in body:
+                yield Problem(path, f"'{lang}' follow-up text must name the clinic ({{clinic_name}})")
+            found = SYMPTOM_WORDS.search(body)
+            if found:
+                yield Problem(path, f"'{lang}' follow-up text names a symptom or condition ('{found.group(0)}')")
+            length = len(body.replace("{clinic_name}", "x" * _CLINIC_NAME_ALLOWANCE)) + len(suffix)
+            if length > CHECKIN_MAX_CHARS:
+                yield Problem(path, f"'{lang}' follow-up text is about {length} characters; "
+                                    f"at most {CHECKIN_MAX_CHARS}")
+
+
 RULES = (
     check_targets,
     check_reachable,
@@ -257,8 +276,8 @@ RULES = (
     check_choices,
     check_phrases,
     check_languages,
-    check_checkins,
     check_emergency_advice,
+    check_followup_privacy,
 )
 
 

@@ -57,10 +57,17 @@ def sms_question(flow: Flow, node_id: str, lang: str, context: Context | None = 
     body = node_text(flow, node_id, "sms", lang, context)
     if not isinstance(node, Question):
         return body
+    return f"{body} {sms_reply_hint(flow, node_id, lang)}"
+
+
+def sms_reply_hint(flow: Flow, node_id: str, lang: str) -> str:
+    """How to answer a question by text: 'Reply YES or NO.' or 'Reply 1 Better, 2 Same, 3 Worse.'"""
+    node = flow.nodes[node_id]
+    assert isinstance(node, Question), node_id
     if is_yes_no(node):
-        return f"{body} {localize(flow.messages.sms_yes_no, lang)}"
+        return localize(flow.messages.sms_yes_no, lang)
     options = ", ".join(f"{i} {localize(c.label, lang)}" for i, c in enumerate(node.choices, 1))
-    return f"{body} {localize(flow.messages.sms_choices, lang, {'options': options})}"
+    return localize(flow.messages.sms_choices, lang, {"options": options})
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,13 @@ def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = 
     return Result(state, [Message(ask, sms_question(flow, ask, state.language, context))], [])
 
 
+def remind_checkin(flow: Flow, state: State, context: Context | None = None) -> Result:
+    """No reply to a check-in yet: one reminder saying how to answer; the question stays open."""
+    asking = isinstance(flow.nodes.get(state.node or ""), Question)
+    hint = sms_reply_hint(flow, state.node, state.language) if asking else ""  # type: ignore[arg-type]
+    return Result(state, [_msg(flow, "checkin_reminder", state, Env(context or {}), options=hint)], [])
+
+
 REMIND, GIVE_UP = "remind", "give_up"
 
 
@@ -138,7 +152,8 @@ def on_silence(flow: Flow, state: State, stage: str, context: Context | None = N
         return Result(state, [], [])
     env = Env(context or {}, "sms")
     if stage == REMIND:
-        return Result(state, [_msg(flow, "silence_reminder", state, env), *_repeat(flow, state, env)], [])
+        # The reminder names no symptom (privacy): the question it refers to is just above it.
+        return Result(state, [_msg(flow, "silence_reminder", state, env)], [])
     reason = "could not complete screening: patient stopped replying"
     return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
 
