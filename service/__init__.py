@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from . import logs
 from .db import make_engine, make_session_factory
 from .escalation.roster import load_roster
 from .flowstore import FlowStore
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     configure_logging()
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=256 * 1024)
+    logs.init_app(app)  # a request id on every log line and every row a request writes
 
     engine = make_engine(settings.database_url)
     if settings.auto_migrate:
@@ -38,18 +40,47 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
                         roster=load_roster(settings.roster_file), outbox=outbox, clock=clock)
     app.extensions["triage"] = services
+    from .escalation import timers
 
-    from .channels import sms
+    timers.install(services)  # failed pages show on their case, and pass it down the chain
+    from . import delivery
+
+    delivery.install(services)  # carrier opt-outs (21610) and lost check-ins
+
+    from .channels import sms, status, voice
     from .health import bp as health_bp
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(status.bp)
     app.register_blueprint(health_bp)
+    from .dashboard import init_dashboard
+
+    init_dashboard(app)  # nurses' web pages; CSRF-checked forms (webhooks are checked by Twilio signature)
 
     from .cli import register
 
     register(app)
-    if settings.run_clock:  # dev mode: web and clock in one process
-        from .clock import build_scheduler
-
-        build_scheduler(services, blocking=False).start()
+    if settings.run_clock:
+        _start_clock_with_first_request(app, services)
     return app
+
+
+def _start_clock_with_first_request(app: Flask, services: Services) -> None:
+    """Dev mode: web and clock in one process. Started by the first request, so CLI commands
+    (which build the same app) never start a scheduler."""
+    import threading
+
+    from .clock import build_scheduler
+
+    lock = threading.Lock()
+
+    @app.before_request
+    def _start_clock() -> None:
+        if "triage_dev_clock" in app.extensions:
+            return
+        with lock:
+            if "triage_dev_clock" not in app.extensions:
+                scheduler = build_scheduler(services, blocking=False)
+                scheduler.start()
+                app.extensions["triage_dev_clock"] = scheduler

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .engine.loader import FlowError, LoadedFlow, load_flow
 from .settings import ROOT
@@ -40,7 +40,9 @@ def db_revision(message: str) -> None:
 def _flow_files(file: str | None) -> list[Path]:
     if file:
         return [Path(file)]
-    return sorted(Path(current_app.extensions["triage"].settings.flows_dir).glob("*.yaml"))
+    from .engine.loader import flow_files
+
+    return flow_files(current_app.extensions["triage"].settings.flows_dir)  # language files belong to their flow
 
 
 @flows_cli.command("check")
@@ -73,7 +75,7 @@ def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from .engine.diff import diff_flows
-    from .engine.loader import parse_flow
+    from .engine.loader import parse_stored
     from .models import FlowVersion
 
     svc = current_app.extensions["triage"]
@@ -89,7 +91,7 @@ def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
     elif served.version == loaded.version:
         click.echo(f"{path}: same as the version being served ({served.version})")
     else:
-        changes = diff_flows(parse_flow(served.source, served.path).flow, loaded.flow)
+        changes = diff_flows(parse_stored(served.source, served.path).flow, loaded.flow)
         click.echo(f"{path}: changes since served version {served.version}:")
         for change in changes or ["(formatting or comments only)"]:
             click.echo(f"  {change}")
@@ -127,6 +129,28 @@ def flows_report(file: str | None) -> None:
         click.echo(red_flag_report(load_flow(path), ROOT / "tests" / "conversations"))
 
 
+@flows_cli.command("diagram")
+@click.argument("file")
+@click.option("-o", "--output", help="Where to write: .svg (default: FILE's name with .svg) or .mmd for Mermaid text.")
+def flows_diagram(file: str, output: str | None) -> None:
+    """Draw a flow: the same SVG the dashboard shows (red-flag answers in red), or Mermaid text (.mmd)."""
+    from .dashboard import diagram
+
+    try:
+        loaded = load_flow(file)
+    except FlowError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    target = Path(output) if output else Path(Path(file).with_suffix(".svg").name)
+    if target.suffix == ".mmd":
+        text = diagram.mermaid(loaded.flow, header=f"{loaded.flow.id} version {loaded.version}")
+    else:
+        text = diagram.svg(loaded.flow, version=loaded.version)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"{target}: {loaded.flow.id} version {loaded.version}, {len(loaded.flow.nodes)} nodes")
+
+
 def _simulator_app(flow_file: str | None) -> Flask:
     from . import create_app
 
@@ -138,15 +162,27 @@ def _simulator_app(flow_file: str | None) -> Flask:
 
 
 @click.command("simulate")
+@with_appcontext  # like AppGroup commands: also under app.test_cli_runner()
 @click.option("--flow", "flow_file", help="A flow file to try (default: the served flows).")
 @click.option("--phone", default="+12125550199", show_default=True, help="The number the texter seems to be.")
-def simulate(flow_file: str | None, phone: str) -> None:
+@click.option("--voice", is_flag=True, help="Call instead: type keys or words, hear the prompts as a caller would.")
+@click.option("--lang", "language", type=click.Choice(["en", "es"]), default="en", show_default=True,
+              help="The patient's language from the first message (es: Spanish).")
+def simulate(flow_file: str | None, phone: str, voice: bool, language: str) -> None:
     """Chat through a flow in the terminal exactly as a texter would (same engine, parser, pages)."""
     from .conversations import receive_sms
     from .models import Conversation
 
     app = _simulator_app(flow_file)
     svc = app.extensions["triage"]
+    if language != "en" and phone:
+        _set_patient_language(svc, phone, language)
+    if voice:
+        from .channels.voice_terminal import terminal_call
+
+        terminal_call(svc, phone or None, click.echo)
+        svc.shutdown()
+        return
     click.echo("Type as the patient would. Ctrl-D to quit. Outbound pages print as '--- SMS'.")
     conversation_id = None
     while True:
@@ -166,7 +202,16 @@ def simulate(flow_file: str | None, phone: str) -> None:
     svc.shutdown()
 
 
+def _set_patient_language(svc, phone: str, language: str) -> None:  # type: ignore[no-untyped-def]
+    from .conversations import lock_patient
+    from .db import transaction
+
+    with transaction(svc.factory) as session:
+        lock_patient(session, phone, svc.clock()).language = language
+
+
 @click.command("clock")
+@with_appcontext
 def clock() -> None:
     """Run the clock process: outbox retries, escalation timers, check-ins (Procfile: clock)."""
     import signal
@@ -174,6 +219,9 @@ def clock() -> None:
     from .clock import build_scheduler
 
     svc = current_app.extensions["triage"]
+    dev_clock = current_app.extensions.get("triage_dev_clock")
+    if dev_clock is not None:  # RUN_CLOCK (on by default with SQLite) started one in create_app: one is enough
+        dev_clock.shutdown(wait=False)
     scheduler = build_scheduler(svc, blocking=True)
     # SIGTERM (platform restarts): finish the job in hand, then stop.
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
@@ -189,6 +237,15 @@ def register(app: Flask) -> None:
     app.cli.add_command(flows_cli)
     app.cli.add_command(simulate)
     app.cli.add_command(clock)
+    from .escalation.cli import roster_cli
+
+    app.cli.add_command(roster_cli)
+    from .checkins.cli import checkins_cli
+
+    app.cli.add_command(checkins_cli)
+    from .dashboard.users import users_cli
+
+    app.cli.add_command(users_cli)
 
 
 __all__ = ["ROOT", "register"]

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from . import nudges
+from .checkins import sender as checkins
+from .escalation import timers as escalation_timers
+from .logs import new_request_id, request_id
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,8 @@ def jobs() -> list[Job]:
     return [
         Job("outbox", _outbox, 5),
         Job("silence", nudges.tick, 30),
+        Job("checkins", checkins.tick, 10),
+        Job("escalations", escalation_timers.tick, 10),
     ]
 
 
@@ -49,7 +55,8 @@ def tick(svc: Services) -> dict[str, int]:
 def _guarded(job: Job, svc: Services) -> Callable[[], None]:
     def run() -> None:
         try:
-            handled = job.run(svc)
+            with request_id(new_request_id(f"clock-{job.name}-")):  # ties a run's lines and rows together
+                handled = job.run(svc)
             if handled:
                 log.info("clock.job name=%s handled=%d", job.name, handled)
         except Exception:  # one failing job must not stop the others, nor the clock
@@ -63,5 +70,6 @@ def build_scheduler(svc: Services, blocking: bool) -> BaseScheduler:
     for job in jobs():
         # coalesce + max_instances=1: after a stall, one catch-up run rather than a burst.
         scheduler.add_job(_guarded(job, svc), "interval", seconds=job.every_seconds, id=job.name,
-                          coalesce=True, max_instances=1, misfire_grace_time=None)
+                          coalesce=True, max_instances=1, misfire_grace_time=None,
+                          next_run_time=datetime.now(UTC))  # first run at start: catch up after downtime at once
     return scheduler

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import nudges
-from .checkins.schedule import cancel_pending, schedule
+from .checkins.schedule import cancel_pending, replied, schedule
 from .db import transaction
 from .engine.flow import Flow
 from .engine.keywords import Keyword, match_keyword
@@ -128,6 +128,7 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
         conversation = current_conversation(session, svc.flows, patient, "sms", now)
         record_inbound(session, patient, conversation, "sms", text, sid, now)
         replies = advance(svc, session, conversation, patient, text, now)
+        cases.relay_to_nurse(session, patient, text, now)  # the nurse on an open case sees every text, once
         bodies = [m for m in replies]
         store_receipt(session, key, json.dumps(bodies), now)
         conversation_id = conversation.id
@@ -144,7 +145,10 @@ def advance(svc: Services, session: Session, conversation: Conversation, patient
         _while_opted_out(svc, session, flow, conversation, patient, state, text, now)
         return []
     result = step(flow, state, text, svc.context)
+    if channel == "sms":  # a nurse has the case: say the message went to them, not "reply NURSE"
+        result = cases.reassure_if_with_nurse(svc, session, flow, patient, result)
     apply(svc, session, flow, conversation, patient, result, now)
+    replied(session, patient, now)  # any text answers the check-in that is out: no reminder follows
     conversation.last_inbound_at = now
     bodies = [m.text for m in result.messages]
     if bodies:
@@ -156,11 +160,16 @@ def advance(svc: Services, session: Session, conversation: Conversation, patient
 
 def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
                      state: State, text: str, now: datetime) -> None:
-    """No texts after STOP (carrier rules), but a red flag still reaches the nurse, who can call."""
+    """No texts after STOP (carrier rules), but a red flag or a request for a nurse still reaches the
+    nurse, who can call: an opt-out from texts is not an opt-out from care."""
     findings = detect(flow, text)
     if findings:
         action = Escalate(findings[0].level, flow.level_outcomes[findings[0].level], tuple(f.flag for f in findings),
                           "red flag texted by an opted-out patient", tuple(f.quote for f in findings))
+        cases.escalate(svc, session, flow, conversation, patient, action, now)
+    elif match_keyword(text) is Keyword.nurse:
+        level = flow.outcome(flow.nurse_outcome).level
+        action = Escalate(level, flow.nurse_outcome, (), "opted-out patient asked for a nurse (call, do not text)")
         cases.escalate(svc, session, flow, conversation, patient, action, now)
 
 

@@ -9,22 +9,37 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
+STATEMENT_TIMEOUT_MS = 8000  # Postgres: longest any one statement may run
+
 
 def make_engine(url: str) -> Engine:
+    """hide_parameters: SQL errors (and so tracebacks in logs) never show values: numbers, texts."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith("postgres://"):  # what some platforms still hand out
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _timeouts(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # A webhook must answer before Twilio gives up (15 s): fail fast (and answer safely) rather
+        # than wait on a lock or a runaway query until then.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+            cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT_MS}ms'")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

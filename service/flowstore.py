@@ -7,9 +7,10 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .engine.loader import FlowError, LoadedFlow, load_flow, parse_flow
+from .engine.loader import FlowError, LoadedFlow, flow_files, is_language_file, load_flow, main_file_of, parse_stored
 from .models import FlowVersion
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,9 @@ DEFAULT_FLOW = "back_spasm"
 class FlowStore:
     """Loads every flows/*.yaml at start (a bad file stops the start), then notices edits.
 
+    A flow's language files (back_spasm.es.yaml) are part of it, not flows of their own: editing
+    one reloads its flow.
+
     An edited file that fails the lint is not served: the last good version stays current and
     the problem is logged, so a typo cannot take the line down.
     """
@@ -27,34 +31,43 @@ class FlowStore:
     def __init__(self, flows_dir: str | Path, default_flow: str = DEFAULT_FLOW):
         # A directory of flows, or one flow file (the simulator's --flow).
         path = Path(flows_dir)
-        self.dir, self._pattern = (path.parent, path.name) if path.is_file() else (path, "*.yaml")
+        self.dir, self._only = (path.parent, main_file_of(path)) if path.is_file() else (path, None)
         self._lock = threading.Lock()
         self._current: dict[str, LoadedFlow] = {}
-        self._mtimes: dict[Path, float] = {}
+        self._stamps: dict[Path, tuple[tuple[str, int], ...]] = {}
         self._by_version: dict[str, LoadedFlow] = {}
-        for path in sorted(self.dir.glob(self._pattern)):
+        for path in self._files():
             self._load(path, strict=True)
         if not self._current:
             raise FlowError(str(self.dir), [f"{self.dir}:1: file: no flow files (*.yaml) found"])
         self.default_id = default_flow if default_flow in self._current else sorted(self._current)[0]
 
+    def _files(self) -> list[Path]:
+        return [self._only] if self._only is not None else flow_files(self.dir)
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[tuple[str, int], ...]:
+        """The flow file and its language files, with their modification times."""
+        siblings = [p for p in path.parent.glob(f"{path.stem}.*.yaml") if is_language_file(p)]
+        return tuple((p.name, p.stat().st_mtime_ns) for p in [path, *sorted(siblings)])
+
     def _load(self, path: Path, strict: bool) -> None:
         try:
-            mtime = path.stat().st_mtime
+            stamp = self._stamp(path)
             loaded = load_flow(path)
         except FlowError as error:
             if strict:
                 raise
             log.error("flows.reload_rejected file=%s problems=%d", path.name, len(error.problems))
             return
-        self._mtimes[path] = mtime
+        self._stamps[path] = stamp
         self._current[loaded.flow.id] = loaded
         self._by_version[loaded.version] = loaded
 
     def _refresh(self) -> None:
-        for path in sorted(self.dir.glob(self._pattern)):
+        for path in self._files():
             try:
-                changed = path.stat().st_mtime != self._mtimes.get(path)
+                changed = self._stamp(path) != self._stamps.get(path)
             except OSError:
                 continue
             if changed:
@@ -80,7 +93,7 @@ class FlowStore:
         if row is None:  # never recorded (should not happen): the current version is the safe choice
             log.error("flows.version_missing flow=%s version=%s", flow_id, version)
             return self.current(flow_id)
-        loaded = parse_flow(row.source, row.path)
+        loaded = parse_stored(row.source, row.path)
         with self._lock:
             self._by_version[version] = loaded
         return loaded
@@ -88,6 +101,8 @@ class FlowStore:
     @staticmethod
     def remember(session: Session, loaded: LoadedFlow, now: datetime) -> None:
         if session.get(FlowVersion, loaded.version) is None:
-            session.add(FlowVersion(version=loaded.version, flow_id=loaded.flow.id, path=Path(loaded.path).name,
-                                    source=loaded.source, first_served_at=now))
-            session.flush()
+            # Several web processes may start the first conversation on a new version at once.
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            session.execute(insert(FlowVersion).values(
+                version=loaded.version, flow_id=loaded.flow.id, path=Path(loaded.path).name, source=loaded.source,
+                first_served_at=now).on_conflict_do_nothing(index_elements=["version"]))

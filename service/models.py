@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .logs import current_request_id
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on SQLite (which drops the zone) and Postgres alike."""
@@ -106,11 +108,14 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(16))  # reply | page | checkin | relay | forward | prompt | answer
     key: Mapped[str | None] = mapped_column(String(64))  # flow node or message name
     to_phone: Mapped[str | None] = mapped_column(String(20))
+    from_phone: Mapped[str | None] = mapped_column(String(20))  # inbound from staff (nurse commands)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # from Twilio's status callback
     delivery_error_code: Mapped[int | None]
+    # The webhook (or clock run) that wrote this row, so its later send logs tie back to it.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=current_request_id)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -143,6 +148,7 @@ class Escalation(Base):
     nurse_phone: Mapped[str | None] = mapped_column(String(20))  # the nurse paged last, or the owner
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     chain_position: Mapped[int] = mapped_column(default=0)
+    repages_done: Mapped[int] = mapped_column(default=0)  # re-pages sent to the nurse at chain_position
     pages_sent: Mapped[int] = mapped_column(default=0)
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     recording_url: Mapped[str | None] = mapped_column(Text)

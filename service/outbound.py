@@ -25,6 +25,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import transaction
+from .logs import bind_request_id, current_request_id, request_id
 from .models import Message, Patient
 from .phones import mask
 
@@ -53,6 +54,10 @@ class Transport(Protocol):
         """Send one SMS; return the provider's message SID or raise SendError."""
         ...
 
+    def place_call(self, to: str, twiml: str) -> str:
+        """Place one outbound call that plays `twiml`; return the call SID or raise SendError."""
+        ...
+
 
 def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime, patient_id: int | None = None,
               conversation_id: int | None = None, escalation_id: int | None = None,
@@ -62,6 +67,17 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
         checkin_id=checkin_id, direction="out", channel="sms", kind=kind, key=key, to_phone=to, body=body,
         status="queued", attempts=0, next_attempt_at=now, created_at=now,
     )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def queue_call(session: Session, *, to: str, twiml: str, kind: str, now: datetime, patient_id: int | None = None,
+               escalation_id: int | None = None) -> Message:
+    """An outbound call (e.g. alerting the fallback line), queued and retried exactly like a text."""
+    message = Message(patient_id=patient_id, escalation_id=escalation_id, direction="out", channel="voice",
+                      kind=kind, to_phone=to, body=twiml, status="queued", attempts=0, next_attempt_at=now,
+                      created_at=now)
     session.add(message)
     session.flush()
     return message
@@ -89,6 +105,7 @@ class Outbox:
         self.transport = transport
         self.clock = clock
         self.failure_hooks: list[FailureHook] = []
+        self.retry_hooks: list[FailureHook] = []  # a failed attempt that will be retried (made visible)
 
     def due_ids(self, limit: int = 100) -> list[int]:
         now = self.clock()
@@ -105,9 +122,10 @@ class Outbox:
     def deliver(self, ids: Iterable[int] | None = None) -> int:
         """Send the given rows (or every due row); returns how many were sent."""
         sent = 0
-        for message_id in (self.due_ids() if ids is None else ids):
-            if self._claim(message_id):
-                sent += self._send(message_id)
+        with request_id(current_request_id()):  # _send tags each row's lines with its own request's id
+            for message_id in (self.due_ids() if ids is None else ids):
+                if self._claim(message_id):
+                    sent += self._send(message_id)
         return sent
 
     def _claim(self, message_id: int) -> bool:
@@ -126,12 +144,13 @@ class Outbox:
         with self.factory() as session:
             message = session.get(Message, message_id)
             assert message is not None
+            bind_request_id(message.request_id)
             patient = session.get(Patient, message.patient_id) if message.patient_id else None
             if patient is not None and patient.opted_out and message.to_phone == patient.phone:
                 return self._finish(message_id, status="suppressed", error="patient opted out")
-            to, body = message.to_phone or "", message.body
+            to, body, channel = message.to_phone or "", message.body, message.channel
         try:
-            sid = self.transport.send_sms(to, body)
+            sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
         except SendError as error:
             self._failed(message_id, error)
             return 0
@@ -167,6 +186,8 @@ class Outbox:
                 message.next_attempt_at = now + timedelta(seconds=delay)
                 log.warning("outbound.retry message_id=%s kind=%s attempt=%s error=%s", message_id,
                             message.kind, message.attempts, error)
+                for hook in self.retry_hooks:
+                    hook(session, message, error, now)
                 return
             message.status = "failed"
             message.next_attempt_at = None

@@ -42,6 +42,7 @@ class Settings:
     dispatch: str = "background"  # inline: send before the webhook answers (tests); background: after
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
+    dashboard_session_hours: float = 8.0  # a dashboard login lasts this long, however active (one shift)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
             dispatch=env.get("TRIAGE_DISPATCH", default.dispatch),
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
             run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
+            dashboard_session_hours=float(env.get("DASHBOARD_SESSION_HOURS") or default.dashboard_session_hours),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
@@ -80,6 +82,8 @@ class Settings:
             for name in ("twilio_account_sid", "twilio_auth_token", "twilio_phone_number"):
                 if not getattr(self, name):
                     found.append(f"{name.upper()} is required with TRIAGE_TRANSPORT=twilio")
+        if not 0 < self.dashboard_session_hours <= 24:
+            found.append(f"DASHBOARD_SESSION_HOURS must be in (0, 24], not {self.dashboard_session_hours}")
         if self.dispatch not in ("inline", "background"):
             found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 import requests
@@ -37,6 +38,12 @@ class ConsoleTransport:
             print(f"--- SMS {sid} to {to}\n{body}\n---", file=stream, flush=True)
         return sid
 
+    def place_call(self, to: str, twiml: str) -> str:
+        with self._lock:
+            sid = f"CONSOLECALL{next(self._ids):06d}"
+            print(f"--- CALL {sid} to {to}\n{twiml}\n---", file=self.stream or sys.stdout, flush=True)
+        return sid
+
 
 class TwilioTransport:
     name = "twilio"
@@ -53,8 +60,16 @@ class TwilioTransport:
         kwargs = {"to": to, "from_": self.from_, "body": body}
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
+        return self._create(lambda: self.client.messages.create(**kwargs).sid)
+
+    def place_call(self, to: str, twiml: str) -> str:
+        return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=twiml).sid)
+
+    @staticmethod
+    def _create(request: Callable[[], str]) -> str:
+        """One REST create, with Twilio's errors sorted into retryable or permanent."""
         try:
-            return self.client.messages.create(**kwargs).sid
+            return request()
         except TwilioRestException as exc:
             retryable = exc.status >= 500 or exc.status == 429 or (exc.code not in PERMANENT_CODES and exc.status
                                                                    in (408, 409))

@@ -65,8 +65,8 @@ def read_source(path: str | Path) -> str:
         raise FileProblems(str(path), [f"{path}:1: file: cannot read: {exc}"]) from None
 
 
-def parse_model(source: str, path_name: str, model: type[Model],
-                where: Callable[[YamlPath], str] = default_where) -> tuple[Model, dict[YamlPath, int]]:
+def read_mapping(source: str, path_name: str) -> tuple[dict[Any, Any], dict[YamlPath, int]]:
+    """The YAML mapping in source and the line of every path in it."""
     try:
         data: Any = yaml.safe_load(source)
         lines = line_map(source)
@@ -76,6 +76,12 @@ def parse_model(source: str, path_name: str, model: type[Model],
         raise FileProblems(path_name, [f"{path_name}:{line}: file: not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
         raise FileProblems(path_name, [f"{path_name}:1: file: expected a YAML mapping at the top"])
+    return data, lines
+
+
+def parse_model(source: str, path_name: str, model: type[Model],
+                where: Callable[[YamlPath], str] = default_where) -> tuple[Model, dict[YamlPath, int]]:
+    data, lines = read_mapping(source, path_name)
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:

@@ -8,6 +8,7 @@ import os
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -65,9 +66,16 @@ def _postgres_url() -> str | None:
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database per test: a SQLite file, or a Postgres schema of its own."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in `directory`, or a Postgres schema (search_path), dropped after."""
     pg = _postgres_url()
     if pg is None:
-        yield f"sqlite:///{tmp_path / 'triage.sqlite3'}"
+        yield f"sqlite:///{directory / 'triage.sqlite3'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(pg).execution_options(isolation_level="AUTOCOMMIT")

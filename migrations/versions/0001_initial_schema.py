@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:31:30.176261
+Create Date: 2026-11-26 09:34:29.849107
 """
 from alembic import op
 import sqlalchemy as sa
@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('nurse_phone', sa.String(length=20), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=64), nullable=True),
     sa.Column('chain_position', sa.Integer(), nullable=False),
+    sa.Column('repages_done', sa.Integer(), nullable=False),
     sa.Column('pages_sent', sa.Integer(), nullable=False),
     sa.Column('next_action_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('recording_url', sa.Text(), nullable=True),
@@ -177,11 +178,13 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('key', sa.String(length=64), nullable=True),
     sa.Column('to_phone', sa.String(length=20), nullable=True),
+    sa.Column('from_phone', sa.String(length=20), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('twilio_sid', sa.String(length=64), nullable=True),
     sa.Column('delivery_status', sa.String(length=16), nullable=True),
     sa.Column('delivery_error_code', sa.Integer(), nullable=True),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),

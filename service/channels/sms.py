@@ -9,6 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from ..conversations import receive_sms
 from ..engine.text import clean_for_storage
+from ..escalation import nurse_sms
 from ..phones import to_e164
 from ..services import Services
 from .twilio_http import split_for_sms, twilio_signed, twiml
@@ -31,13 +32,16 @@ def incoming_sms():  # type: ignore[no-untyped-def]
     text = clean_for_storage(request.form.get("Body", ""))
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or None
     response = MessagingResponse()
+    nurse = svc.roster.staff_by_phone(phone)  # a roster number is never triaged as a patient
     try:
-        turn = receive_sms(svc, phone=phone, text=text, sid=sid)
-        replies = turn.replies
+        if nurse is not None:
+            replies = nurse_sms.receive(svc, nurse=nurse, text=text, sid=sid)
+        else:
+            replies = receive_sms(svc, phone=phone, text=text, sid=sid).replies
     except Exception:
         # Never a 500 to Twilio (the patient would hear nothing): log without content, answer safely.
         log.exception("sms.failed sid=%s", sid)
-        replies = [fallback_text(svc)]
+        replies = [nurse_sms.FAILED if nurse is not None else fallback_text(svc)]
     for chunk in split_for_sms(replies):
         response.message(chunk)
     return twiml(str(response))

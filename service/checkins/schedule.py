@@ -1,4 +1,5 @@
-"""Check-ins as rows: scheduled by an outcome, cancelled by opt-out or a newer outcome."""
+"""Check-ins as rows: scheduled by an outcome, cancelled by opt-out or a newer outcome, answered by a
+reply. The clock sends them (sender.py)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,12 @@ def cancel_pending(session: Session, patient: Patient) -> None:
     session.execute(
         update(Checkin).where(Checkin.patient_id == patient.id, Checkin.status == "pending")
         .values(status="cancelled").execution_options(synchronize_session=False)
+    )
+
+
+def replied(session: Session, patient: Patient, now: datetime) -> None:
+    """The patient wrote back: the check-in that is out is answered (no reminder will follow)."""
+    session.execute(
+        update(Checkin).where(Checkin.patient_id == patient.id, Checkin.status == "sent")
+        .values(status="answered", answered_at=now).execution_options(synchronize_session=False)
     )

@@ -34,7 +34,8 @@ _PATTERNS: list[tuple[Keyword, re.Pattern[str]]] = [
     (Keyword.help, re.compile(r"^(?:help|info|information|ayuda|informacion)$")),
     (Keyword.nurse, re.compile(
         rf"^{_PLEASE}(?:nurse|enfermera|enfermero|talk to (?:a )?nurse|call me|speak to (?:a )?nurse|"
-        r"i want (?:a|to talk to a) nurse|quiero (?:hablar con )?(?:una |un )?(?:enfermera|enfermero))$")),
+        r"i want (?:a|to talk to a) nurse|quiero (?:hablar con )?(?:una |un )?(?:enfermera|enfermero))"
+        r"(?: please| pls| now| asap| por favor)?$")),
     (Keyword.restart, re.compile(r"^(?:restart|start over|reset|reiniciar|empezar de nuevo)$")),
     (Keyword.spanish, re.compile(r"^(?:espanol|spanish|en espanol)$")),
     (Keyword.english, re.compile(r"^(?:english|ingles|en ingles)$")),

@@ -17,6 +17,7 @@ CHECKIN_MAX_CHARS = 160  # TCPA healthcare exemption (references.md, FCC 15-72)
 class Problem:
     path: tuple[str | int, ...]
     reason: str
+    lang: str | None = None  # the language at fault, so the loader can name that language's file
 
 
 def successors(node: Question | FreeText | Info | Outcome) -> list[str]:
@@ -199,10 +200,10 @@ def check_languages(flow: Flow) -> Iterator[Problem]:
     for path, text in _texts(flow):
         for lang in flow.languages:
             if not text.get(lang, "").strip():
-                yield Problem(path, f"no '{lang}' text")
+                yield Problem(path, f"no '{lang}' text", lang)
         for lang in text:
             if lang not in flow.languages:
-                yield Problem(path, f"text in '{lang}', which is not in the flow's languages")
+                yield Problem(path, f"text in '{lang}', which is not in the flow's languages", lang)
         try:
             names = {lang: _placeholders(body) for lang, body in text.items()}
         except ValueError as exc:
@@ -211,10 +212,24 @@ def check_languages(flow: Flow) -> Iterator[Problem]:
         for lang, found in names.items():
             unknown = found - ALLOWED_PLACEHOLDERS
             if unknown:
-                yield Problem(path, f"unknown placeholder {sorted(unknown)} in '{lang}'")
+                yield Problem(path, f"unknown placeholder {sorted(unknown)} in '{lang}'", lang)
             reference = names.get(flow.languages[0], set())
             if found != reference:
-                yield Problem(path, f"'{lang}' placeholders {sorted(found)} differ from {sorted(reference)}")
+                yield Problem(path, f"'{lang}' placeholders {sorted(found)} differ from {sorted(reference)}", lang)
+
+
+def check_option_counts(flow: Flow) -> Iterator[Problem]:
+    """A question offers the same options in every language: a missing one could not be chosen."""
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, Question):
+            continue
+        reference = flow.languages[0]
+        expected = sum(1 for choice in node.choices if choice.label.get(reference, "").strip())
+        for lang in flow.languages[1:]:
+            found = sum(1 for choice in node.choices if choice.label.get(lang, "").strip())
+            if found != expected:
+                yield Problem(("nodes", node_id, "choices"),
+                              f"{found} options in '{lang}' but {expected} in '{reference}'", lang)
 
 
 EMERGENCY_NUMBER = "911"
@@ -230,6 +245,10 @@ def check_emergency_advice(flow: Flow) -> Iterator[Problem]:
     start = flow.nodes.get(flow.start)
     if start is not None:
         texts.append((("nodes", flow.start, "text"), start.text))
+    for node_id, node in flow.nodes.items():  # a channel's own wording must keep the advice too
+        if isinstance(node, Outcome) or node_id == flow.start:
+            texts += [(("nodes", node_id, "channels", channel), text) for channel, text in node.channels
+                      if text is not None]
     for path, text in texts:
         for lang, body in text.items():
             if EMERGENCY_NUMBER not in body:
@@ -267,6 +286,36 @@ def check_followup_privacy(flow: Flow) -> Iterator[Problem]:
                                     f"at most {CHECKIN_MAX_CHARS}")
 
 
+_SKIP_KEY = re.compile(r"[1-8#]")
+
+
+def check_keypad(flow: Flow) -> Iterator[Problem]:
+    """Every question can be answered on the phone by keypad alone (9 repeats, 0 reaches a nurse)."""
+    for lang, body in flow.messages.voice_option.items():
+        try:
+            missing = {"key", "label"} - _placeholders(body)
+        except ValueError:
+            continue  # check_languages reports the bad placeholder
+        if missing:
+            yield Problem(("messages", "voice_option"),
+                          f"'{lang}' text must name the option and its key ({{label}}, {{key}}) for keypad callers")
+    for lang, body in flow.messages.voice_controls.items():
+        if not ("9" in body and "0" in body):
+            yield Problem(("messages", "voice_controls"),
+                          f"'{lang}' text must tell callers that 9 repeats the question and 0 reaches a nurse")
+    for node_id, node in flow.nodes.items():
+        if not isinstance(node, FreeText):
+            continue
+        if node.screening:
+            yield Problem(("nodes", node_id, "screening"),
+                          "a free-text question cannot be answered by keypad: red-flag screening needs choices")
+        voice = node.channels.voice
+        if voice is None or not all(_SKIP_KEY.search(body) for body in voice.values()):
+            yield Problem(("nodes", node_id, "channels"),
+                          "a free-text question needs voice wording (channels.voice) that names the key "
+                          "to press to skip it, for callers using the keypad")
+
+
 RULES = (
     check_targets,
     check_reachable,
@@ -276,7 +325,9 @@ RULES = (
     check_choices,
     check_phrases,
     check_languages,
+    check_option_counts,
     check_emergency_advice,
+    check_keypad,
     check_followup_privacy,
 )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .answers import is_yes_no, parse_answer
 from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
 from .keywords import Keyword, match_keyword
+from .language import detect_language
 from .redflags import Finding, detect
 from .state import (
     ACTIVE,
@@ -98,7 +99,10 @@ def prompt(flow: Flow, node_id: str, lang: str, env: Env) -> str:
 def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms") -> Result:
     """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text)."""
     env = Env(context or {}, channel)
+    state, chosen = _language_at_start(flow, state, text)
     result = _step(flow, state, text, env)
+    if chosen is not None and not any(isinstance(a, SetLanguage) for a in result.actions):
+        result = Result(result.state, result.messages, [SetLanguage(chosen), *result.actions])
     if result.state.privacy_notice_sent or not result.messages or result.state.status == STOPPED \
             or channel != "sms":
         return result
@@ -106,6 +110,16 @@ def step(flow: Flow, state: State, text: str, context: Context | None = None, ch
     notice = _msg(flow, "privacy", result.state, env)
     messages = [result.messages[0], notice, *result.messages[1:]]
     return Result(result.state.evolve(privacy_notice_sent=True), messages, result.actions)
+
+
+def _language_at_start(flow: Flow, state: State, text: str) -> tuple[State, str | None]:
+    """The first message of a conversation, when clearly Spanish, makes the conversation Spanish."""
+    if state.node is not None or state.outcome is not None or state.answers:
+        return state, None
+    language = detect_language(text)
+    if language is None or language == state.language or language not in flow.languages:
+        return state, None
+    return state.evolve(language=language), language
 
 
 def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
@@ -179,6 +193,10 @@ def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
     if language not in flow.languages:
         language = state.language
     switched = state.evolve(language=language)
+    if switched.node is None and switched.status == ACTIVE and switched.outcome is None:
+        # The very first text chose the language: start the questions in it.
+        entered = _enter(flow, switched, flow.start, env)
+        return Result(entered.state, entered.messages, [SetLanguage(language), *entered.actions])
     return Result(switched, _repeat(flow, switched, env) or [_msg(flow, "help", switched, env)],
                   [SetLanguage(language)])
 
@@ -239,7 +257,8 @@ def _unclear(flow: Flow, state: State, node: Question, env: Env) -> Result:
             return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
         return Result(state.evolve(misses=0), [_msg(flow, "offer_nurse", state, env)], [])
     state = state.evolve(misses=misses)
-    hint = localize(node.hint, state.language, env.values) if node.hint else ""
+    # Hints are written for texting ("Reply YES or NO"); on the phone the repeated question lists the keys.
+    hint = localize(node.hint, state.language, env.values) if node.hint and env.channel == "sms" else ""
     unclear = _msg(flow, "unclear", state, env)
     body = " ".join(part for part in (unclear.text, hint) if part)
     return Result(state, [Message("unclear", body), *_repeat(flow, state, env)], [])

@@ -13,11 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..checkins.schedule import cancel_pending
-from ..engine.step import localize
-from ..models import Conversation, Escalation, Patient
-from ..outbound import queue_sms
+from ..models import Escalation, Patient
 from ..services import Services
-from .cases import OPEN_STATUSES, audit
+from .cases import OPEN_STATUSES, audit, cancel_pending_alerts, tell_patient
 
 QUEUE_STATUSES = ("open", "paged")  # not yet owned by anyone
 
@@ -46,9 +44,11 @@ def get_case(session: Session, case_id: int, *, for_update: bool = True) -> Esca
     return case
 
 
-def latest_case_paged_to(session: Session, phone: str) -> Escalation | None:
+def latest_case_paged_to(session: Session, phone: str, *, waiting: bool = False) -> Escalation | None:
+    """The nurse's latest open case; with waiting=True only one not yet acknowledged (plain `ACK`)."""
+    statuses = QUEUE_STATUSES if waiting else OPEN_STATUSES
     return session.scalars(
-        select(Escalation).where(Escalation.nurse_phone == phone, Escalation.status.in_(OPEN_STATUSES))
+        select(Escalation).where(Escalation.nurse_phone == phone, Escalation.status.in_(statuses))
         .order_by(Escalation.updated_at.desc(), Escalation.id.desc()).limit(1)
     ).first()
 
@@ -69,14 +69,7 @@ def check_may_act(case: Escalation, actor: Actor) -> None:
 def _patient_text(svc: Services, session: Session, case: Escalation, patient: Patient, name: str, now: datetime,
                   kind: str, **values: str) -> None:
     """A text to the patient in their language, from the flow's own messages."""
-    if patient.phone is None or patient.opted_out:
-        return
-    conversation = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-    flow = svc.flows.current() if conversation is None else \
-        svc.flows.pinned(session, conversation.flow_id, conversation.flow_version)
-    body = localize(getattr(flow.flow.messages, name), patient.language, {**svc.context, **values})
-    queue_sms(session, to=patient.phone, body=body, kind=kind, now=now, patient_id=patient.id,
-              conversation_id=case.conversation_id, escalation_id=case.id)
+    tell_patient(svc, session, case, patient, name, now, kind, **values)
 
 
 def acknowledge(svc: Services, session: Session, case: Escalation, actor: Actor, now: datetime) -> bool:
@@ -90,6 +83,7 @@ def acknowledge(svc: Services, session: Session, case: Escalation, actor: Actor,
     if actor.phone:
         case.nurse_phone = actor.phone
     case.next_action_at = None  # stops re-paging
+    cancel_pending_alerts(session, case, keep_to=actor.phone)  # pages to others awaiting a retry are moot now
     case.updated_at = now
     audit(session, case, "acknowledged", now, actor=actor.label)
     patient = session.get(Patient, case.patient_id)
@@ -128,6 +122,7 @@ def resolve(session: Session, case: Escalation, actor: Actor, note: str, now: da
     case.resolved_at = now
     case.note = note or case.note
     case.next_action_at = None
+    cancel_pending_alerts(session, case)
     case.updated_at = now
     if case.acknowledged_by is None:
         case.acknowledged_by, case.acknowledged_at = actor.label, now

@@ -13,6 +13,7 @@ shifts are allowed (both nurses are paged in file order); gaps are not errors, `
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from ..engine.flow import Duration
 from ..phones import to_e164
 from ..yamlfile import FileProblems, YamlPath, line_for, parse_model, read_source
 
+log = logging.getLogger(__name__)
 Role = Literal["primary", "backup"]
 ChainStep = Literal["primary", "backup", "supervisor"]
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -372,4 +374,6 @@ def load_roster(path: str | Path) -> Roster:
     problems, warnings = _cross_check(spec, name, lines)
     if problems:
         raise FileProblems(name, problems)
+    for warning in warnings:
+        log.warning("roster.warning %s", warning)
     return Roster(spec=spec, path=name, warnings=tuple(warnings))

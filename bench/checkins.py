@@ -1,0 +1,239 @@
+"""Benchmark: the real clock process with 100 000 pending check-ins. A script, not a test.
+
+    python bench/checkins.py                      # scratch SQLite database
+    DATABASE_URL=postgresql://... python bench/checkins.py   # a scratch schema in that database
+
+What it does:
+1. Seeds a fresh database with 100 000 pending check-ins (one patient and one finished home-care
+   conversation each, as the webhooks would have left them):
+   - `--overdue` (1 000) were due in the hour before the start: the clock was down (catch-up);
+   - `--live` (2 400) fall due one after another during the run, `--rate` per second (20);
+   - `--night` (500) fall due during the run for patients where it is night now: quiet hours;
+   - the rest fall due 1 to 72 hours later (pending, not yet due).
+2. Starts the real clock process, `flask --app service clock` (APScheduler, every job, console
+   transport with its output to a file), exactly as the Procfile's `clock:` line does.
+3. Waits until every check-in due during the run has gone out (or `--timeout`), then stops the
+   clock with SIGTERM, as a platform restart would.
+4. Prints: start-up time (spawn -> scheduler running), the clock process's peak memory (max RSS,
+   from wait4), and for the daytime check-ins how late each went out after it fell due (the
+   console transport's send time, messages.sent_at) as p50 / p99 / max; how long the catch-up took;
+   that no night-time check-in went out; that no check-in went out twice.
+
+Time is compressed, not faked: the clock runs on real time, and 100 000 pending check-ins would
+in real use fall due over about three days (0.4 a second on average, and at most a few a second
+when the night's check-ins are released between 08:00 and 08:30). The run instead makes them fall
+due at `--rate` per second (20/s = 72 000 an hour) for `--window`-ish seconds, with the full
+100 000 pending in the table, so two minutes cover a load heavier than the busiest real morning.
+To keep "outside quiet hours" true whatever the hour you run it, patients are given fixed-offset
+zones (Etc/GMT+n) where it is early afternoon now; the night group gets one where it is 01:00.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from service.db import make_engine  # noqa: E402
+from service.engine.flow import Level  # noqa: E402
+from service.engine.state import DONE, State  # noqa: E402
+from service.flowstore import FlowStore  # noqa: E402
+from service.migrate import upgrade  # noqa: E402
+from service.models import Checkin, Conversation, FlowVersion, Message, Patient  # noqa: E402
+
+CHUNK = 5000
+
+
+def zone_at(local_hour: int, now: datetime) -> str:
+    """A fixed-offset zone where the local time is about `local_hour` now."""
+    offset = (local_hour - now.hour + 12) % 24 - 12  # -12..11 hours from UTC
+    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")  # Etc/GMT+5 is UTC-5 (POSIX signs)
+
+
+def scratch_database() -> tuple[str, Callable[[], None]]:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+        def drop() -> None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}options=-csearch_path%3D{schema}", drop
+    folder = Path(tempfile.mkdtemp(prefix="bench-checkins-"))
+    return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
+
+
+def seed(url: str, args: argparse.Namespace) -> dict[str, tuple[int, int]]:
+    """Rows as the webhooks would have left them. Returns check-in id ranges per group."""
+    engine = make_engine(url)
+    upgrade(engine)
+    loaded = FlowStore(ROOT / "flows").current()
+    now = datetime.now(UTC)
+    day_zone, night_zone = zone_at(13, now), zone_at(1, now)
+    state = State(status=DONE, outcome="out_home_care", level=Level.home_care, privacy_notice_sent=True).to_json()
+    overdue, live, night = args.overdue, args.live, args.night
+    groups = {"overdue": (1, overdue), "live": (overdue + 1, overdue + live),
+              "night": (overdue + live + 1, overdue + live + night),
+              "future": (overdue + live + night + 1, args.pending)}
+    start = now + timedelta(seconds=args.lead)  # when the first live check-in falls due
+
+    def due(i: int) -> datetime:
+        if i <= overdue:
+            return now - timedelta(seconds=3600 * i / overdue)
+        if i <= overdue + live:
+            return start + timedelta(seconds=(i - overdue - 1) / args.rate)
+        if i <= overdue + live + night:
+            return start + timedelta(seconds=(i - overdue - live - 1) * live / night / args.rate)
+        return now + timedelta(hours=1) + timedelta(seconds=(i * 7919) % (71 * 3600))
+
+    with engine.begin() as connection:
+        connection.execute(insert(FlowVersion).values(version=loaded.version, flow_id=loaded.flow.id,
+                                                      path=Path(loaded.path).name, source=loaded.source,
+                                                      first_served_at=now))
+        for first in range(1, args.pending + 1, CHUNK):
+            ids = range(first, min(first + CHUNK, args.pending + 1))
+            zone = [night_zone if groups["night"][0] <= i <= groups["night"][1] else day_zone for i in ids]
+            connection.execute(insert(Patient), [
+                dict(id=i, phone=f"+1212{2000000 + i:07d}", language="en", privacy_notice_sent=True,
+                     timezone=z, created_at=now) for i, z in zip(ids, zone, strict=True)])
+            connection.execute(insert(Conversation), [
+                dict(id=i, patient_id=i, flow_id=loaded.flow.id, flow_version=loaded.version, channel="sms",
+                     state=state, status=DONE, outcome="out_home_care", level="home_care",
+                     disposition="self_care", started_at=now - timedelta(days=1),
+                     updated_at=now - timedelta(days=1), nudge_stage=0, version=1) for i in ids])
+            connection.execute(insert(Checkin), [
+                dict(id=i, patient_id=i, conversation_id=i, ask="ci_how_are_you", due_at=due(i), status="pending",
+                     attempts=0, created_at=now - timedelta(days=1)) for i in ids])
+    if url.startswith("postgres"):
+        with engine.begin() as connection:  # explicit ids: move the sequences past them
+            for table in ("patients", "conversations", "checkins"):
+                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {args.pending})"))
+            connection.execute(text("ANALYZE"))
+    engine.dispose()
+    return groups
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--overdue", type=int, default=1_000)
+    parser.add_argument("--live", type=int, default=2_400)
+    parser.add_argument("--night", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=20.0, help="live check-ins falling due per second")
+    parser.add_argument("--lead", type=float, default=15.0, help="seconds from seeding to the first live one")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    url, drop = scratch_database()
+    try:
+        began = time.monotonic()
+        groups = seed(url, args)
+        print(f"seeded {args.pending} pending check-ins in {time.monotonic() - began:.1f} s "
+              f"({'Postgres' if url.startswith('postgres') else 'SQLite'})", flush=True)
+        run(url, groups, args)
+    finally:
+        drop()
+
+
+def run(url: str, groups: dict[str, tuple[int, int]], args: argparse.Namespace) -> None:
+    logs = Path(tempfile.mkdtemp(prefix="bench-clock-"))
+    # AUTO_MIGRATE=0: as in production, where the release phase (Procfile) migrates, not the clock.
+    env = {**os.environ, "DATABASE_URL": url, "TRIAGE_TRANSPORT": "console", "RUN_CLOCK": "0", "AUTO_MIGRATE": "0",
+           "PYTHONUNBUFFERED": "1", "CLINIC_NAME": "Bench Clinic"}
+    stdout, stderr = open(logs / "stdout.txt", "w"), open(logs / "stderr.txt", "w")  # noqa: SIM115
+    spawned = time.monotonic()
+    started_at = datetime.now(UTC)
+    clock = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "clock"], cwd=ROOT, env=env,
+                             stdout=stdout, stderr=stderr)
+    startup = None
+    while startup is None and time.monotonic() - spawned < 60:
+        if "clock running" in (logs / "stdout.txt").read_text():
+            startup = time.monotonic() - spawned
+        else:
+            time.sleep(0.02)
+    engine = make_engine(url)
+    first, last = groups["overdue"][0], groups["night"][1]
+    live_end = groups["live"][1]
+    deadline = time.monotonic() + args.timeout
+    with engine.connect() as connection:
+        last_due = connection.scalar(select(func.max(Checkin.due_at)).where(Checkin.id.between(first, live_end)))
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            out = connection.scalar(select(func.count(func.distinct(Message.checkin_id))).where(
+                Message.checkin_id.between(first, live_end), Message.status == "sent"))
+        if out >= live_end - first + 1 and datetime.now(UTC) > last_due + timedelta(seconds=15):
+            break
+        time.sleep(1)
+    clock.send_signal(signal.SIGTERM)
+    _, status, usage = os.wait4(clock.pid, 0)
+    clock.returncode = os.waitstatus_to_exitcode(status)
+    stdout.close()
+    stderr.close()
+    report(engine, groups, startup, started_at, usage.ru_maxrss / 1024, first, last)
+    engine.dispose()
+    print(f"clock logs: {logs}")
+
+
+def report(engine, groups, startup, started_at, peak_mb, first, last) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Checkin.id, Checkin.due_at, Message.sent_at)
+            .join(Message, Message.checkin_id == Checkin.id)
+            .where(Checkin.id.between(first, last), Message.kind == "checkin", Message.status == "sent")
+        ).all()
+        per_checkin = connection.execute(
+            select(Message.checkin_id, func.count()).where(Message.kind == "checkin")
+            .group_by(Message.checkin_id).having(func.count() > 1)).all()
+        pending_left = connection.scalar(select(func.count()).select_from(Checkin).where(Checkin.status == "pending"))
+        night_deferred = connection.scalar(select(func.min(Checkin.due_at)).where(
+            Checkin.id.between(*groups["night"])))
+    in_group = {name: [r for r in rows if lo <= r.id <= hi] for name, (lo, hi) in groups.items()}
+    late = [(_utc(r.sent_at) - _utc(r.due_at)).total_seconds() for r in in_group["live"]]
+    live_count = groups["live"][1] - groups["live"][0] + 1
+    overdue_count = groups["overdue"][1] - groups["overdue"][0] + 1
+    catch_up = max((_utc(r.sent_at) - started_at).total_seconds() for r in in_group["overdue"]) \
+        if in_group["overdue"] else float("nan")
+    print()
+    print(f"start-up (spawn -> scheduler running): {startup:.2f} s" if startup else "start-up: did not start")
+    print(f"peak memory of the clock process:       {peak_mb:.0f} MB (max RSS)")
+    print(f"daytime check-ins due during the run:  {len(late)}/{live_count} out")
+    if late:
+        print(f"  lateness after due: p50 {statistics.median(late):.1f} s, p99 {percentile(late, 0.99):.1f} s, "
+              f"max {max(late):.1f} s; over 60 s: {sum(x > 60 for x in late)}")
+    print(f"overdue at start (catch-up): {len(in_group['overdue'])}/{overdue_count} out, "
+          f"the last {catch_up:.1f} s after the clock started")
+    print(f"night-time check-ins sent: {len(in_group['night'])} (held until "
+          f"{_utc(night_deferred).isoformat(timespec='minutes') if night_deferred else '-'})")
+    print(f"check-ins sent more than once: {len(per_checkin)}; still pending: {pending_left}")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""gunicorn settings for the `web` process (Procfile). Every knob comes from the environment.
+
+Each worker is a separate process with its own database pool (no preload: connections must not be
+shared across fork); workers coordinate only through the database (row locks, webhook receipts,
+conditional UPDATEs), so any number of them, on any number of machines, may serve one clinic.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+preload_app = False
+
+# Twilio waits 15 s for a webhook's answer, then gives up and the patient hears nothing. A worker
+# that stops answering for 10 s is killed and replaced; a slow request cannot hold a thread that
+# long either (Postgres lock and statement timeouts in service/db.py, Twilio REST timeout in
+# settings, and texts are sent after the answer, not before).
+timeout = 10
+graceful_timeout = 10  # on SIGTERM (deploys): finish the webhooks in flight, then exit
+keepalive = 5  # Twilio reuses connections; the platform's router may too
+
+# One line per request: no query string, no body, no headers but our request id. Phone numbers
+# and message text arrive only in form bodies, which gunicorn never logs.
+accesslog = "-"
+access_log_format = ("access method=%(m)s path=%(U)s status=%(s)s bytes=%(B)s duration_ms=%(M)s pid=%(p)s "
+                     "request_id=%({x-request-id}o)s")
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -1,0 +1,223 @@
+"""POST /twilio/voice: callers get the SMS triage flow by keypad or by voice, answered with TwiML.
+
+Every callback carries, in its URL, what it answers (a question, the text offer, the closing
+prompt) and a step number, so a repeated callback for the same step gets the same TwiML and
+advances nothing. The runtime (service/calls.py) decides; this module only speaks Twilio.
+
+    /twilio/voice                 incoming call (the number's "A call comes in" webhook)
+    /twilio/voice/answer          each <Gather> result: Digits, or SpeechResult + Confidence, or nothing
+    /twilio/voice/dial-status     the <Dial> to the on-call nurse ended (DialCallStatus)
+    /twilio/voice/voicemail       the caller's <Record>ing for the nurse (RecordingUrl)
+    /twilio/voice/screen[-answer] what the nurse hears on answering, before being put through
+    /twilio/voice/status          the number's "call status changes" callback (a hang-up mid-screen)
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, g, request, url_for
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from twilio.twiml.voice_response import VoiceResponse
+
+from .. import calls
+from ..calls import DIAL, GATHER, OFFER, QUESTION, RECORD, VoiceTurn, heard_from
+from ..engine.text import clean_for_storage
+from ..phones import to_e164
+from ..services import Services
+from .twilio_http import twilio_signed, twiml
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__)
+
+GATHER_TIMEOUT = 6  # seconds of silence before a Gather gives up (then its action hears "nothing")
+DIAL_TIMEOUT = 20  # seconds the nurse's phone rings
+SCREEN_TIMEOUT = 10  # seconds the nurse has to press 1
+VOICEMAIL_MAX_SECONDS = 120
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+SAY_LANGUAGES = {"en": "en-US", "es": "es-US"}
+# What Twilio puts in From when the caller hides their number (some are valid-looking numbers).
+HIDDEN_CALLER_IDS = {"+266696687", "+86282452253", "+8656696", "+2562533", "+7378742833"}
+
+
+def caller_phone(raw: str | None, region: str) -> str | None:
+    """The caller's number in E.164, or None when it is hidden, withheld or not a phone number."""
+    if not raw or raw.strip() in HIDDEN_CALLER_IDS:
+        return None
+    return to_e164(raw, region)
+
+
+def _svc() -> Services:
+    return current_app.extensions["triage"]
+
+
+def _call_sid() -> str:
+    """The CallSid; a request without one (never from Twilio) gets one of its own, never another call's."""
+    sid = clean_for_storage(request.form.get("CallSid", ""), limit=64).strip()
+    if not sid:
+        sid = g.setdefault("voice_call_sid", "missing-" + uuid.uuid4().hex)
+    return sid
+
+
+def _int(name: str) -> int | None:
+    try:
+        return int(request.args[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _respond(run: Callable[[], VoiceTurn]) -> str:
+    """Run the runtime; a lost race with a duplicate callback is retried (it then finds the receipt)."""
+    svc = _svc()
+    call_sid = _call_sid()
+    try:
+        try:
+            turn = run()
+        except (IntegrityError, StaleDataError, OperationalError):
+            log.warning("voice.retry call=%s path=%s", call_sid, request.path)
+            turn = run()
+        return render(turn, call_sid)
+    except Exception:
+        # Never a 500 (the caller would hear an error tone and be cut off): say what to do, and still try
+        # to put them through to a nurse, because this may be an emergency line for them.
+        log.exception("voice.failed call=%s path=%s", call_sid, request.path)
+        return fallback(svc)
+
+
+def render(turn: VoiceTurn, call_sid: str) -> str:
+    response = VoiceResponse()
+    language = SAY_LANGUAGES.get(turn.language, "en-US")
+    if turn.then == GATHER:
+        action = url_for("voice.answer", at=turn.at, step=turn.step, tries=turn.tries)
+        gather = response.gather(input="dtmf speech", action=action, method="POST", num_digits=1,
+                                 timeout=GATHER_TIMEOUT, speech_timeout="auto", action_on_empty_result=True,
+                                 language=language, hints=", ".join(turn.hints) or None)
+        gather.say(" ".join(turn.say), language=language)  # one <Say>: the question and its keys, read in full
+        response.redirect(action, method="POST")  # no input at all still reaches the action, never silence
+        return str(response)
+    if turn.say:
+        response.say(" ".join(turn.say), language=language)
+    if turn.then == DIAL and turn.nurse_phone:
+        dial = response.dial(action=url_for("voice.dial_status", case=turn.case_id, step=turn.step), method="POST",
+                             timeout=DIAL_TIMEOUT, caller_id=_svc().settings.twilio_phone_number or None)
+        dial.number(turn.nurse_phone, url=url_for("voice.screen", case=turn.case_id, call=call_sid), method="POST")
+        return str(response)
+    if turn.then == RECORD:
+        response.record(action=url_for("voice.voicemail", case=turn.case_id), method="POST",
+                        max_length=VOICEMAIL_MAX_SECONDS, finish_on_key="#", play_beep=True, timeout=5)
+        if turn.finally_say:  # Twilio goes on here only when nothing was recorded
+            response.say(" ".join(turn.finally_say), language=language)
+    response.hangup()
+    return str(response)
+
+
+def fallback(svc: Services) -> str:
+    response = VoiceResponse()
+    response.say(calls.trouble_text(svc), language="en-US")
+    try:
+        chain = svc.roster.chain(svc.clock())
+    except Exception:
+        log.exception("voice.fallback_no_roster")
+        chain = []
+    if chain:
+        response.dial(chain[0].phone, timeout=DIAL_TIMEOUT, caller_id=svc.settings.twilio_phone_number or None)
+    response.say("If this is an emergency, hang up and call 911. Goodbye.", language="en-US")
+    response.hangup()
+    return str(response)
+
+
+@bp.post("/twilio/voice")
+@twilio_signed
+def incoming_call():  # type: ignore[no-untyped-def]
+    svc = _svc()
+    form = request.form
+    call_sid = _call_sid()
+    phone = caller_phone(form.get("From"), svc.settings.default_region)
+    if "Digits" in form or "SpeechResult" in form:  # a Gather pointed back here: an answer, not a new call
+        heard = heard_from(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
+        return twiml(_respond(lambda: calls.call_input(svc, call_sid=call_sid, phone=phone, step_number=None,
+                                                       at=QUESTION, tries=0, heard=heard)))
+    return twiml(_respond(lambda: calls.start_call(svc, call_sid=call_sid, phone=phone)))
+
+
+@bp.post("/twilio/voice/answer")
+@twilio_signed
+def answer():  # type: ignore[no-untyped-def]
+    svc = _svc()
+    form = request.form
+    at = request.args.get("at", QUESTION)
+    at = at if at in (QUESTION, OFFER, calls.CLOSING) else QUESTION
+    heard = heard_from(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
+    phone = caller_phone(form.get("From"), svc.settings.default_region)
+    return twiml(_respond(lambda: calls.call_input(
+        svc, call_sid=_call_sid(), phone=phone, step_number=_int("step"), at=at,
+        tries=_int("tries") or 0, heard=heard)))
+
+
+@bp.post("/twilio/voice/dial-status")
+@twilio_signed
+def dial_status():  # type: ignore[no-untyped-def]
+    svc, form = _svc(), request.form
+    return twiml(_respond(lambda: calls.dial_finished(
+        svc, call_sid=_call_sid(), case_id=_int("case"), step_number=_int("step"),
+        status=form.get("DialCallStatus", ""), bridged=form.get("DialBridged"))))
+
+
+@bp.post("/twilio/voice/voicemail")
+@twilio_signed
+def voicemail():  # type: ignore[no-untyped-def]
+    svc, form = _svc(), request.form
+    url = clean_for_storage(form.get("RecordingUrl", ""), limit=1000) or None
+    recording_sid = clean_for_storage(form.get("RecordingSid", ""), limit=64) or None
+    return twiml(_respond(lambda: calls.voicemail_left(svc, call_sid=_call_sid(), case_id=_int("case"),
+                                                       recording_url=url, recording_sid=recording_sid)))
+
+
+@bp.post("/twilio/voice/status")
+@twilio_signed
+def call_status():  # type: ignore[no-untyped-def]
+    """The number's "call status changes" callback: a caller who hangs up mid-screen is not forgotten."""
+    status = request.form.get("CallStatus", "").strip().lower()
+    if status in ENDED:
+        try:
+            calls.call_ended(_svc(), call_sid=_call_sid(), status=status)
+        except Exception:  # Twilio does not retry status callbacks: log loudly, answer normally
+            log.exception("voice.status_failed call=%s", _call_sid())
+    return twiml(str(VoiceResponse()))
+
+
+@bp.post("/twilio/voice/screen")
+@twilio_signed
+def screen():  # type: ignore[no-untyped-def]
+    """Runs on the nurse's phone when they answer: only a key press (a person) puts the caller through."""
+    svc = _svc()
+    case_id, call = _int("case"), request.args.get("call", "")
+    response = VoiceResponse()
+    try:
+        text = calls.nurse_screen_text(svc, case_id)
+    except Exception:
+        log.exception("voice.screen_failed case=%s", case_id)
+        text = "Nurse line: a patient call. Press 1 to talk to the patient now."
+    gather = response.gather(input="dtmf", num_digits=1, timeout=SCREEN_TIMEOUT, action_on_empty_result=True,
+                             action=url_for("voice.screen_answer", case=case_id, call=call), method="POST")
+    gather.say(f"{text} {text}", language="en-US")  # twice: the nurse may miss the start
+    response.hangup()
+    return twiml(str(response))
+
+
+@bp.post("/twilio/voice/screen-answer")
+@twilio_signed
+def screen_answer():  # type: ignore[no-untyped-def]
+    svc = _svc()
+    accepted = request.form.get("Digits", "").strip() == "1"
+    try:
+        calls.nurse_screen_answer(svc, case_id=_int("case"), call_sid=request.args.get("call", ""), accepted=accepted)
+    except Exception:
+        log.exception("voice.screen_answer_failed case=%s", _int("case"))
+    response = VoiceResponse()
+    if not accepted:  # their voicemail, or they declined: the caller is offered a voicemail instead
+        response.hangup()
+    return twiml(str(response))  # an empty response ends the screen and connects the two calls

@@ -1,0 +1,299 @@
+"""The check-in sender: a clock job that texts each due check-in once, in the patient's daytime.
+
+Each tick (service/clock.py):
+1. Find due check-ins (`pending`, `due_at` <= now), oldest first, a batch at a time.
+2. For each, one short transaction: lock the patient (Postgres: FOR UPDATE SKIP LOCKED, so a patient
+   a webhook or another clock is busy with is passed over until the next tick; SQLite: the
+   transaction already holds the database's write lock), then claim the check-in (Postgres:
+   FOR UPDATE SKIP LOCKED; SQLite: a conditional UPDATE pending -> sending, one row changed means it
+   is ours). Several clocks may run: each check-in is claimed by exactly one.
+3. Decide: opted out or no number -> cancelled; a newer check-in of the same patient is overdue too
+   (after downtime) -> skipped, only the newest goes; the patient is in the middle of another
+   triage -> try again later; quiet hours or the daily/weekly cap (window.py) -> `due_at` moves to
+   the next allowed morning.
+4. Otherwise the conversation moves to the check-in question (engine begin_checkin), the text is
+   queued (kind `checkin`) and the row marked sent, in the same transaction; the outbox sends it
+   after the commit. A crash before the commit leaves the row pending for the next tick; after it,
+   the text is the outbox's. Nothing is lost and nothing goes twice.
+5. Check-ins that are out: no reply after REMINDER_AFTER -> one reminder (same window rules); still
+   no reply REPLY_WINDOW later -> expired, and the patient's remaining check-ins are cancelled
+   (no reply: one reminder, then stop).
+Any text from the patient marks the check-in answered (schedule.replied, from conversations.advance).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..db import transaction
+from ..engine.flow import Flow, Outcome, Question
+from ..engine.state import ACTIVE, DONE, State
+from ..engine.step import begin_checkin, remind_checkin
+from ..models import Checkin, Conversation, Message, Patient
+from ..outbound import queue_sms
+from ..services import Services
+from .schedule import cancel_pending
+from .window import WEEK_DAYS, next_send_time, patient_zone
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # rows per query; the outbox is woken after each batch
+REMINDER_AFTER = timedelta(hours=4)
+REPLY_WINDOW = timedelta(hours=24)  # after the reminder; matches the flow's conversation expiry
+REMINDER_LATEST = timedelta(hours=36)  # a reminder the caps hold back longer than this is dropped
+BUSY_RETRY = timedelta(minutes=30)  # the patient is mid-triage in another conversation
+SQLITE_GAP = 0.15  # seconds between batches on SQLite (see _sweep)
+KIND = "checkin"  # messages.kind of check-ins and their reminders (the TCPA caps count these)
+
+
+def tick(svc: Services) -> int:
+    """Send what is due; returns how many texts were queued."""
+    now = svc.clock()
+    queued = _sweep(svc, lambda session, after: _due(session, now, after), _send)
+    queued += _sweep(svc, lambda session, after: _waiting(session, now, after), _follow_up)
+    return queued
+
+
+Finder = Callable[[Session, "tuple[datetime, int] | None"], list[tuple[datetime, int]]]
+Handler = Callable[[Services, Session, int, datetime], "Message | None"]
+
+
+def _sweep(svc: Services, find: Finder, handle: Handler) -> int:
+    queued = 0
+    after: tuple[datetime, int] | None = None
+    while True:
+        with svc.factory() as session:
+            rows = find(session, after)
+        if not rows:
+            return queued
+        message_ids = _batch(svc, [checkin_id for _, checkin_id in rows], handle)
+        if message_ids:
+            _deliver(svc, message_ids)
+        queued += len(message_ids)
+        if len(rows) < BATCH:
+            return queued
+        after = rows[-1]
+        if svc.engine.dialect.name == "sqlite":
+            # SQLite has one writer, and a waiting one polls (sleeping up to 100 ms): leave it a gap
+            # so the other jobs (escalation timers, the outbox) are never starved by a long catch-up.
+            time.sleep(SQLITE_GAP)
+
+
+def _batch(svc: Services, checkin_ids: list[int], handle: Handler) -> list[int]:
+    """One transaction per batch (one commit, not one per text), one savepoint per check-in."""
+    now = svc.clock()
+    queued: list[int] = []
+    try:
+        with transaction(svc.factory) as session:
+            for checkin_id in checkin_ids:
+                try:
+                    with session.begin_nested():
+                        message = handle(svc, session, checkin_id, now)
+                except Exception:  # one bad row must not hold back the others; it stays as it was
+                    log.exception("checkins.failed checkin=%s", checkin_id)
+                    continue
+                if message is not None:
+                    queued.append(message.id)
+    except Exception:  # the commit failed: nothing was queued, every row is as it was (next tick)
+        log.exception("checkins.batch_failed first=%s size=%d", checkin_ids[0], len(checkin_ids))
+        return []
+    return queued
+
+
+def _deliver(svc: Services, message_ids: list[int]) -> None:
+    """Send the batch's texts now, from this thread (the clock is a worker: no hand-off needed)."""
+    try:
+        svc.outbox.deliver(message_ids)
+    except Exception:  # they are committed: the outbox job sends them on its next run
+        log.exception("checkins.deliver_failed count=%d", len(message_ids))
+
+
+def _page(query, column, after: tuple[datetime, int] | None):  # type: ignore[no-untyped-def]
+    if after is not None:  # keyset paging: rows passed over (busy patient) are not fetched again
+        query = query.where(or_(column > after[0], and_(column == after[0], Checkin.id > after[1])))
+    return query.order_by(column, Checkin.id).limit(BATCH)
+
+
+def _due(session: Session, now: datetime, after: tuple[datetime, int] | None) -> list[tuple[datetime, int]]:
+    query = select(Checkin.due_at, Checkin.id).where(Checkin.status == "pending", Checkin.due_at <= now)
+    return [(due, id_) for due, id_ in session.execute(_page(query, Checkin.due_at, after))]
+
+
+def _follow_up_due(now: datetime):  # type: ignore[no-untyped-def]
+    reminder = and_(Checkin.reminder_sent_at.is_(None), Checkin.reminder_due_at <= now)
+    return or_(reminder, Checkin.expires_at <= now)
+
+
+def _waiting(session: Session, now: datetime, after: tuple[datetime, int] | None) -> list[tuple[datetime, int]]:
+    query = select(Checkin.due_at, Checkin.id).where(Checkin.status == "sent", _follow_up_due(now))
+    return [(due, id_) for due, id_ in session.execute(_page(query, Checkin.due_at, after))]
+
+
+def _lock_patient(session: Session, checkin_id: int) -> Patient | None:
+    """The check-in's patient, locked as a webhook would (Postgres); None if someone else has them now."""
+    return session.scalars(select(Patient).join(Checkin, Checkin.patient_id == Patient.id)
+                           .where(Checkin.id == checkin_id).with_for_update(of=Patient, skip_locked=True)).first()
+
+
+def _claim(session: Session, checkin_id: int, status: str, ready) -> Checkin | None:  # type: ignore[no-untyped-def]
+    """The check-in, ours until the commit; None if another clock has it or it is no longer due."""
+    where = (Checkin.id == checkin_id, Checkin.status == status, ready)
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalars(select(Checkin).where(*where).with_for_update(skip_locked=True)).first()
+    claimed = session.execute(update(Checkin).where(*where).values(status="sending")
+                              .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return None
+    checkin = session.get(Checkin, checkin_id, populate_existing=True)
+    assert checkin is not None
+    checkin.status = status  # back to what it was: the caller decides where it goes from here
+    return checkin
+
+
+def checkin_asks(flow: Flow) -> set[str]:
+    return {plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins}
+
+
+def _latest_conversation(session: Session, patient: Patient) -> Conversation | None:
+    return session.scalars(select(Conversation).where(Conversation.patient_id == patient.id)
+                           .order_by(Conversation.id.desc()).limit(1)).first()
+
+
+def _busy(flow: Flow, conversation: Conversation, now: datetime) -> bool:
+    """In the middle of a triage (not a check-in question) that has not timed out."""
+    return (conversation.status == ACTIVE and conversation.node is not None
+            and conversation.node not in checkin_asks(flow) and conversation.updated_at + flow.expiry > now)
+
+
+def scheduled_texts(session: Session, patient_id: int, now: datetime) -> list[datetime]:
+    """When this patient's check-ins and reminders were queued, over the TCPA cap's week."""
+    since = now - timedelta(days=WEEK_DAYS + 1)
+    return list(session.scalars(select(Message.created_at).where(
+        Message.patient_id == patient_id, Message.direction == "out", Message.kind == KIND,
+        Message.created_at >= since,
+        # A text that never reached the patient does not count (delivery.py asks it again later).
+        Message.status.not_in(("failed", "suppressed")),
+        or_(Message.delivery_status.is_(None), Message.delivery_status.not_in(("undelivered", "failed"))))))
+
+
+def allowed_at(svc: Services, session: Session, patient: Patient, at: datetime) -> datetime:
+    zone = patient_zone(patient.timezone, patient.phone, svc.settings.clinic_timezone)
+    return next_send_time(at, zone, scheduled_texts(session, patient.id, at), spread_key=patient.id)
+
+
+def _send(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
+    patient = _lock_patient(session, checkin_id)
+    checkin = _claim(session, checkin_id, "pending", Checkin.due_at <= now) if patient else None
+    if patient is None or checkin is None:
+        return None
+    return _send_claimed(svc, session, checkin, patient, now)
+
+
+def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
+                  now: datetime) -> Message | None:
+    from ..conversations import apply, flow_of
+
+    if patient.phone is None or patient.opted_out:
+        return _close(checkin, "cancelled", "no number or opted out")
+    others = list(session.scalars(select(Checkin).where(
+        Checkin.patient_id == patient.id, Checkin.id != checkin.id, Checkin.status.in_(("pending", "sent")))))
+    newer = [other.id for other in others if other.status == "pending" and other.due_at <= now
+             and (other.due_at, other.id) > (checkin.due_at, checkin.id)]
+    if newer:  # overdue together (downtime): only the newest goes
+        return _close(checkin, "skipped", f"superseded by checkin={newer[0]}")
+    out = [other for other in others if other.status == "sent"]
+    if any(earlier.reminder_sent_at is not None for earlier in out):
+        # Reminded and still silent: stop following up (one reminder, then stop).
+        for earlier in out:
+            earlier.status = "expired"
+        cancel_pending(session, patient)
+        return _close(checkin, "cancelled", "no reply to the last check-in and its reminder")
+    conversation = _latest_conversation(session, patient)
+    if conversation is None:
+        return _close(checkin, "cancelled", "no conversation")
+    flow = flow_of(svc, session, conversation)
+    if not isinstance(flow.nodes.get(checkin.ask), Question):
+        log.error("checkins.unknown_question checkin=%s ask=%s flow=%s", checkin.id, checkin.ask,
+                  conversation.flow_version)
+        return _close(checkin, "cancelled", "question not in the flow")
+    if _busy(flow, conversation, now):
+        checkin.due_at = now + BUSY_RETRY
+        log.info("checkins.deferred checkin=%s reason=mid_triage", checkin.id)
+        return None
+    when = allowed_at(svc, session, patient, now)
+    if when > now:
+        checkin.due_at = when
+        log.info("checkins.deferred checkin=%s until=%s reason=quiet_hours_or_cap", checkin.id, when.isoformat())
+        return None
+    for earlier in out:  # an older check-in never answered: this one asks again instead of reminding
+        earlier.status = "expired"
+    result = begin_checkin(flow, State.from_json(conversation.state), checkin.ask, svc.context)
+    apply(svc, session, flow, conversation, patient, result, now)
+    message = queue_sms(session, to=patient.phone, body="\n\n".join(m.text for m in result.messages), kind=KIND,
+                        now=now, patient_id=patient.id, conversation_id=conversation.id, checkin_id=checkin.id,
+                        key=checkin.ask)
+    checkin.status, checkin.sent_at, checkin.attempts = "sent", now, checkin.attempts + 1
+    checkin.conversation_id = conversation.id
+    checkin.reminder_due_at = now + REMINDER_AFTER
+    log.info("checkins.sent checkin=%s patient=%s message_id=%s late_s=%d", checkin.id, patient.id, message.id,
+             (now - checkin.due_at).total_seconds())
+    return message
+
+
+def _close(checkin: Checkin, status: str, why: str) -> None:
+    checkin.status = status
+    log.info("checkins.%s checkin=%s reason=%s", status, checkin.id, why)
+
+
+def _follow_up(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
+    patient = _lock_patient(session, checkin_id)
+    checkin = _claim(session, checkin_id, "sent", _follow_up_due(now)) if patient else None
+    if patient is None or checkin is None:
+        return None
+    return _follow_up_claimed(svc, session, checkin, patient, now)
+
+
+def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
+                       now: datetime) -> Message | None:
+    from ..conversations import apply, flow_of
+
+    if patient.phone is None or patient.opted_out:
+        return _close(checkin, "cancelled", "no number or opted out")
+    conversation = session.get(Conversation, checkin.conversation_id)
+    assert conversation is not None
+    if checkin.reminder_sent_at is not None:
+        return _stop(session, conversation, patient, checkin, "no reply after the reminder")
+    still_asking = conversation.node == checkin.ask and conversation.status == ACTIVE
+    if not still_asking or _latest_conversation(session, patient) is not conversation:
+        return _close(checkin, "expired", "the conversation moved on")
+    when = allowed_at(svc, session, patient, now)
+    if checkin.sent_at is not None and when > checkin.sent_at + REMINDER_LATEST:
+        return _stop(session, conversation, patient, checkin, "no reply, and no reminder allowed in time")
+    if when > now:
+        checkin.reminder_due_at = when
+        return None
+    flow = flow_of(svc, session, conversation)
+    result = remind_checkin(flow, State.from_json(conversation.state), svc.context)
+    apply(svc, session, flow, conversation, patient, result, now)  # keeps the conversation open for the reply
+    message = queue_sms(session, to=patient.phone, body="\n\n".join(m.text for m in result.messages), kind=KIND,
+                        now=now, patient_id=patient.id, conversation_id=conversation.id, checkin_id=checkin.id,
+                        key="checkin_reminder")
+    checkin.reminder_sent_at = now
+    checkin.expires_at = now + REPLY_WINDOW
+    log.info("checkins.reminded checkin=%s patient=%s message_id=%s", checkin.id, patient.id, message.id)
+    return message
+
+
+def _stop(session: Session, conversation: Conversation, patient: Patient, checkin: Checkin, why: str) -> None:
+    """No reply: no more check-ins for this patient, and the question is no longer open."""
+    cancel_pending(session, patient)
+    if conversation.node == checkin.ask and conversation.status == ACTIVE:
+        state = State.from_json(conversation.state).evolve(node=None, status=DONE, misses=0)
+        conversation.state, conversation.status, conversation.node = state.to_json(), DONE, None
+    return _close(checkin, "expired", why)
