@@ -30,3 +30,8 @@ access_log_format = ("access method=%(m)s path=%(U)s status=%(s)s bytes=%(B)s du
                      "request_id=%({x-request-id}o)s")
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# gunicorn's management socket defaults to one shared path per user (~/.gunicorn/gunicorn.ctl): two
+# servers on one machine (tests, CI's two database runs) would fight over it, and the Procfile's
+# platform manages processes by signals anyway.
+control_socket_disable = True

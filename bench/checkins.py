@@ -7,11 +7,12 @@ What it does:
 1. Seeds a fresh database with 100 000 pending check-ins (one patient and one finished home-care
    conversation each, as the webhooks would have left them):
    - `--overdue` (1 000) were due in the hour before the start: the clock was down (catch-up);
-   - `--live` (2 400) fall due one after another during the run, `--rate` per second (20);
+   - `--live` (1 800) fall due one after another during the run, `--rate` per second (10);
    - `--night` (500) fall due during the run for patients where it is night now: quiet hours;
    - the rest fall due 1 to 72 hours later (pending, not yet due).
 2. Starts the real clock process, `flask --app service clock` (APScheduler, every job, console
-   transport with its output to a file), exactly as the Procfile's `clock:` line does.
+   transport with its output to a file), exactly as the Procfile's `clock:` line does; `--clocks 2`
+   starts two (Postgres), which must still send each check-in once.
 3. Waits until every check-in due during the run has gone out (or `--timeout`), then stops the
    clock with SIGTERM, as a platform restart would.
 4. Prints: start-up time (spawn -> scheduler running), the clock process's peak memory (max RSS,
@@ -21,9 +22,10 @@ What it does:
 
 Time is compressed, not faked: the clock runs on real time, and 100 000 pending check-ins would
 in real use fall due over about three days (0.4 a second on average, and at most a few a second
-when the night's check-ins are released between 08:00 and 08:30). The run instead makes them fall
-due at `--rate` per second (20/s = 72 000 an hour) for `--window`-ish seconds, with the full
-100 000 pending in the table, so two minutes cover a load heavier than the busiest real morning.
+when the night's check-ins are released between 08:00 and 08:30: about 8 a second if a whole
+night's share, 15 000, were released then). The run instead makes them fall due at `--rate` per second
+(10/s = 36 000 an hour) for three minutes, after a backlog of 1 000, with the full 100 000 pending in
+the table: a load heavier than the busiest real morning, in a few minutes.
 To keep "outside quiet hours" true whatever the hour you run it, patients are given fixed-offset
 zones (Etc/GMT+n) where it is early afternoon now; the night group gets one where it is 01:00.
 """
@@ -141,11 +143,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--overdue", type=int, default=1_000)
-    parser.add_argument("--live", type=int, default=2_400)
+    parser.add_argument("--live", type=int, default=1_800)
     parser.add_argument("--night", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=20.0, help="live check-ins falling due per second")
+    parser.add_argument("--rate", type=float, default=10.0, help="live check-ins falling due per second")
     parser.add_argument("--lead", type=float, default=15.0, help="seconds from seeding to the first live one")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--clocks", type=int, default=1, help="clock processes (Postgres: any number)")
     args = parser.parse_args()
 
     url, drop = scratch_database()
@@ -164,17 +167,9 @@ def run(url: str, groups: dict[str, tuple[int, int]], args: argparse.Namespace) 
     # AUTO_MIGRATE=0: as in production, where the release phase (Procfile) migrates, not the clock.
     env = {**os.environ, "DATABASE_URL": url, "TRIAGE_TRANSPORT": "console", "RUN_CLOCK": "0", "AUTO_MIGRATE": "0",
            "PYTHONUNBUFFERED": "1", "CLINIC_NAME": "Bench Clinic"}
-    stdout, stderr = open(logs / "stdout.txt", "w"), open(logs / "stderr.txt", "w")  # noqa: SIM115
-    spawned = time.monotonic()
     started_at = datetime.now(UTC)
-    clock = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "clock"], cwd=ROOT, env=env,
-                             stdout=stdout, stderr=stderr)
-    startup = None
-    while startup is None and time.monotonic() - spawned < 60:
-        if "clock running" in (logs / "stdout.txt").read_text():
-            startup = time.monotonic() - spawned
-        else:
-            time.sleep(0.02)
+    clocks = [spawn(env, logs / f"clock{n}") for n in range(args.clocks)]
+    startups = [wait_started(*clock) for clock in clocks]
     engine = make_engine(url)
     first, last = groups["overdue"][0], groups["night"][1]
     live_end = groups["live"][1]
@@ -188,17 +183,36 @@ def run(url: str, groups: dict[str, tuple[int, int]], args: argparse.Namespace) 
         if out >= live_end - first + 1 and datetime.now(UTC) > last_due + timedelta(seconds=15):
             break
         time.sleep(1)
-    clock.send_signal(signal.SIGTERM)
-    _, status, usage = os.wait4(clock.pid, 0)
-    clock.returncode = os.waitstatus_to_exitcode(status)
-    stdout.close()
-    stderr.close()
-    report(engine, groups, startup, started_at, usage.ru_maxrss / 1024, first, last)
+    peaks = []
+    for process, _, _ in clocks:
+        process.send_signal(signal.SIGTERM)  # as a platform restart would
+    for process, _, _ in clocks:
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        peaks.append(usage.ru_maxrss / 1024)
+    report(engine, groups, startups, started_at, peaks, first, last)
     engine.dispose()
     print(f"clock logs: {logs}")
 
 
-def report(engine, groups, startup, started_at, peak_mb, first, last) -> None:  # type: ignore[no-untyped-def]
+def spawn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], Path, float]:
+    """`flask --app service clock`, as the Procfile's clock line runs it."""
+    log.mkdir()
+    with open(log / "stdout.txt", "wb") as stdout, open(log / "stderr.txt", "wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "clock"], cwd=ROOT, env=env,
+                                   stdout=stdout, stderr=stderr)
+    return process, log / "stdout.txt", time.monotonic()
+
+
+def wait_started(process: subprocess.Popen[bytes], stdout: Path, spawned: float) -> float | None:
+    while time.monotonic() - spawned < 60 and process.poll() is None:
+        if "clock running" in stdout.read_text():
+            return time.monotonic() - spawned
+        time.sleep(0.02)
+    return None
+
+
+def report(engine, groups, startups, started_at, peaks, first, last) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
         rows = connection.execute(
             select(Checkin.id, Checkin.due_at, Message.sent_at)
@@ -218,8 +232,10 @@ def report(engine, groups, startup, started_at, peak_mb, first, last) -> None:  
     catch_up = max((_utc(r.sent_at) - started_at).total_seconds() for r in in_group["overdue"]) \
         if in_group["overdue"] else float("nan")
     print()
-    print(f"start-up (spawn -> scheduler running): {startup:.2f} s" if startup else "start-up: did not start")
-    print(f"peak memory of the clock process:       {peak_mb:.0f} MB (max RSS)")
+    shown = ", ".join(f"{s:.2f} s" if s is not None else "did not start" for s in startups)
+    print(f"clock processes: {len(startups)}")
+    print(f"start-up (spawn -> scheduler running): {shown}")
+    print(f"peak memory of each clock process:     {', '.join(f'{p:.0f} MB' for p in peaks)} (max RSS)")
     print(f"daytime check-ins due during the run:  {len(late)}/{live_count} out")
     if late:
         print(f"  lateness after due: p50 {statistics.median(late):.1f} s, p99 {percentile(late, 0.99):.1f} s, "

@@ -1,8 +1,8 @@
 """Load benchmark for the SMS webhook: the service against a bare Flask app. A script, not a test.
 
-    python bench/load.py                                   # scratch SQLite file, 50 texters, 30 s each
+    python bench/load.py                                   # scratch SQLite file; 50 texters
     DATABASE_URL=postgresql://... python bench/load.py     # a scratch schema in that Postgres database
-    python bench/load.py --texters 50 --duration 30 --workers 2 --threads 8
+    python bench/load.py --texters 50 --duration 30 --think 3 --workers 2 --threads 8
 
 What it does:
 1. Starts the Twilio fake (tests/twilio_fake.py: validates every REST call against Twilio's OpenAPI
@@ -10,32 +10,39 @@ What it does:
    accepts with the system's monotonic clock, which this process shares.
 2. Makes a fresh database (a temp SQLite file, or a new schema in DATABASE_URL's Postgres) and
    migrates it, as the Procfile's release phase does, and writes a roster whose first nurse is always
-   on call (so the result does not depend on the hour of the run).
-3. For each of the service and bench/bare_app.py (a bare Flask app answering every webhook with a
-   fixed TwiML reply): starts `gunicorn -c gunicorn.conf.py` on a free 127.0.0.1 port with the same
-   WEB_CONCURRENCY / WEB_THREADS, waits for /healthz, then drives it with `--texters` simulated
-   patients for `--warmup` + `--duration` seconds and stops it (SIGTERM to its process group).
+   on call (so the result does not depend on the hour of the run). RUN_CLOCK=0: the clock is its own
+   process in production, and none of its timers fall due in a run this short.
+3. Two runs, each against the service and then bench/bare_app.py (a bare Flask app answering every
+   webhook with one fixed TwiML reply), each server started afresh with `gunicorn -c gunicorn.conf.py`
+   on a free 127.0.0.1 port with the same WEB_CONCURRENCY / WEB_THREADS, driven for `--warmup` +
+   `--duration` seconds once /healthz answers, then stopped (SIGTERM to its process group):
+   - "instant": every texter sends its next text the moment the reply is in. A closed loop with no
+     pause is a saturation test: it gives the throughput, and the ratio to the bare app. Its latency
+     is the queue: with N texters always waiting, latency = N / throughput (Little's law).
+   - "think": each texter pauses before answering (exponential, mean `--think` seconds, 3 by default:
+     a very quick reader). This is 50 concurrent conversations at a pace people text, and gives the
+     latency a patient sees and the time to page the nurse.
 4. Each texter is a thread with one keep-alive HTTP/1.1 connection (http.client: the lightest
    client in the standard library, so the load generator, which shares the two cores with the
    servers, takes as little CPU as it can). It plays whole conversations, one after another, each
    from a new phone number: the benign path ("hi" and twelve "no": home-care advice) or, for
    `--red-flag-share` of them, the red-flag path ("hi", "no", "yes": ED now, the on-call nurse is
    paged). Every POST is signed like Twilio's (X-Twilio-Signature over PUBLIC_BASE_URL + path and
-   the form) and the next text goes as soon as the reply is in: a closed loop of texters who answer
-   instantly. The bare app gets exactly the same requests.
-5. Prints, per server: requests/s, latency p50/p90/p99/max, non-200 answers and transport errors,
-   the servers' CPU per request; then the throughput ratio; then, for the service, how long a page
-   took from sending the red-flag answer to the page reaching the Twilio fake, and a check in the
-   database that the conversations really finished (home care / ED now, one page per red flag).
+   the form). The bare app gets exactly the same requests.
+5. Prints a row per server and run: requests/s, latency p50/p90/p99/max, non-200 answers (and
+   connections that failed), the server's CPU per request and cores used, the load generator's
+   cores, conversations finished; then per run the throughput ratio, the service's p99, and how long
+   a page took from sending the red-flag answer (and from its reply) to reaching the Twilio fake;
+   and a check in the database that the conversations really ran (outcomes, cases, pages sent).
 
 Pages are matched to red-flag answers by the patient's number: each conversation has its own
 number and the page quotes it ("Patient +1 312-201-0007 (text)"), so the digits in the page find
 the time the red-flag answer was sent. Only red-flag answers sent after the warm-up count.
 
 Latency is client-side: from just before the request is written to when the whole reply is read,
-so it includes the load generator's own queueing (its threads share one interpreter and two cores
-with the servers). The figures are for this machine as it was during the run (the load average is
-printed): read the ratio as the main result.
+so it includes the load generator's own queueing (its threads share one interpreter and the cores
+with the servers). The figures are for this machine as it was during the run: the load average is
+printed, and the server's CPU per request is the figure least disturbed by other work.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, make_url, select, text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from service.db import make_engine  # noqa: E402
@@ -93,17 +100,22 @@ nurses:
 # --------------------------------------------------------------------------
 
 
-def run_fake(out: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
-    """Child process: serve the fake; report each accepted message with its arrival time."""
+def run_fake(out: Any, stop: Any) -> None:
+    """Child process (`out`: an mp.Queue, `stop`: an mp.Event): serve the fake; report each accepted
+    message with its arrival time."""
     sys.path.insert(0, str(ROOT))
     from tests.twilio_fake import TwilioFake, new_sid
 
     with TwilioFake(account_sid=new_sid("AC"), auth_token=AUTH_TOKEN) as fake:
         out.put(("ready", fake.base_url, fake.account_sid))
         seen = 0
+
+        def more() -> bool:
+            return len(fake.messages) > seen
+
         while not stop.is_set():
             try:
-                fake.wait_for(lambda: len(fake.messages) > seen, timeout=0.2)
+                fake.wait_for(more, timeout=0.2)
             except TimeoutError:
                 continue
             arrived = time.monotonic()  # woken by the fake's notify as the message is recorded
@@ -151,7 +163,7 @@ def start_fake() -> Fake:
     process = context.Process(target=run_fake, args=(out, stop), daemon=True)
     process.start()
     try:
-        kind, base_url, account_sid = out.get(timeout=60)
+        _, base_url, account_sid = out.get(timeout=60)
     except queue.Empty:
         process.terminate()
         raise RuntimeError("the Twilio fake did not start in 60 s") from None
@@ -159,7 +171,6 @@ def start_fake() -> Fake:
     fake._reader = threading.Thread(target=fake.read, daemon=True)
     fake._reader.start()
     return fake
-
 
 
 # --------------------------------------------------------------------------
@@ -183,10 +194,15 @@ def scratch_database(folder: Path) -> tuple[str, str, Callable[[], None]]:
             admin.dispose()
 
         sep = "&" if "?" in url else "?"
-        host = make_engine(url).url.host or "local socket"
+        host = make_url(url).host or "local socket"
         return f"{url}{sep}options=-csearch_path%3D{schema}", f"Postgres {version} at {host}, schema {schema}", drop
     path = folder / "bench.sqlite3"
-    return f"sqlite:///{path}", f"SQLite (fresh file {path})", lambda: None
+
+    def remove() -> None:
+        for leftover in folder.glob("bench.sqlite3*"):  # the database and its -wal and -shm files
+            leftover.unlink()
+
+    return f"sqlite:///{path}", f"SQLite (fresh file {path}, WAL)", remove
 
 
 def free_port() -> int:
@@ -286,19 +302,23 @@ class Texter:
     """One simulated patient after another on one keep-alive connection, until `end`."""
 
     index: int
+    area: int  # the patients' area code: each run its own numbers
     port: int
     signer: Callable[[dict[str, str]], str]
     red_flag_share: float
+    think: float  # mean seconds a patient takes to answer (0: at once)
     end: float
     sent: list[Sent] = field(default_factory=list)
-    red_flags: dict[str, float] = field(default_factory=dict)  # patient number -> when its red flag was sent
+    red_flags: dict[str, tuple[float, float]] = field(default_factory=dict)  # number -> red flag sent, answered
     finished: dict[str, int] = field(default_factory=lambda: {"benign": 0, "red_flag": 0})
+    pauses: random.Random = field(default_factory=random.Random)
 
     def phone(self, conversation: int) -> str:
-        return f"+1312{200 + self.index:03d}{conversation:04d}"  # a new patient for every conversation
+        return f"+1{self.area}{200 + self.index:03d}{conversation:04d}"  # a new patient for every conversation
 
     def run(self) -> None:
-        chooser = random.Random(self.index)  # the same mix of conversations for both servers
+        chooser = random.Random(self.index)  # the same mix of conversations (and pauses) for both servers
+        self.pauses.seed(-1 - self.index)
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         conversation = 0
         try:
@@ -312,6 +332,8 @@ class Texter:
 
     def converse(self, connection: http.client.HTTPConnection, phone: str, texts: list[str]) -> bool:
         for step, body in enumerate(texts):
+            if self.think:  # a patient reading the reply and typing: exponential, so texters drift apart
+                time.sleep(min(self.pauses.expovariate(1 / self.think), max(0.0, self.end - time.monotonic())))
             if time.monotonic() >= self.end:
                 return False
             params = {"ToCountry": "US", "From": phone, "To": CLINIC_NUMBER, "Body": body, "NumMedia": "0",
@@ -320,20 +342,34 @@ class Texter:
                        "User-Agent": "TwilioProxy/1.1"}
             payload = urlencode(params)
             started = time.monotonic()
-            if texts is RED_FLAG and step == len(texts) - 1:
-                self.red_flags[phone] = started
+            status = self.post(connection, payload, headers)
+            self.sent.append(Sent(started, time.monotonic(), status))
+            if texts is RED_FLAG and step == len(texts) - 1 and status == 200:
+                self.red_flags[phone] = (started, self.sent[-1].finished)
+            if status != 200:
+                return False
+        return True
+
+
+    @staticmethod
+    def post(connection: http.client.HTTPConnection, payload: str, headers: dict[str, str]) -> int:
+        """The reply's status (negative: not TwiML; 0: no answer). A keep-alive connection the server
+        closed while the patient was thinking (gunicorn's keepalive is 5 s) is reopened once, as Twilio
+        would; resending is safe, the service answers a repeated MessageSid once."""
+        for attempt in (1, 2):
             try:
                 connection.request("POST", PATH, body=payload, headers=headers)
                 response = connection.getresponse()
                 reply = response.read()
-                status = response.status if b"<Response>" in reply else -response.status
+                return response.status if b"<Response>" in reply else -response.status
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()  # http.client connects again on the next request
+                if attempt == 2:
+                    return 0
             except (OSError, http.client.HTTPException):
-                status = 0
-                connection.close()  # http.client reconnects on the next request
-            self.sent.append(Sent(started, time.monotonic(), status))
-            if status != 200:
-                return False
-        return True
+                connection.close()
+                return 0
+        return 0
 
 
 @dataclass
@@ -345,7 +381,7 @@ class Result:
     server_cpu: float
     client_cpu: float
     conversations: dict[str, int]
-    red_flags: dict[str, float]
+    red_flags: dict[str, tuple[float, float]]
 
     @property
     def requests(self) -> int:
@@ -360,7 +396,8 @@ class Result:
         return sum(n for status, n in self.statuses.items() if status != 200)
 
 
-def drive(server: Server, texters: int, warmup: float, duration: float, red_flag_share: float) -> Result:
+def drive(server: Server, area: int, texters: int, warmup: float, duration: float, red_flag_share: float,
+          think: float) -> Result:
     validator = RequestValidator(AUTH_TOKEN)
     url = server.base + PATH
 
@@ -369,7 +406,7 @@ def drive(server: Server, texters: int, warmup: float, duration: float, red_flag
 
     began = time.monotonic()
     measure_from, measure_to = began + warmup, began + warmup + duration
-    crowd = [Texter(i, server.port, signer, red_flag_share, measure_to) for i in range(texters)]
+    crowd = [Texter(i, area, server.port, signer, red_flag_share, think, measure_to) for i in range(texters)]
     threads = [threading.Thread(target=t.run, name=f"texter-{t.index}", daemon=True) for t in crowd]
     for thread in threads:
         thread.start()
@@ -385,7 +422,7 @@ def drive(server: Server, texters: int, warmup: float, duration: float, red_flag
         statuses[sent.status] = statuses.get(sent.status, 0) + 1
     conversations = {"benign": sum(t.finished["benign"] for t in crowd),
                      "red_flag": sum(t.finished["red_flag"] for t in crowd)}
-    red_flags = {phone: at for t in crowd for phone, at in t.red_flags.items() if at >= measure_from}
+    red_flags = {phone: at for t in crowd for phone, at in t.red_flags.items() if at[0] >= measure_from}
     client_cpu = (client_to.ru_utime + client_to.ru_stime) - (client_from.ru_utime + client_from.ru_stime)
     return Result(server.name, duration, [(s.finished - s.started) * 1000 for s in measured], statuses,
                   cpu_to - cpu_from, client_cpu, conversations, red_flags)
@@ -403,27 +440,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+HEADER = (f"{'run':10} {'server':8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+          f"{'non-200':>7} {'CPU ms/req':>10} {'cores':>5} {'client':>6}  conversations (benign + red-flag)")
+
+
 def describe(result: Result) -> str:
+    """One row under HEADER. cores: the server's CPU use; client: the load generator's."""
     lat = result.latencies_ms
     cpu_ms = 1000 * result.server_cpu / max(result.requests, 1)
-    statuses = ", ".join(f"{'error' if s == 0 else s}: {n}" for s, n in sorted(result.statuses.items()) if s != 200)
-    return (f"{result.name:8} {result.throughput:8.1f} req/s  latency ms p50 {percentile(lat, .5):6.1f}  "
-            f"p90 {percentile(lat, .9):6.1f}  p99 {percentile(lat, .99):6.1f}  max {max(lat, default=0):7.1f}  "
-            f"requests {result.requests}  non-200 {result.errors}{f' ({statuses})' if statuses else ''}\n"
-            f"{'':8} server CPU {cpu_ms:.2f} ms/request ({result.server_cpu / result.seconds:.2f} cores busy), "
-            f"load generator {result.client_cpu / result.seconds:.2f} cores; conversations finished: "
-            f"{result.conversations['benign']} benign, {result.conversations['red_flag']} red-flag")
+    statuses = ", ".join(f"{'conn' if s == 0 else s}: {n}" for s, n in sorted(result.statuses.items()) if s != 200)
+    return (f"{result.name:8} {result.throughput:7.1f} {percentile(lat, .5):7.1f} {percentile(lat, .9):7.1f} "
+            f"{percentile(lat, .99):7.1f} {max(lat, default=0):7.1f} {result.errors:7d} {cpu_ms:10.2f} "
+            f"{result.server_cpu / result.seconds:5.2f} {result.client_cpu / result.seconds:6.2f}  "
+            f"{result.conversations['benign']} + {result.conversations['red_flag']}"
+            + (f"  ({statuses})" if statuses else ""))
 
 
-def page_delays(result: Result, fake: Fake) -> tuple[list[float], int]:
-    """Seconds from each measured red-flag answer to its page at the fake; and how many never came."""
+def page_delays(result: Result, fake: Fake) -> tuple[list[float], list[float], int]:
+    """For each measured red-flag answer, seconds to its page at the fake from sending the answer and
+    from its reply (the page goes after the commit); and how many pages never came."""
     arrivals: dict[str, float] = {}
     for arrived, to, body in fake.messages:
         match = PAGE_PATIENT.search(body)
         if to == NURSE and match:
             arrivals.setdefault("+" + re.sub(r"\D", "", match.group(1)), arrived)
-    delays = [arrivals[phone] - sent for phone, sent in result.red_flags.items() if phone in arrivals]
-    return delays, len(result.red_flags) - len(delays)
+    found = [(arrivals[phone], sent, answered) for phone, (sent, answered) in result.red_flags.items()
+             if phone in arrivals]
+    return ([at - sent for at, sent, _ in found], [at - answered for at, _, answered in found],
+            len(result.red_flags) - len(found))
 
 
 def check_database(url: str) -> str:
@@ -445,7 +489,7 @@ def check_database(url: str) -> str:
 
 def wait_for_pages(result: Result, fake: Fake, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and page_delays(result, fake)[1] > 0:
+    while time.monotonic() < deadline and page_delays(result, fake)[2] > 0:
         time.sleep(0.1)
 
 
@@ -455,28 +499,32 @@ def wait_for_pages(result: Result, fake: Fake, timeout: float = 10) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--texters", type=int, default=50, help="concurrent simulated patients (default 50)")
-    parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per server (default 30)")
+    parser.add_argument("--duration", type=float, default=30.0, help="measured seconds per run (default 30)")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds first (default 5)")
     parser.add_argument("--red-flag-share", type=float, default=0.1,
                         help="share of conversations on the red-flag path (default 0.1)")
+    parser.add_argument("--think", type=float, default=3.0,
+                        help="mean seconds a patient takes to answer in the `think` run (default 3; 0: no such run)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
                         help="WEB_CONCURRENCY for both servers (default 2: one per core)")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")),
-                        help="WEB_THREADS for both servers (default 4)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")),
+                        help="WEB_THREADS for both servers (default 8: the service waits on fsync and the "
+                             "database part of each request, so more threads than cores keep both cores busy)")
     parser.add_argument("--only", choices=("both", "service", "bare"), default="both")
+    parser.add_argument("--runs", choices=("both", "instant", "think"), default="both")
     args = parser.parse_args()
     if not 0 < args.texters <= 800:
         parser.error("--texters must be 1..800 (each has its own block of phone numbers)")
 
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, load average before "
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; load average before "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"gunicorn.conf.py with WEB_CONCURRENCY={args.workers} WEB_THREADS={args.threads} (gthread) for both; "
-          f"{args.texters} texters, {args.warmup:g} s warm-up + {args.duration:g} s measured each; "
+    print(f"both servers: gunicorn.conf.py, WEB_CONCURRENCY={args.workers} WEB_THREADS={args.threads} (gthread); "
+          f"{args.texters} texters; {args.warmup:g} s warm-up + {args.duration:g} s measured per run; "
           f"red-flag share {args.red_flag_share:g}", flush=True)
     fake = start_fake()
     url, database, drop = scratch_database(folder)
-    results: list[Result] = []
+    runs: list[tuple[str, Result]] = []
     try:
         engine = make_engine(url)
         upgrade(engine)  # the release phase (Procfile): migrated once, before any web process starts
@@ -484,60 +532,73 @@ def main() -> None:
         roster = folder / "roster.yaml"
         roster.write_text(ROSTER)
         print(f"service database: {database}", flush=True)
-        common = {**os.environ, "HOST": "127.0.0.1", "WEB_CONCURRENCY": str(args.workers),
-                  "WEB_THREADS": str(args.threads), "NO_PROXY": "127.0.0.1,localhost",
-                  "LOG_LEVEL": os.environ.get("LOG_LEVEL", "info")}
-        runs = [("service", "service:create_app()"), ("bare", "bench.bare_app:create_app()")]
-        for name, app in runs:
-            if args.only not in ("both", name):
-                continue
-            port = free_port()
-            env = {**common, "PORT": str(port)}
-            if name == "service":
-                env.update({
-                    "DATABASE_URL": url, "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background",
-                    "TRIAGE_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid,
-                    "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_PHONE_NUMBER": CLINIC_NUMBER,
-                    "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-                    "ROSTER_FILE": str(roster), "CLINIC_NAME": "Bench Clinic", "CLINIC_PHONE": CLINIC_NUMBER,
-                    "SECRET_KEY": uuid.uuid4().hex})
-            server = start_server(name, app, env, folder)
-            try:
-                result = drive(server, args.texters, args.warmup, args.duration, args.red_flag_share)
-                if name == "service":
-                    wait_for_pages(result, fake)
-            finally:
-                stop_server(server)
-            results.append(result)
-            print(describe(result), flush=True)
-            if name == "service":
-                print(check_database(url), flush=True)
+        print(HEADER, flush=True)
+        phases = [("instant", 0.0), (f"think {args.think:g}s", args.think)]
+        phases = [(phase, think) for phase, think in phases
+                  if args.runs in ("both", phase.split()[0]) and (think > 0 or phase == "instant")]
+        for area, (phase, think) in enumerate(phases, start=312):
+            for name in ("service", "bare"):
+                if args.only in ("both", name):
+                    result = run(name, area, think, args, fake, url, roster, folder)
+                    runs.append((phase, result))
+                    print(f"{phase:10} {describe(result)}", flush=True)
+        if args.only != "bare":
+            print(check_database(url), flush=True)
     finally:
         fake.close()
         drop()
-    report(results, fake, args.texters)
+    report(runs, fake, args.texters)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; server logs in {folder}")
 
 
-def report(results: list[Result], fake: Fake, texters: int) -> None:
-    by_name = {r.name: r for r in results}
+def run(name: str, area: int, think: float, args: argparse.Namespace, fake: Fake, url: str, roster: Path,
+        folder: Path) -> Result:
+    """Start one server, drive it, stop it. `area`: the patients' area code, new numbers for each run."""
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers),
+           "WEB_THREADS": str(args.threads), "NO_PROXY": "127.0.0.1,localhost",
+           "LOG_LEVEL": os.environ.get("LOG_LEVEL", "info")}
+    if name == "service":
+        env.update({
+            "DATABASE_URL": url, "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background", "TRIAGE_TRANSPORT": "twilio",
+            "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "ROSTER_FILE": str(roster),
+            "CLINIC_NAME": "Bench Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": uuid.uuid4().hex})
+    app = "service:create_app()" if name == "service" else "bench.bare_app:create_app()"
+    server = start_server(name, app, env, folder)
+    try:
+        result = drive(server, area, args.texters, args.warmup, args.duration, args.red_flag_share, think)
+        if name == "service":
+            wait_for_pages(result, fake)
+    finally:
+        stop_server(server)
+    return result
+
+
+def report(runs: list[tuple[str, Result]], fake: Fake, texters: int) -> None:
     print()
-    service, bare = by_name.get("service"), by_name.get("bare")
-    if service and bare:
-        ratio = service.throughput / bare.throughput
-        print(f"throughput ratio service/bare: {ratio:.0%} (target >= 50%)")
-    if service:
-        p99 = percentile(service.latencies_ms, .99)
-        print(f"service p99 at {texters} concurrent conversations: {p99:.1f} ms (target < 100 ms)")
-        delays, missing = page_delays(service, fake)
-        if delays:
-            print(f"red flag -> page at the Twilio fake: {len(delays)} pages, p50 {percentile(delays, .5) * 1000:.0f} ms, "
-                  f"p99 {percentile(delays, .99) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms (target < 1 s); "
-                  f"missing {missing}")
-        else:
-            print(f"red flag -> page: no pages measured (missing {missing})")
-        print(f"Twilio fake: {len(fake.violations)} spec violations, {fake.rejected} rejected requests"
-              + (f": {fake.violations[:3]}" if fake.violations else ""))
+    by_phase: dict[str, dict[str, Result]] = {}
+    for phase, result in runs:
+        by_phase.setdefault(phase, {})[result.name] = result
+    for phase, results in by_phase.items():
+        service, bare = results.get("service"), results.get("bare")
+        if service and bare and phase == "instant":  # with pauses both just keep up with the texters
+            print(f"{phase}: throughput service/bare {service.throughput / bare.throughput:.0%} (target >= 50%)")
+        if service:
+            print(f"{phase}: service p99 at {texters} concurrent conversations "
+                  f"{percentile(service.latencies_ms, .99):.1f} ms (target < 100 ms)")
+            sent, answered, missing = page_delays(service, fake)
+            if sent:
+                print(f"{phase}: red-flag answer -> page at the Twilio fake: {len(sent)} pages, p50 "
+                      f"{percentile(sent, .5) * 1000:.0f} ms, p99 {percentile(sent, .99) * 1000:.0f} ms, max "
+                      f"{max(sent) * 1000:.0f} ms (target < 1 s); after the webhook's reply: p50 "
+                      f"{percentile(answered, .5) * 1000:.0f} ms, max {max(answered) * 1000:.0f} ms; "
+                      f"missing {missing}")
+            else:
+                print(f"{phase}: no red-flag answers measured (missing pages: {missing})")
+    print(f"Twilio fake: {len(fake.violations)} spec violations, {fake.rejected} rejected requests"
+          + (f": {fake.violations[:3]}" if fake.violations else ""))
 
 
 if __name__ == "__main__":

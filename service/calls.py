@@ -50,11 +50,16 @@ log = logging.getLogger(__name__)
 # What happens after the caller has heard a turn.
 GATHER, DIAL, RECORD, HANGUP = "gather", "dial", "record", "hangup"
 # What a gathered answer is for.
-QUESTION, OFFER, CLOSING = "question", "offer", "closing"
+QUESTION, OFFER, CLOSING, LANGUAGE = "question", "offer", "closing", "language"
 
 MIN_CONFIDENCE = 0.5  # speech heard less surely than this is asked again (unless it names a red flag)
 OFFER_TRIES = 2  # unanswered text offers before we take it as "no" (no consent, no texts)
 NURSE_KEY_TEXT = "NURSE"
+# The language offer is its own short Gather before the first question, so its keys never answer one
+# (2 is "No" at every question). The words the engine takes as choosing a language (engine/keywords.py).
+LANGUAGE_KEYS = {"1": "en", "2": "es"}
+LANGUAGE_KEYWORDS = {"en": "ENGLISH", "es": "ESPAÑOL"}
+LANGUAGE_HINTS = ("español", "Spanish", "English", "inglés")
 _REPEAT_WORDS = {"repeat", "repeat that", "repeat the question", "say that again", "say again", "again", "what",
                  "pardon", "sorry", "come again", "can you repeat that", "repite", "otra vez"}
 _YES_NO = Question(type="question", text={"en": "text offer"}, choices=[
@@ -65,6 +70,8 @@ _YES_NO = Question(type="question", text={"en": "text offer"}, choices=[
 class VoiceWords:
     """What the phone line says around the flow (the flow file holds the triage content itself)."""
 
+    greeting: str = "Thank you for calling the {clinic_name} nurse line. If this is an emergency, hang up and call 911."
+    language_offer: str = "For English, press 1, or say English."  # said in this language, to offer it
     press_nurse: str = "To speak to a nurse now, press 0."
     still_unclear: str = "Sorry, I still didn't understand."
     connecting: str = "Please stay on the line while I connect you to the on-call nurse."
@@ -94,6 +101,9 @@ WORDS = VoiceWords()
 WORDS_BY_LANGUAGE = {
     "en": WORDS,
     "es": VoiceWords(
+        greeting=("Gracias por llamar a la línea de enfermería de {clinic_name}. Si es una emergencia, cuelgue y "
+                  "llame al 911."),
+        language_offer="Para español, oprima 2, o diga español.",
         press_nurse="Para hablar con una enfermera ahora, oprima 0.",
         still_unclear="Disculpe, todavía no le entendí.",
         connecting="Por favor, no cuelgue mientras le comunico con la enfermera de guardia.",
@@ -162,7 +172,8 @@ class VoiceTurn:
     case_id: int | None = None  # DIAL / RECORD
     nurse_phone: str | None = None  # DIAL
     finally_say: tuple[str, ...] = ()  # RECORD: said when no message was left (never silence)
-    language: str = "en"
+    language: str = "en"  # the voice of every <Say>, and the language a <Gather> recognises speech in
+    voices: tuple[str, ...] = ()  # when set, the language of each `say` in turn (the bilingual language offer)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -170,7 +181,7 @@ class VoiceTurn:
     @classmethod
     def from_json(cls, raw: str) -> VoiceTurn:
         data = json.loads(raw)
-        for name in ("say", "hints", "finally_say"):
+        for name in ("say", "hints", "finally_say", "voices"):
             data[name] = tuple(data.get(name) or ())
         return cls(**data)
 
@@ -193,9 +204,9 @@ class _Call:
     def language(self) -> str:
         return self.patient.language or "en"
 
-    def word(self, name: str) -> str:
-        """One of the phone line's own phrases, in the caller's language."""
-        words = WORDS_BY_LANGUAGE.get(self.language, WORDS)
+    def word(self, name: str, language: str | None = None) -> str:
+        """One of the phone line's own phrases, in the caller's language (or the one given)."""
+        words = WORDS_BY_LANGUAGE.get(language or self.language, WORDS)
         return str(getattr(words, name)).format_map(_Blank(self.svc.context))
 
     def hear(self, key: str, *texts: str) -> None:
@@ -212,7 +223,7 @@ class _Blank(dict):  # type: ignore[type-arg]
 
 
 def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
-    """An incoming call: welcome, the keypad controls once, then the first question."""
+    """An incoming call: the language offer; then (call_input) the welcome, the keypad controls, the first question."""
     now = svc.clock()
     key = f"voice:{call_sid}:start"
     with transaction(svc.factory) as session:
@@ -221,7 +232,7 @@ def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
         if seen is not None:
             return VoiceTurn.from_json(seen)
         call = _open_call(svc, session, call_sid, now)
-        turn = _first_turn(_begin(svc, session, call_sid, patient, now)) if call is None else _resume(call)
+        turn = _language_offer(_begin(svc, session, call_sid, patient, now)) if call is None else _resume(call)
         store_receipt(session, key, turn.to_json(), now)
     svc.dispatch()
     return turn
@@ -229,7 +240,8 @@ def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
 
 def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: int | None, at: str, tries: int,
                heard: Heard) -> VoiceTurn:
-    """A Gather result (keys, speech or silence) for a question, the text offer or the closing prompt."""
+    """A Gather result (keys, speech or silence) for the language offer, a question, the text offer or the
+    closing prompt."""
     now = svc.clock()
     key = f"voice:{call_sid}:{at}:{step_number}" if step_number is not None else None
     with transaction(svc.factory) as session:
@@ -243,8 +255,10 @@ def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: 
             call = _begin(svc, session, call_sid, lock_patient(session, phone, now), now)
             turn = _first_turn(call)
         else:
-            _record_answer(call, heard)
-            if at == OFFER:
+            _record_answer(call, heard, kind="language" if at == LANGUAGE else "answer")
+            if at == LANGUAGE:
+                turn = _language_answer(call, heard, tries)
+            elif at == OFFER:
                 turn = _offer_answer(call, heard, tries)
             elif at == CLOSING:
                 turn = _closing_answer(call, heard, tries)
@@ -394,10 +408,14 @@ def _begin(svc: Services, session: Session, call_sid: str, patient: Patient | No
     return _Call(svc, session, flow_of(svc, session, conversation), conversation, patient, now, 1)
 
 
-def _first_turn(call: _Call) -> VoiceTurn:
-    result = step(call.flow, State.from_json(call.conversation.state), "", call.svc.context, channel="voice")
-    # The keypad controls, said once: after the welcome, before the first question.
-    controls = localize(call.flow.messages.voice_controls, call.language, call.svc.context)
+def _first_turn(call: _Call, text: str = "") -> VoiceTurn:
+    """The welcome, the keypad controls once, then the first question. `text` is what the caller said or chose
+    at the language offer, read by the engine as a first text is (a language keyword, a red flag, NURSE)."""
+    result = step(call.flow, State.from_json(call.conversation.state), text, call.svc.context, channel="voice")
+    if result.state.status != ACTIVE or result.state.node is None:
+        return _after_step(call, result)  # an emergency or a nurse at once: no menu to explain
+    # The keypad controls, said once: after the welcome, before the first question (in the language chosen).
+    controls = localize(call.flow.messages.voice_controls, result.state.language, call.svc.context)
     messages = list(result.messages)
     at = next((i for i, m in enumerate(messages) if m.key == result.state.node), len(messages))
     for message in messages[:at]:
@@ -412,6 +430,8 @@ def _resume(call: _Call) -> VoiceTurn:
     if call.conversation.status == ACTIVE and node is not None:
         call.hear(node, prompt(call.flow, node, call.language, Env(call.svc.context, "voice")))
         return _finish(call, _question_turn(call))
+    if call.conversation.status == ACTIVE and call.conversation.outcome is None:
+        return _language_offer(call)  # not past the language offer yet
     return _closing_turn(call)
 
 
@@ -423,9 +443,9 @@ def _finish(call: _Call, turn: VoiceTurn) -> VoiceTurn:
     return turn
 
 
-def _record_answer(call: _Call, heard: Heard) -> None:
+def _record_answer(call: _Call, heard: Heard, kind: str = "answer") -> None:
     call.session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id, direction="in",
-                             channel="voice", kind="answer", key=heard.how, body=heard.body[:2000],
+                             channel="voice", kind=kind, key=heard.how, body=heard.body[:2000],
                              status="received", twilio_sid=call.conversation.call_sid, created_at=call.now))
     call.conversation.last_inbound_at = call.now
 
@@ -461,6 +481,42 @@ def _meaning(flow: Flow, heard: Heard, node: object = None) -> tuple[str, str]:
     if keyword in (Keyword.stop, Keyword.start):
         return TEXT, ""  # text-message opt-out words mean nothing on a call: never opt a caller out by voice
     return TEXT, speech
+
+
+# --- the language offer ----------------------------------------------------------------------------
+
+
+def _language_offer(call: _Call, tries: int = 0) -> VoiceTurn:
+    """The greeting in the caller's language (English unless we know better), then the other language offered
+    in that language's own voice; a Gather of its own, listening in the language offered."""
+    own = call.language if call.language in WORDS_BY_LANGUAGE else "en"
+    offered = "en" if own == "es" else "es"
+    if offered not in call.flow.languages or own not in call.flow.languages:
+        return _first_turn(call)  # a flow in one language: nothing to offer
+    call.hear("greeting", call.word("greeting", own))
+    call.hear("language_offer", call.word("language_offer", offered))
+    return _finish(call, VoiceTurn(tuple(call.said), GATHER, LANGUAGE, call.step, tries, LANGUAGE_HINTS,
+                                   language=offered, voices=(own, offered)))
+
+
+def _language_answer(call: _Call, heard: Heard, tries: int) -> VoiceTurn:
+    """1 English, 2 Spanish (or the word said); nothing, or any other key, keeps the caller's language.
+    Anything else said is the caller's first words, read as a first text is: a red flag escalates."""
+    state = State.from_json(call.conversation.state)
+    if call.conversation.status != ACTIVE or state.node is not None or state.outcome is not None:
+        return _resume(call)  # a late callback: the call has moved on
+    chosen = LANGUAGE_KEYS.get(heard.digits or "")
+    meaning, text = _meaning(call.flow, heard)
+    keyword = match_keyword(text) if text else None
+    if keyword in (Keyword.spanish, Keyword.english):
+        chosen = "es" if keyword is Keyword.spanish else "en"
+    if chosen is not None and chosen in call.flow.languages:
+        return _first_turn(call, LANGUAGE_KEYWORDS[chosen])  # the engine's own way to choose (as by SMS)
+    if meaning == REPEAT:
+        return _language_offer(call, tries + 1)
+    if meaning == NURSE:
+        return _first_turn(call, heard.speech or NURSE_KEY_TEXT)  # "enfermera" also says which language
+    return _first_turn(call, "" if heard.digits else text)
 
 
 # --- questions --------------------------------------------------------------------------------------
@@ -651,6 +707,8 @@ def _settle_advice(call: _Call, *, accepted: bool) -> bool:
     for message in staged:
         message.status, message.next_attempt_at = "queued", call.now
     call.patient.privacy_notice_sent = True
+    # The advice text carried the notice: a text reply on this conversation (a check-in) must not repeat it.
+    call.conversation.state = State.from_json(call.conversation.state).evolve(privacy_notice_sent=True).to_json()
     outcome = call.flow.nodes.get(call.conversation.outcome or "")
     if isinstance(outcome, Outcome):
         for plan in outcome.checkins:  # the same check-ins an SMS patient gets

@@ -38,10 +38,10 @@ def db_revision(message: str) -> None:
 
 
 def _flow_files(file: str | None) -> list[Path]:
-    if file:
-        return [Path(file)]
-    from .engine.loader import flow_files
+    from .engine.loader import flow_files, main_file_of
 
+    if file:
+        return [main_file_of(file)]  # a language file (back_spasm.es.yaml) is checked as part of its flow
     return flow_files(current_app.extensions["triage"].settings.flows_dir)  # language files belong to their flow
 
 

@@ -42,7 +42,7 @@ def jobs() -> list[Job]:
     return [
         Job("outbox", _outbox, 5),
         Job("silence", nudges.tick, 30),
-        Job("checkins", checkins.tick, 10),
+        Job("checkins", checkins.tick, 5),
         Job("escalations", escalation_timers.tick, 10),
     ]
 

@@ -19,6 +19,13 @@ Steps: a plain string (or `send:`) is a text from the patient; `press:` is a key
 phone; `wait:` lets time pass (30m, 24h), so reminders, check-ins and nurse timers happen as they
 would. Each step may check `reply_contains` / `reply_lacks` on what the patient received.
 
+`channel: voice` plays a phone call through the call runtime (service/calls.py, as the voice webhook
+does): the call rings when the case starts and the language offer is answered as the caller would
+(`language: es` presses 2 at "Para español, oprima 2"; otherwise no key, so English). Each step then
+answers what the caller just heard: `press:` a key, `send:` words spoken ("" is silence); its replies
+are the prompts the caller hears, plus any texts sent to them. Once the call ends (hung up, or put
+through to the nurse) further steps are texts, as a caller answering the check-ins would send.
+
 Each case runs through the real service (the same runtime, engine, parser and outbound path as the
 webhooks) on a scratch SQLite database with a fake clock, one patient number per case.
 """
@@ -28,6 +35,7 @@ from __future__ import annotations
 import difflib
 import io
 import tempfile
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,6 +152,15 @@ def _text_diff(what: str, needle: str, haystack: str, present: bool) -> str:
     return f'{what} should {verb} "{needle}"\n    + got: "{best[0] if best else haystack}"'
 
 
+@dataclass
+class _Call:
+    """A voice case's phone call: its CallSid, and the Gather it waits on (None once the call has ended)."""
+
+    sid: str
+    turn: Any = None  # calls.VoiceTurn
+    ended: str | None = None  # how the call ended (hangup, dial, record), for the transcript
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = START
@@ -179,8 +196,9 @@ class ConversationTester:
         self.clock.now = START
         phone = f"+1{next(self._numbers)}"
         outcome = Outcome(file=file, name=case.name)
+        call = self._ring(phone, case, outcome) if case.channel == "voice" else None
         for index, step in enumerate(case.steps, 1):
-            replies = self._play(step, phone, case, outcome)
+            replies = self._play(step, phone, case, outcome, call)
             text = "\n".join(replies)
             for needle in step.reply_contains:
                 if needle.lower() not in text.lower():
@@ -191,7 +209,42 @@ class ConversationTester:
         self._check(case, phone, outcome)
         return outcome
 
-    def _play(self, step: Step, phone: str, case: Case, outcome: Outcome) -> list[str]:
+    def _ring(self, phone: str, case: Case, outcome: Outcome) -> _Call:
+        """A voice case's call comes in; the language offer is answered as the case's caller would."""
+        from .calls import Heard, call_input, start_call
+
+        if case.language not in ("en", "es"):  # a language the line does not offer: known to speak it
+            self._set_language(phone, case.language)
+        call = _Call("CA" + uuid.uuid4().hex)
+        turn = start_call(self.svc, call_sid=call.sid, phone=phone)
+        outcome.transcript += ["(the phone rings)", *(f"line> {text}" for text in turn.say)]
+        heard = Heard(digits="2") if case.language == "es" else Heard()
+        outcome.transcript.append("you press> 2 (Spanish)" if heard.digits else "you say> (nothing)")
+        turn = call_input(self.svc, call_sid=call.sid, phone=phone, step_number=turn.step, at=turn.at,
+                          tries=turn.tries, heard=heard)
+        outcome.transcript += [f"line> {text}" for text in turn.say]
+        call.turn = turn
+        return call
+
+    def _say_on_call(self, step: Step, phone: str, call: _Call, outcome: Outcome) -> list[str]:
+        """One step of a live call, through the same runtime as the voice webhook: what the caller hears."""
+        from .calls import GATHER, Heard, call_input
+
+        if step.press is not None:
+            heard, label = Heard(digits=step.press), f"you press> {step.press}"
+        else:
+            words = (step.send or "").strip()
+            heard = Heard(speech=words or None, confidence=1.0 if words else None)
+            label = f"you say> {words or '(nothing)'}"
+        outcome.transcript.append(label)
+        turn = call.turn
+        turn = call_input(self.svc, call_sid=call.sid, phone=phone, step_number=turn.step, at=turn.at,
+                          tries=turn.tries, heard=heard)
+        call.turn = turn if turn.then == GATHER else None
+        call.ended = None if call.turn is not None else turn.then
+        return list(turn.say)
+
+    def _play(self, step: Step, phone: str, case: Case, outcome: Outcome, call: _Call | None = None) -> list[str]:
         from .clock import tick
         from .conversations import receive_sms
         from .engine.keypad import key_to_text
@@ -201,6 +254,8 @@ class ConversationTester:
             outcome.transcript.append(f"(wait {step.wait})")
             self._wait(step.wait, tick)
             replies: list[str] = []
+        elif call is not None and call.turn is not None:
+            replies = self._say_on_call(step, phone, call, outcome)
         else:
             text = step.send if step.send is not None else key_to_text(step.press or "")
             label = f"you> {step.send}" if step.send is not None else f"you press> {step.press}"
@@ -210,14 +265,50 @@ class ConversationTester:
             replies = receive_sms(self.svc, phone=phone, text=text or "", sid=None).replies
         replies += self._texts_to(phone)[len(before):]
         outcome.transcript += [f"line> {r}" for r in replies]
+        if call is not None and call.ended:
+            outcome.transcript.append(f"(the call ends: {call.ended})")
+            call.ended = None
         return replies
 
     def _wait(self, duration: timedelta, tick: Any) -> None:
-        # Time passes in one-minute steps so every timer fires when it would, not all at the end.
+        """Let time pass, jumping from one timer to the next so each fires when it would.
+
+        The rows are the timers (silence nudges, check-ins, nurse re-pages, send retries), so the
+        next moment anything can happen is the earliest future time among them. A check-in that is
+        due but held back (quiet hours, daily cap) is retried every few minutes until it goes."""
         end = self.clock.now + duration
+        tick(self.svc)
         while self.clock.now < end:
-            self.clock.now = min(end, self.clock.now + timedelta(minutes=1))
+            upcoming = self._next_timer()
+            step = timedelta(minutes=5) if self._held_checkins() else None
+            target = min(t for t in (upcoming, end, self.clock.now + step if step else None) if t is not None)
+            self.clock.now = max(target, self.clock.now + timedelta(seconds=1))
             tick(self.svc)
+
+    def _next_timer(self) -> datetime | None:
+        from sqlalchemy import func
+
+        from .models import Checkin, Conversation, Escalation, Message
+
+        now = self.clock.now
+        columns = [(Conversation.nudge_due_at, None), (Checkin.due_at, Checkin.status == "pending"),
+                   (Checkin.reminder_due_at, None), (Checkin.expires_at, None),
+                   (Escalation.next_action_at, None), (Message.next_attempt_at, None)]
+        found: list[datetime] = []
+        with self.svc.factory() as session:
+            for column, condition in columns:
+                query = select(func.min(column)).where(column > now)
+                value = session.scalar(query if condition is None else query.where(condition))
+                if value is not None:
+                    found.append(value if value.tzinfo else value.replace(tzinfo=UTC))
+        return min(found) if found else None
+
+    def _held_checkins(self) -> bool:
+        from .models import Checkin
+
+        with self.svc.factory() as session:
+            return session.scalar(select(Checkin.id).where(Checkin.status == "pending",
+                                                           Checkin.due_at <= self.clock.now).limit(1)) is not None
 
     def _set_language(self, phone: str, language: str) -> None:
         from .conversations import lock_patient
@@ -230,8 +321,10 @@ class ConversationTester:
         from .models import Message
 
         with self.svc.factory() as session:
+            # Texts sent (not TwiML replies, and not a call's advice staged until the caller accepts it).
             rows = session.scalars(select(Message.body).where(Message.to_phone == phone, Message.direction == "out",
-                                                              Message.status != "twiml").order_by(Message.id))
+                                                              Message.status.not_in(("twiml", "offered", "declined")))
+                                   .order_by(Message.id))
             return list(rows)
 
     def _check(self, case: Case, phone: str, outcome: Outcome) -> None:

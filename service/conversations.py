@@ -38,7 +38,7 @@ from .engine.step import step
 from .escalation import cases
 from .flowstore import FlowStore
 from .models import Conversation, Message, Patient, WebhookReceipt
-from .outbound import record_reply
+from .outbound import queued_in, record_reply
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,15 @@ def lock_patient(session: Session, phone: str | None, now: datetime) -> Patient:
         session.add(patient)
         session.flush()
         return patient
+    locked = select(Patient).where(Patient.phone == phone).with_for_update()
+    known = session.scalars(locked).first()  # most texts come from a known patient: one statement
+    if known is not None:
+        return known
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert(Patient).values(phone=phone, language="en", privacy_notice_sent=False, created_at=now)
                     .on_conflict_do_nothing(index_elements=["phone"]))
-    return session.scalars(select(Patient).where(Patient.phone == phone).with_for_update()).one()
+    return session.scalars(locked).one()
 
 
 def receipt(session: Session, key: str | None) -> str | None:
@@ -132,7 +136,9 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
         bodies = [m for m in replies]
         store_receipt(session, key, json.dumps(bodies), now)
         conversation_id = conversation.id
-    svc.dispatch()
+        queued = queued_in(session)
+    if queued:  # most texts queue nothing: no send, no extra transaction (the clock's sweep does retries)
+        svc.dispatch()
     return Turn(bodies, conversation_id)
 
 
@@ -147,9 +153,9 @@ def advance(svc: Services, session: Session, conversation: Conversation, patient
     result = step(flow, state, text, svc.context)
     if channel == "sms":  # a nurse has the case: say the message went to them, not "reply NURSE"
         result = cases.reassure_if_with_nurse(svc, session, flow, patient, result)
+    conversation.last_inbound_at = now  # before apply's flush: one UPDATE of the conversation, not two
     apply(svc, session, flow, conversation, patient, result, now)
     replied(session, patient, now)  # any text answers the check-in that is out: no reminder follows
-    conversation.last_inbound_at = now
     bodies = [m.text for m in result.messages]
     if bodies:
         record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel=channel,

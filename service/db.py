@@ -39,7 +39,13 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, hide_parameters=True)
+    # One connection per process. SQLite has one writer at a time (every transaction takes the write
+    # lock, see _begin), so a second connection only lets threads wait in SQLite's busy handler, which
+    # polls with sleeps of up to 100 ms; waiting for the pooled connection wakes them the moment it is
+    # returned. Same 15 s limit either way. (Processes still share the file through the busy handler.)
+    pooling = {} if path in ("", ":memory:") else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 15}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, hide_parameters=True,
+                           **pooling)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

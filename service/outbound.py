@@ -31,10 +31,11 @@ from .phones import mask
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # how long a claimed row is ours before it may be claimed again
+LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio timeout); then anyone may retry
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
 OPTED_OUT_AT_CARRIER = 21610  # Twilio: the recipient replied STOP to the carrier
+QUEUED = "outbound.queued"  # session.info key: this transaction queued something to send
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
     )
     session.add(message)
     session.flush()
+    session.info[QUEUED] = True
     return message
 
 
@@ -80,7 +82,13 @@ def queue_call(session: Session, *, to: str, twiml: str, kind: str, now: datetim
                       created_at=now)
     session.add(message)
     session.flush()
+    session.info[QUEUED] = True
     return message
+
+
+def queued_in(session: Session) -> bool:
+    """Whether this session queued a text or call: if so, `svc.dispatch()` after the commit."""
+    return bool(session.info.get(QUEUED))
 
 
 def record_reply(session: Session, *, patient_id: int | None, conversation_id: int | None, channel: str,

@@ -71,6 +71,10 @@ class Settings:
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
+        elif not database_url.startswith("sqlite"):
+            # Several web processes share Postgres: each would invent its own key, and dashboard
+            # sessions and CSRF tokens would fail at random. Production must set SECRET_KEY.
+            values["secret_key"] = ""
         return cls(**values)
 
     def problems(self) -> list[str]:
@@ -86,6 +90,11 @@ class Settings:
             found.append(f"DASHBOARD_SESSION_HOURS must be in (0, 24], not {self.dashboard_session_hours}")
         if self.dispatch not in ("inline", "background"):
             found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
+        if not self.secret_key:
+            found.append("SECRET_KEY is required with a shared database (every web process must sign alike)")
+        if not 0 < self.twilio_timeout < 25:
+            # outbound.LEASE (30 s) must outlast one send, or a slow send could be claimed twice.
+            found.append(f"TWILIO_TIMEOUT must be between 0 and 25 seconds, not {self.twilio_timeout}")
         return found
 
     @property

@@ -153,7 +153,8 @@ def voice_forms(draw: Any) -> list[tuple[str, str]]:
     return pairs + draw(extra_fields)
 
 
-query_values = st.one_of(st.sampled_from(["question", "offer", "closing", "0", "1", "7", "-1", "999999999999"]),
+query_values = st.one_of(st.sampled_from(["language", "question", "offer", "closing", "0", "1", "7", "-1",
+                                          "999999999999"]),
                          st.text("abcdefghijklmnopqrstuvwxyz0123456789_-", max_size=12))
 
 

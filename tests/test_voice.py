@@ -79,8 +79,15 @@ class Call:
         self.reply = VoiceReply(response.status_code, root, raw)
         return self.reply
 
-    def start(self) -> VoiceReply:
+    def ring(self) -> VoiceReply:
+        """The incoming call: the line answers with the language offer (its own Gather)."""
         return self.post("/twilio/voice", CallStatus="ringing")
+
+    def start(self) -> VoiceReply:
+        """The call rings and the caller lets the language offer pass: the welcome and the first question."""
+        offer = self.ring()
+        assert parse_qs(urlsplit(offer.one("Gather").get("action") or "").query)["at"] == ["language"]
+        return self.silence()
 
     # --- a caller answering a <Gather> ---
     def _gather_action(self) -> str:
@@ -454,9 +461,11 @@ def test_the_call_is_stored_like_an_sms_conversation(twilio: Twilio, svc) -> Non
         voice = [(m.direction, m.kind, m.body) for m in rows if m.channel == "voice"]
         assert {m.channel for m in rows} == {"sms", "voice"}
     assert voice[0] == ("in", "call", "(incoming call)")
-    assert voice[1][:2] == ("out", "prompt") and "Have you fainted" in voice[1][2]
-    assert voice[2] == ("in", "answer", "pressed 2")
-    assert voice[4] == ("in", "answer", "no I don't")
+    assert voice[1][:2] == ("out", "prompt") and "Para español, oprima 2" in voice[1][2]
+    assert voice[2] == ("in", "language", "(no answer)")
+    assert voice[3][:2] == ("out", "prompt") and "Have you fainted" in voice[3][2]
+    assert voice[4] == ("in", "answer", "pressed 2")
+    assert voice[6] == ("in", "answer", "no I don't")
     assert conversation_of(svc, call).state["answers"] == {"q_faint": "no", "q_bladder": "no"}
 
 
@@ -602,7 +611,7 @@ def test_flows_check_passes_for_the_served_flow(app) -> None:  # type: ignore[no
 
 
 def test_simulate_voice_plays_the_call_in_the_terminal(app) -> None:  # type: ignore[no-untyped-def]
-    keys = "\n".join(["2"] * 12 + ["2"]) + "\n"
+    keys = "\n".join([""] + ["2"] * 12 + ["2"]) + "\n"  # no key at the language offer: English
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["simulate", "--voice"], input=keys)
     assert result.exit_code == 0, result.output
@@ -626,9 +635,10 @@ def test_voice_receipts_are_keyed_by_call_and_step(twilio: Twilio, svc) -> None:
     call.press("2")
     with svc.factory() as session:
         keys = session.scalars(select(WebhookReceipt.key)).all()
-    assert sorted(keys) == sorted([f"voice:{call.sid}:start", f"voice:{call.sid}:question:1"])
+    assert sorted(keys) == sorted([f"voice:{call.sid}:start", f"voice:{call.sid}:language:1",
+                                   f"voice:{call.sid}:question:2"])
     query = parse_qs(urlsplit(call.reply.one("Gather").get("action")).query)  # type: ignore[union-attr, arg-type]
-    assert query["step"] == ["2"]
+    assert query["step"] == ["3"]
 
 
 def test_a_failure_inside_still_gives_the_caller_911_advice_and_a_nurse(twilio: Twilio, svc, monkeypatch) -> None:  # type: ignore[no-untyped-def]

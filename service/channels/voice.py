@@ -1,7 +1,7 @@
 """POST /twilio/voice: callers get the SMS triage flow by keypad or by voice, answered with TwiML.
 
-Every callback carries, in its URL, what it answers (a question, the text offer, the closing
-prompt) and a step number, so a repeated callback for the same step gets the same TwiML and
+Every callback carries, in its URL, what it answers (the language offer, a question, the text offer, the
+closing prompt) and a step number, so a repeated callback for the same step gets the same TwiML and
 advances nothing. The runtime (service/calls.py) decides; this module only speaks Twilio.
 
     /twilio/voice                 incoming call (the number's "A call comes in" webhook)
@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from twilio.twiml.voice_response import VoiceResponse
 
 from .. import calls
-from ..calls import DIAL, GATHER, OFFER, QUESTION, RECORD, VoiceTurn, heard_from
+from ..calls import DIAL, GATHER, LANGUAGE, OFFER, QUESTION, RECORD, VoiceTurn, heard_from
 from ..engine.text import clean_for_storage
 from ..phones import to_e164
 from ..services import Services
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 
 GATHER_TIMEOUT = 6  # seconds of silence before a Gather gives up (then its action hears "nothing")
+LANGUAGE_TIMEOUT = 4  # the language offer: silence soon means "carry on in the language I heard"
 DIAL_TIMEOUT = 20  # seconds the nurse's phone rings
 SCREEN_TIMEOUT = 10  # seconds the nurse has to press 1
 VOICEMAIL_MAX_SECONDS = 120
@@ -92,10 +93,15 @@ def render(turn: VoiceTurn, call_sid: str) -> str:
     language = SAY_LANGUAGES.get(turn.language, "en-US")
     if turn.then == GATHER:
         action = url_for("voice.answer", at=turn.at, step=turn.step, tries=turn.tries)
+        timeout = LANGUAGE_TIMEOUT if turn.at == LANGUAGE else GATHER_TIMEOUT
         gather = response.gather(input="dtmf speech", action=action, method="POST", num_digits=1,
-                                 timeout=GATHER_TIMEOUT, speech_timeout="auto", action_on_empty_result=True,
+                                 timeout=timeout, speech_timeout="auto", action_on_empty_result=True,
                                  language=language, hints=", ".join(turn.hints) or None)
-        gather.say(" ".join(turn.say), language=language)  # one <Say>: the question and its keys, read in full
+        if turn.voices:  # the language offer: each sentence in the voice of its own language
+            for text, voice in zip(turn.say, turn.voices, strict=True):
+                gather.say(text, language=SAY_LANGUAGES.get(voice, "en-US"))
+        else:
+            gather.say(" ".join(turn.say), language=language)  # one <Say>: the question and its keys, in full
         response.redirect(action, method="POST")  # no input at all still reaches the action, never silence
         return str(response)
     if turn.say:
@@ -149,7 +155,7 @@ def answer():  # type: ignore[no-untyped-def]
     svc = _svc()
     form = request.form
     at = request.args.get("at", QUESTION)
-    at = at if at in (QUESTION, OFFER, calls.CLOSING) else QUESTION
+    at = at if at in (QUESTION, OFFER, calls.CLOSING, LANGUAGE) else QUESTION
     heard = heard_from(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
     phone = caller_phone(form.get("From"), svc.settings.default_region)
     return twiml(_respond(lambda: calls.call_input(

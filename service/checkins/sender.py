@@ -2,19 +2,20 @@
 
 Each tick (service/clock.py):
 1. Find due check-ins (`pending`, `due_at` <= now), oldest first, a batch at a time.
-2. For each, one short transaction: lock the patient (Postgres: FOR UPDATE SKIP LOCKED, so a patient
-   a webhook or another clock is busy with is passed over until the next tick; SQLite: the
-   transaction already holds the database's write lock), then claim the check-in (Postgres:
-   FOR UPDATE SKIP LOCKED; SQLite: a conditional UPDATE pending -> sending, one row changed means it
-   is ours). Several clocks may run: each check-in is claimed by exactly one.
+2. Claim each (one transaction per batch, a savepoint per check-in, so one bad row spoils nothing
+   else): on Postgres `SELECT ... FOR UPDATE SKIP LOCKED` of the check-in and its patient (a patient
+   a webhook or another clock is busy with is passed over until the next tick, never waited for);
+   on SQLite, where the transaction holds the database's write lock, a conditional UPDATE
+   pending -> sending (one row changed means it is ours). Any number of clocks may run: each
+   check-in is claimed by exactly one.
 3. Decide: opted out or no number -> cancelled; a newer check-in of the same patient is overdue too
    (after downtime) -> skipped, only the newest goes; the patient is in the middle of another
    triage -> try again later; quiet hours or the daily/weekly cap (window.py) -> `due_at` moves to
    the next allowed morning.
 4. Otherwise the conversation moves to the check-in question (engine begin_checkin), the text is
-   queued (kind `checkin`) and the row marked sent, in the same transaction; the outbox sends it
-   after the commit. A crash before the commit leaves the row pending for the next tick; after it,
-   the text is the outbox's. Nothing is lost and nothing goes twice.
+   queued (kind `checkin`) and the row marked sent, in the same transaction; after the commit this
+   thread hands the batch's texts to the outbox. A crash before the commit leaves the rows pending
+   for the next tick; after it, the texts are the outbox's. Nothing is lost and nothing goes twice.
 5. Check-ins that are out: no reply after REMINDER_AFTER -> one reminder (same window rules); still
    no reply REPLY_WINDOW later -> expired, and the patient's remaining check-ins are cancelled
    (no reply: one reminder, then stop).
@@ -24,7 +25,6 @@ Any text from the patient marks the check-in answered (schedule.replied, from co
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -43,12 +43,11 @@ from .window import WEEK_DAYS, next_send_time, patient_zone
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # rows per query; the outbox is woken after each batch
+BATCH = 25  # check-ins per transaction (its locks are held that long), then their texts go out
 REMINDER_AFTER = timedelta(hours=4)
 REPLY_WINDOW = timedelta(hours=24)  # after the reminder; matches the flow's conversation expiry
 REMINDER_LATEST = timedelta(hours=36)  # a reminder the caps hold back longer than this is dropped
 BUSY_RETRY = timedelta(minutes=30)  # the patient is mid-triage in another conversation
-SQLITE_GAP = 0.15  # seconds between batches on SQLite (see _sweep)
 KIND = "checkin"  # messages.kind of check-ins and their reminders (the TCPA caps count these)
 
 
@@ -79,10 +78,6 @@ def _sweep(svc: Services, find: Finder, handle: Handler) -> int:
         if len(rows) < BATCH:
             return queued
         after = rows[-1]
-        if svc.engine.dialect.name == "sqlite":
-            # SQLite has one writer, and a waiting one polls (sleeping up to 100 ms): leave it a gap
-            # so the other jobs (escalation timers, the outbox) are never starved by a long catch-up.
-            time.sleep(SQLITE_GAP)
 
 
 def _batch(svc: Services, checkin_ids: list[int], handle: Handler) -> list[int]:
@@ -135,17 +130,16 @@ def _waiting(session: Session, now: datetime, after: tuple[datetime, int] | None
     return [(due, id_) for due, id_ in session.execute(_page(query, Checkin.due_at, after))]
 
 
-def _lock_patient(session: Session, checkin_id: int) -> Patient | None:
-    """The check-in's patient, locked as a webhook would (Postgres); None if someone else has them now."""
-    return session.scalars(select(Patient).join(Checkin, Checkin.patient_id == Patient.id)
-                           .where(Checkin.id == checkin_id).with_for_update(of=Patient, skip_locked=True)).first()
-
-
-def _claim(session: Session, checkin_id: int, status: str, ready) -> Checkin | None:  # type: ignore[no-untyped-def]
-    """The check-in, ours until the commit; None if another clock has it or it is no longer due."""
+def _claim(session: Session, checkin_id: int, status: str, ready) -> tuple[Checkin, Patient] | None:  # type: ignore[no-untyped-def]
+    """The check-in and its patient, ours until the commit; None if another clock (or a webhook, for
+    this patient) has them now, or the check-in is no longer due."""
     where = (Checkin.id == checkin_id, Checkin.status == status, ready)
     if session.get_bind().dialect.name == "postgresql":
-        return session.scalars(select(Checkin).where(*where).with_for_update(skip_locked=True)).first()
+        # Both rows locked, neither waited for: a locked patient is busy with a webhook or another clock.
+        row = session.execute(select(Checkin, Patient).join(Patient, Patient.id == Checkin.patient_id)
+                              .where(*where).with_for_update(skip_locked=True)).first()
+        return (row[0], row[1]) if row else None
+    # SQLite: this transaction holds the database's write lock; the conditional UPDATE is the claim.
     claimed = session.execute(update(Checkin).where(*where).values(status="sending")
                               .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
@@ -153,7 +147,9 @@ def _claim(session: Session, checkin_id: int, status: str, ready) -> Checkin | N
     checkin = session.get(Checkin, checkin_id, populate_existing=True)
     assert checkin is not None
     checkin.status = status  # back to what it was: the caller decides where it goes from here
-    return checkin
+    patient = session.get(Patient, checkin.patient_id)
+    assert patient is not None
+    return checkin, patient
 
 
 def checkin_asks(flow: Flow) -> set[str]:
@@ -188,11 +184,8 @@ def allowed_at(svc: Services, session: Session, patient: Patient, at: datetime) 
 
 
 def _send(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
-    patient = _lock_patient(session, checkin_id)
-    checkin = _claim(session, checkin_id, "pending", Checkin.due_at <= now) if patient else None
-    if patient is None or checkin is None:
-        return None
-    return _send_claimed(svc, session, checkin, patient, now)
+    claimed = _claim(session, checkin_id, "pending", Checkin.due_at <= now)
+    return _send_claimed(svc, session, *claimed, now) if claimed else None
 
 
 def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
@@ -252,11 +245,8 @@ def _close(checkin: Checkin, status: str, why: str) -> None:
 
 
 def _follow_up(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
-    patient = _lock_patient(session, checkin_id)
-    checkin = _claim(session, checkin_id, "sent", _follow_up_due(now)) if patient else None
-    if patient is None or checkin is None:
-        return None
-    return _follow_up_claimed(svc, session, checkin, patient, now)
+    claimed = _claim(session, checkin_id, "sent", _follow_up_due(now))
+    return _follow_up_claimed(svc, session, *claimed, now) if claimed else None
 
 
 def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,

@@ -52,7 +52,8 @@ def zone_from_number(phone: str | None) -> str | None:
 
 def patient_zone(timezone: str | None, phone: str | None, default: str) -> ZoneInfo:
     """The patient's own zone (roster / patient record), else the number's, else the clinic's."""
-    for name in (timezone, zone_from_number(phone), default):
+    for guess in (lambda: timezone, lambda: zone_from_number(phone), lambda: default):
+        name = guess()
         zone = _zone(name) if name else None
         if zone is not None:
             return zone

@@ -266,15 +266,18 @@ _CLINIC_NAME_ALLOWANCE = 30  # characters a clinic name may take in the 160
 
 def check_followup_privacy(flow: Flow) -> Iterator[Problem]:
     """Check-ins and reminders name the clinic, ask how the patient is, name no symptom, fit 160 chars."""
-    texts = [(("messages", name), getattr(flow.messages, name), "") for name in _FOLLOWUP_MESSAGES]
+    texts: list[tuple[tuple[str | int, ...], dict[str, str], Question | None]] = [
+        (("messages", name), getattr(flow.messages, name), None) for name in _FOLLOWUP_MESSAGES]
     asks = sorted({plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins})
     for ask in asks:
         node = flow.nodes.get(ask)
         if isinstance(node, Question):
-            options = " ".join(str(i) + " " + c.label.get("en", "") for i, c in enumerate(node.choices, 1))
-            texts.append((("nodes", ask, "text"), node.text, " Reply " + options))
-    for path, text, suffix in texts:
+            texts.append((("nodes", ask, "text"), node.text, node))
+    for path, text, question in texts:
         for lang, body in text.items():
+            # A question goes out with its options in the same language ("Reply 1 Better, ...").
+            suffix = "" if question is None else " " + flow.messages.sms_choices.get(lang, "").replace(
+                "{options}", ", ".join(f"{i} {c.label.get(lang, '')}" for i, c in enumerate(question.choices, 1)))
             if "{clinic_name}" not in body:
                 yield Problem(path, f"'{lang}' follow-up text must name the clinic ({{clinic_name}})")
             found = SYMPTOM_WORDS.search(body)
