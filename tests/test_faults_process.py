@@ -11,7 +11,7 @@
 Where a kill lands decides what follows for a page (or any queued text):
 - committed, not yet claimed (`queued`): the restarted process sends it once, at once;
 - claimed (`sending`), request not yet at Twilio: sent once, but only when the claim's lease
-  (service/outbound.py, LEASE, 2 minutes) has run out;
+  (service/outbound.py, LEASE, 30 seconds) has run out;
 - accepted by Twilio, not yet recorded as sent: Twilio delivers it, and after the lease it is sent
   again. This is the one window where a page goes twice: at least once, never lost. Twilio's REST
   API has no idempotency key for creating messages (https://www.twilio.com/docs/api/errors/20500:
@@ -24,7 +24,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -38,7 +37,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, event, func, select, text
-from twilio.request_validator import RequestValidator
 
 from service import create_app
 from service.channels.sms import fallback_text
@@ -50,7 +48,7 @@ from service.outbound import LEASE
 from service.services import Services, utc_now
 from service.settings import ROOT, Settings
 from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, NURSE_AVERY, Twilio, fresh_database, play
-from tests.test_gunicorn import Server, at_once, conversation_of, free_port, stop, wait_until_healthy
+from tests.test_gunicorn import Server, at_once, conversation_of, start_web, stop
 from tests.twilio_fake import TwilioFake, new_sid
 
 pytestmark = pytest.mark.slow
@@ -79,33 +77,6 @@ SLOW_TWILIO = 15.0  # seconds Twilio takes to answer a page while the server is 
 
 def sid(phone: str, step: int) -> str:
     return f"SM{phone[-4:]}{step:02d}".ljust(34, "0")
-
-
-def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, **env: str) -> Server:
-    """gunicorn as deployed (gunicorn.conf.py, two workers, dispatch after the answer), in its own group."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    environment = {
-        **os.environ,
-        "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "4",
-        "DATABASE_URL": database_url, "AUTO_MIGRATE": "0", "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background",
-        "TRIAGE_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": base,
-        "FLOWS_DIR": str(ROOT / "flows"), "ROSTER_FILE": str(ROOT / "roster.example.yaml"),
-        "CLINIC_NAME": "Test Spine Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": "test-secret",
-        "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO", **env,
-    }
-    log = directory / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until_healthy(base, process, log)
-    except BaseException:
-        kill_group(process)
-        raise
-    return Server(base, process, log, database_url, fake, RequestValidator(AUTH_TOKEN))
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -161,7 +132,7 @@ def test_server_killed_after_a_red_flag_answer_restarts_pages_once_and_resumes(t
         stack.callback(db.dispose)
         upgrade(db)
         # Twilio's client waits longer than Twilio takes: the stuck sends are still in flight at the kill.
-        first = stack.enter_context(running(start_web(tmp_path, "first", database_url, fake, TWILIO_TIMEOUT="30")))
+        first = stack.enter_context(running(start_web(tmp_path, "first", database_url, fake, TWILIO_TIMEOUT="20")))
 
         mid_replies = [first.sms(t, MID, sid(MID, s)).text for s, t in enumerate(MID_TEXTS[:3])]
         for step, text_ in enumerate(RED_TEXTS[:2]):

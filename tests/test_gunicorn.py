@@ -66,6 +66,34 @@ class Server:
         return set(re.findall(r"path=/twilio/sms status=200 .*?pid=<?(\d+)", self.log.read_text()))
 
 
+def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, **env: str) -> Server:
+    """gunicorn as deployed (gunicorn.conf.py, two workers, dispatch after the answer), in its own group."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "4",
+        "DATABASE_URL": database_url, "AUTO_MIGRATE": "0", "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background",
+        "TRIAGE_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": base,
+        "FLOWS_DIR": str(ROOT / "flows"), "ROSTER_FILE": str(ROOT / "roster.example.yaml"),
+        "CLINIC_NAME": "Test Spine Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": "test-secret",
+        "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO", **env,
+    }
+    log = directory / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_healthy(base, process, log)
+    except BaseException:
+        stop(process)
+        raise
+    return Server(base, process, log, database_url, fake, RequestValidator(AUTH_TOKEN))
+
+
+
 @pytest.fixture(scope="module")
 def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One gunicorn for the module (starting one takes seconds), on a database of its own."""
@@ -75,28 +103,11 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         engine = make_engine(database_url)
         upgrade(engine)  # the release phase: migrations run once, before any web process starts
         engine.dispose()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "4",
-            "DATABASE_URL": database_url, "AUTO_MIGRATE": "0", "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background",
-            "TRIAGE_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": base,
-            "FLOWS_DIR": str(ROOT / "flows"), "ROSTER_FILE": str(ROOT / "roster.example.yaml"),
-            "CLINIC_NAME": "Test Spine Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": "test-secret",
-            "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO",
-        }
-        log = directory / "gunicorn.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service:create_app()"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        server = start_web(directory, "gunicorn", database_url, fake)
         try:
-            wait_until_healthy(base, process, log)
-            yield Server(base, process, log, database_url, fake, RequestValidator(AUTH_TOKEN))
+            yield server
         finally:
-            stop(process)
+            stop(server.process)
 
 
 @pytest.fixture
