@@ -26,7 +26,7 @@ def copy_flows(tmp_path: Path) -> Path:
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
-    assert old in text, old
+    assert text.count(old) == 1, old
     path.write_text(text.replace(old, new))
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a visibly newer file

@@ -5,8 +5,6 @@ the language file and line; the flow store treats the language file as part of i
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,23 +27,10 @@ from service.flowstore import FlowStore
 from service.models import Conversation, FlowVersion
 from service.settings import ROOT
 from tests.conftest import Twilio, play
+from tests.test_flow_changes import copy_flows, edit
 
 MAIN = ROOT / "flows" / "back_spasm.yaml"
 SPANISH = ROOT / "flows" / "back_spasm.es.yaml"
-
-
-def copy_flows(tmp_path: Path) -> Path:
-    flows = tmp_path / "flows"
-    shutil.copytree(ROOT / "flows", flows)
-    return flows
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new))
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a visibly newer file
 
 
 def line_of(path: Path, *anchors: str) -> int:
