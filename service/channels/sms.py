@@ -19,9 +19,12 @@ bp = Blueprint("sms", __name__)
 
 
 def fallback_text(svc: Services) -> str:
+    # Both languages: when the database is down we cannot look up which one the patient speaks.
     phone = svc.settings.clinic_phone
     clinic = f"call the clinic at {phone}" if phone else "call the clinic"
-    return f"Sorry, we could not read your message just now. Please {clinic}. In an emergency, call 911."
+    clinica = f"llame a la clínica al {phone}" if phone else "llame a la clínica"
+    return (f"Sorry, we could not read your message just now. Please {clinic}. In an emergency, call 911. "
+            f"Perdón, no pudimos leer su mensaje. Por favor {clinica}. En una emergencia, llame al 911.")
 
 
 @bp.post("/twilio/sms")
