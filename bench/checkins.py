@@ -40,8 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from service.db import make_engine  # noqa: E402
+from service.db import make_engine, scratch_schema  # noqa: E402
 from service.engine.flow import Level  # noqa: E402
 from service.engine.state import DONE, State  # noqa: E402
 from service.flowstore import FlowStore  # noqa: E402
@@ -69,17 +69,8 @@ def zone_at(local_hour: int, now: datetime) -> str:
 def scratch_database() -> tuple[str, Callable[[], None]]:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-        def drop() -> None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-        sep = "&" if "?" in url else "?"
-        return f"{url}{sep}options=-csearch_path%3D{schema}", drop
+        stack = ExitStack()
+        return stack.enter_context(scratch_schema(url, "bench")), stack.close
     folder = Path(tempfile.mkdtemp(prefix="bench-checkins-"))
     return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
 

@@ -65,6 +65,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, make_url, select, text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from service.db import make_engine  # noqa: E402
+from service.db import make_engine, scratch_schema  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.models import Conversation, Escalation, Message  # noqa: E402
 
@@ -182,20 +183,14 @@ def scratch_database(folder: Path) -> tuple[str, str, Callable[[], None]]:
     """(url, description, drop): a new SQLite file, or a new schema in DATABASE_URL's Postgres."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        stack = ExitStack()
+        scoped = stack.enter_context(scratch_schema(url, "bench"))
+        engine = make_engine(scoped)
+        with engine.connect() as connection:
             version = connection.scalar(text("SHOW server_version"))
-
-        def drop() -> None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
-        sep = "&" if "?" in url else "?"
+        engine.dispose()
         host = make_url(url).host or "local socket"
-        return f"{url}{sep}options=-csearch_path%3D{schema}", f"Postgres {version} at {host}, schema {schema}", drop
+        return scoped, f"Postgres {version} at {host}, scratch schema", stack.close
     path = folder / "bench.sqlite3"
 
     def remove() -> None:

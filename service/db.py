@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
@@ -75,3 +76,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed together or not at all."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str) -> Iterator[str]:
+    """A new, empty schema in the Postgres database at `url`, dropped afterwards. Yields a URL whose
+    connections use it (search_path), so migrations and tables land there and nowhere else."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

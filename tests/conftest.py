@@ -5,7 +5,6 @@ names one), the real twilio client pointed at the local Twilio fake, signed webh
 from __future__ import annotations
 
 import os
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from service import create_app
-from service.db import make_engine
+from service.db import scratch_schema
 from service.services import Services
 from service.settings import ROOT, Settings
 
@@ -77,17 +75,8 @@ def fresh_database(directory: Path) -> Iterator[str]:
     if pg is None:
         yield f"sqlite:///{directory / 'triage.sqlite3'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(pg).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in pg else "?"
-    try:
-        yield f"{pg}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(pg, "t") as url:
+        yield url
 
 
 @pytest.fixture
