@@ -15,19 +15,29 @@ from twilio.twiml.messaging_response import MessagingResponse
 FIXED_REPLY = "Thanks, we got your message. In an emergency, call 911."
 
 
-def create_app() -> Flask:
-    app = Flask(__name__)
+def fixed_reply() -> str:
     reply = MessagingResponse()
     reply.message(FIXED_REPLY)
-    body = str(reply)
+    return str(reply)
 
-    @app.post("/twilio/sms")
-    def incoming_sms() -> Response:
-        request.form  # noqa: B018 - parse the body, as a real webhook handler does
-        return Response(body, status=200, mimetype="application/xml")
+
+def with_healthz(app: Flask) -> Flask:
+    """What bench/load.py polls to know the server is up."""
 
     @app.get("/healthz")
     def healthz() -> Response:
         return Response('{"status": "ok"}', status=200, mimetype="application/json")
 
     return app
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    body = fixed_reply()
+
+    @app.post("/twilio/sms")
+    def incoming_sms() -> Response:
+        request.form  # noqa: B018 - parse the body, as a real webhook handler does
+        return Response(body, status=200, mimetype="application/xml")
+
+    return with_healthz(app)

@@ -22,18 +22,21 @@ What it does:
    - "think": each texter pauses before answering (exponential, mean `--think` seconds, 3 by default:
      a very quick reader). This is 50 concurrent conversations at a pace people text, and gives the
      latency a patient sees and the time to page the nurse.
-4. Each texter is a thread with one keep-alive HTTP/1.1 connection (http.client: the lightest
-   client in the standard library, so the load generator, which shares the two cores with the
-   servers, takes as little CPU as it can). It plays whole conversations, one after another, each
-   from a new phone number: the benign path ("hi" and twelve "no": home-care advice) or, for
-   `--red-flag-share` of them, the red-flag path ("hi", "no", "yes": ED now, the on-call nurse is
-   paged). Every POST is signed like Twilio's (X-Twilio-Signature over PUBLIC_BASE_URL + path and
-   the form). The bare app gets exactly the same requests.
+4. Each texter is a thread (http.client: the lightest client in the standard library, so the load
+   generator, which shares the two cores with the servers, takes as little CPU as it can) with one
+   keep-alive HTTP/1.1 connection per conversation, so the workers share the texters as they do
+   Twilio's connections (a connection for the whole run stays on the worker that accepted it). It
+   plays whole conversations, one after another, each from a new phone number: the benign path
+   ("hi" and twelve "no": home-care advice) or, for `--red-flag-share` of them, the red-flag path
+   ("hi", "no", "yes": ED now, the on-call nurse is paged). Every POST is signed like Twilio's
+   (X-Twilio-Signature over PUBLIC_BASE_URL + path and the form). The bare app gets exactly the
+   same requests.
 5. Prints a row per server and run: requests/s, latency p50/p90/p99/max, non-200 answers (and
    connections that failed), the server's CPU per request and cores used, the load generator's
-   cores, conversations finished; then per run the throughput ratio, the service's p99, and how long
-   a page took from sending the red-flag answer (and from its reply) to reaching the Twilio fake;
-   and a check in the database that the conversations really ran (outcomes, cases, pages sent).
+   cores, each worker's share of the requests (from the access log), conversations finished; then
+   per run the throughput ratio, the service's p99, and how long a page took from sending the
+   red-flag answer (and from its reply) to reaching the Twilio fake; and a check in the database
+   that the conversations really ran (outcomes, cases, pages sent).
 
 Pages are matched to red-flag answers by the patient's number: each conversation has its own
 number and the page quotes it ("Patient +1 312-201-0007 (text)"), so the digits in the page find
@@ -314,16 +317,19 @@ class Texter:
     def run(self) -> None:
         chooser = random.Random(self.index)  # the same mix of conversations (and pauses) for both servers
         self.pauses.seed(-1 - self.index)
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         conversation = 0
-        try:
-            while time.monotonic() < self.end and conversation < 9999:
-                conversation += 1
-                red_flag = chooser.random() < self.red_flag_share
+        while time.monotonic() < self.end and conversation < 9999:
+            conversation += 1
+            red_flag = chooser.random() < self.red_flag_share
+            # A connection per conversation: a patient's texts come minutes apart, on whichever connection
+            # Twilio has then. One connection for the whole run would also pin every texter to the worker
+            # that happened to accept it first (all 50 went to one of two workers in earlier runs).
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
                 if self.converse(connection, self.phone(conversation), RED_FLAG if red_flag else BENIGN):
                     self.finished["red_flag" if red_flag else "benign"] += 1
-        finally:
-            connection.close()
+            finally:
+                connection.close()
 
     def converse(self, connection: http.client.HTTPConnection, phone: str, texts: list[str]) -> bool:
         for step, body in enumerate(texts):
@@ -377,6 +383,7 @@ class Result:
     client_cpu: float
     conversations: dict[str, int]
     red_flags: dict[str, tuple[float, float]]
+    workers: str = ""  # each worker's share of the webhooks, from the access log
 
     @property
     def requests(self) -> int:
@@ -436,7 +443,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 HEADER = (f"{'run':10} {'server':8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'non-200':>7} {'CPU ms/req':>10} {'cores':>5} {'client':>6}  conversations (benign + red-flag)")
+          f"{'non-200':>7} {'CPU ms/req':>10} {'cores':>5} {'client':>6} {'workers':>9}  "
+          "conversations (benign + red-flag)")
 
 
 def describe(result: Result) -> str:
@@ -446,7 +454,7 @@ def describe(result: Result) -> str:
     statuses = ", ".join(f"{'conn' if s == 0 else s}: {n}" for s, n in sorted(result.statuses.items()) if s != 200)
     return (f"{result.name:8} {result.throughput:7.1f} {percentile(lat, .5):7.1f} {percentile(lat, .9):7.1f} "
             f"{percentile(lat, .99):7.1f} {max(lat, default=0):7.1f} {result.errors:7d} {cpu_ms:10.2f} "
-            f"{result.server_cpu / result.seconds:5.2f} {result.client_cpu / result.seconds:6.2f}  "
+            f"{result.server_cpu / result.seconds:5.2f} {result.client_cpu / result.seconds:6.2f} {result.workers:>9}  "
             f"{result.conversations['benign']} + {result.conversations['red_flag']}"
             + (f"  ({statuses})" if statuses else ""))
 
@@ -505,7 +513,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")),
                         help="WEB_THREADS for both servers (default 8: the service waits on fsync and the "
                              "database part of each request, so more threads than cores keep both cores busy)")
-    parser.add_argument("--only", choices=("both", "service", "bare"), default="both")
+    parser.add_argument("--only", choices=("both", "service", "bare", "floor"), default="both")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run bench/floor_app.py: a signature check and one durable INSERT per webhook")
     parser.add_argument("--runs", choices=("both", "instant", "think"), default="both")
     args = parser.parse_args()
     if not 0 < args.texters <= 800:
@@ -532,8 +542,8 @@ def main() -> None:
         phases = [(phase, think) for phase, think in phases
                   if args.runs in ("both", phase.split()[0]) and (think > 0 or phase == "instant")]
         for area, (phase, think) in enumerate(phases, start=312):
-            for name in ("service", "bare"):
-                if args.only in ("both", name):
+            for name in ("service", "bare", "floor"):
+                if args.only in ("both", name) and (name != "floor" or args.floor or args.only == "floor"):
                     result = run(name, area, think, args, fake, url, roster, folder)
                     runs.append((phase, result))
                     print(f"{phase:10} {describe(result)}", flush=True)
@@ -560,7 +570,11 @@ def run(name: str, area: int, think: float, args: argparse.Namespace, fake: Fake
             "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "ROSTER_FILE": str(roster),
             "CLINIC_NAME": "Bench Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": uuid.uuid4().hex})
-    app = "service:create_app()" if name == "service" else "bench.bare_app:create_app()"
+    if name == "floor":
+        env.update({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+                    "FLOOR_DATABASE": str(folder / f"floor-{area}.sqlite3")})
+    app = {"service": "service:create_app()", "bare": "bench.bare_app:create_app()",
+           "floor": "bench.floor_app:create_app()"}[name]
     server = start_server(name, app, env, folder)
     try:
         result = drive(server, area, args.texters, args.warmup, args.duration, args.red_flag_share, think)
@@ -568,7 +582,19 @@ def run(name: str, area: int, think: float, args: argparse.Namespace, fake: Fake
             wait_for_pages(result, fake)
     finally:
         stop_server(server)
+    result.workers = worker_split(server.log)
     return result
+
+
+def worker_split(log: Path) -> str:
+    """Each worker's share of the webhooks answered, e.g. "51/49%" (gunicorn's access log names the pid)."""
+    counts: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("access ") and f"path={PATH} " in line:
+            pid = line.rsplit("pid=", 1)[-1].split()[0]
+            counts[pid] = counts.get(pid, 0) + 1
+    total = sum(counts.values()) or 1
+    return "/".join(f"{100 * n / total:.0f}" for n in sorted(counts.values(), reverse=True)) + "%"
 
 
 def report(runs: list[tuple[str, Result]], fake: Fake, texters: int) -> None:
@@ -577,9 +603,12 @@ def report(runs: list[tuple[str, Result]], fake: Fake, texters: int) -> None:
     for phase, result in runs:
         by_phase.setdefault(phase, {})[result.name] = result
     for phase, results in by_phase.items():
-        service, bare = results.get("service"), results.get("bare")
+        service, bare, floor = results.get("service"), results.get("bare"), results.get("floor")
         if service and bare and phase == "instant":  # with pauses both just keep up with the texters
             print(f"{phase}: throughput service/bare {service.throughput / bare.throughput:.0%} (target >= 50%)")
+        if floor and bare and phase == "instant":
+            print(f"{phase}: throughput floor/bare {floor.throughput / bare.throughput:.0%}"
+                  + (f", service/floor {service.throughput / floor.throughput:.0%}" if service else ""))
         if service:
             print(f"{phase}: service p99 at {texters} concurrent conversations "
                   f"{percentile(service.latencies_ms, .99):.1f} ms (target < 100 ms)")

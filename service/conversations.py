@@ -3,27 +3,36 @@
     lock the patient -> seen this webhook before? (answer the same) -> load or start the
     conversation -> engine.step -> save state, replies, escalations, check-ins -> commit
     -> pages and other REST sends go out after the commit (outbound.py)
+
+A text that only moves the conversation on (most of them) costs seven statements: lock the patient,
+read the rest (conversation, receipt, open case, check-in out), the inbound row, the conversation's
+UPDATE, the reply row, the receipt, and the commit. Only the engine's actions load ORM objects.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import nudges
-from .checkins.schedule import cancel_pending, replied, schedule
+from .checkins.schedule import CHECKIN_OUT, cancel_pending, replied, schedule
 from .db import transaction
 from .engine.flow import Flow
 from .engine.keywords import Keyword, match_keyword
 from .engine.redflags import detect
 from .engine.state import (
+    ACTIVE,
     DONE,
+    Action,
     CancelCheckins,
     Escalate,
     ForwardToNurse,
@@ -37,8 +46,8 @@ from .engine.state import (
 from .engine.step import step
 from .escalation import cases
 from .flowstore import FlowStore
-from .models import Conversation, Message, Patient, WebhookReceipt
-from .outbound import queued_in, record_reply
+from .models import Conversation, Patient, WebhookReceipt
+from .outbound import INSERT_MESSAGE, queued_in, record_reply
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -52,72 +61,164 @@ class Turn:
     conversation_id: int | None
 
 
-def lock_patient(session: Session, phone: str | None, now: datetime) -> Patient:
-    """The patient row, created if new, locked for this transaction (Postgres: FOR UPDATE)."""
+# Every inbound text runs the statements below, so they are plain Core statements on the session's
+# connection (same transaction), built once: the ORM's identity map and unit of work cost several
+# times more per row (bench/load.py). Rare steps (escalations, check-ins, opt-outs) load ORM objects.
+PATIENTS = Patient.__table__
+CONVERSATIONS = Conversation.__table__
+RECEIPTS = WebhookReceipt.__table__
+PATIENT_COLUMNS = (PATIENTS.c.id, PATIENTS.c.phone, PATIENTS.c.language, PATIENTS.c.opted_out_at,
+                   PATIENTS.c.privacy_notice_sent)
+LOCK_PATIENT = select(*PATIENT_COLUMNS).where(PATIENTS.c.phone == bindparam("phone")).with_for_update()
+READ_RECEIPT = select(RECEIPTS.c.response).where(RECEIPTS.c.key == bindparam("key"))
+STORE_RECEIPT = insert(RECEIPTS)
+INSERT_CONVERSATION = insert(CONVERSATIONS)
+_latest = CONVERSATIONS.alias("latest")
+# A second statement, after the lock: under Postgres' READ COMMITTED each statement sees what was
+# committed before it began, so a duplicate webhook that waited for the lock sees the first one's receipt.
+READ_TURN = select(
+    CONVERSATIONS.c.id, CONVERSATIONS.c.flow_id, CONVERSATIONS.c.flow_version, CONVERSATIONS.c.channel,
+    CONVERSATIONS.c.state, CONVERSATIONS.c.status, CONVERSATIONS.c.updated_at, CONVERSATIONS.c.nudge_stage,
+    CONVERSATIONS.c.version,
+    READ_RECEIPT.scalar_subquery().label("seen"),
+    cases.LATEST_OPEN_CASE.with_only_columns(cases.ESCALATIONS.c.id).scalar_subquery().label("case_id"),
+    cases.LATEST_OPEN_CASE.with_only_columns(cases.ESCALATIONS.c.nurse_phone).scalar_subquery().label("case_nurse"),
+    CHECKIN_OUT.label("checkin_out"),
+).where(CONVERSATIONS.c.id == select(func.max(_latest.c.id))
+        .where(_latest.c.patient_id == bindparam("patient_id")).scalar_subquery())
+SAVE_CONVERSATION = (update(CONVERSATIONS)
+                     .where(CONVERSATIONS.c.id == bindparam("b_id"), CONVERSATIONS.c.version == bindparam("b_version"))
+                     .values(version=CONVERSATIONS.c.version + 1))
+
+
+@dataclass
+class PatientRow:
+    id: int
+    phone: str | None
+    language: str
+    opted_out_at: datetime | None
+    privacy_notice_sent: bool
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+@dataclass
+class ConversationRow:
+    id: int
+    flow_id: str
+    flow_version: str
+    channel: str
+    state: dict[str, Any]
+    status: str
+    updated_at: datetime
+    nudge_stage: int
+    version: int
+
+
+def lock_patient_row(session: Session, phone: str | None, now: datetime) -> PatientRow:
+    """The patient's row, created if new, locked for this transaction (Postgres: FOR UPDATE)."""
+    connection = session.connection()
+    new = {"language": "en", "privacy_notice_sent": False, "created_at": now}
     if phone is None:  # hidden caller ID: a patient of their own, with nothing to text
-        patient = Patient(phone=None, language="en", created_at=now)
-        session.add(patient)
-        session.flush()
-        return patient
-    locked = select(Patient).where(Patient.phone == phone).with_for_update()
-    known = session.scalars(locked).first()  # most texts come from a known patient: one statement
-    if known is not None:
-        return known
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Patient).values(phone=phone, language="en", privacy_notice_sent=False, created_at=now)
-                    .on_conflict_do_nothing(index_elements=["phone"]))
-    return session.scalars(locked).one()
+        patient_id = connection.execute(insert(PATIENTS), {"phone": None, **new}).inserted_primary_key[0]
+        return PatientRow(patient_id, None, "en", None, False)
+    row = connection.execute(LOCK_PATIENT, {"phone": phone}).first()  # most texts: a known patient, one statement
+    if row is None:
+        dialect = connection.dialect.name
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        connection.execute(upsert(PATIENTS).values(phone=phone, **new).on_conflict_do_nothing(index_elements=["phone"]))
+        row = connection.execute(LOCK_PATIENT, {"phone": phone}).one()
+    return PatientRow(*row)
+
+
+def lock_patient(session: Session, phone: str | None, now: datetime) -> Patient:
+    """The same, as an ORM object (voice, the CLI)."""
+    patient = session.get(Patient, lock_patient_row(session, phone, now).id)
+    assert patient is not None
+    return patient
 
 
 def receipt(session: Session, key: str | None) -> str | None:
     if key is None:
         return None
-    row = session.get(WebhookReceipt, key)
-    return row.response if row else None
+    return session.connection().execute(READ_RECEIPT, {"key": key}).scalar()
 
 
 def store_receipt(session: Session, key: str | None, response: str, now: datetime) -> None:
     if key is not None:
-        session.add(WebhookReceipt(key=key, response=response, created_at=now))
+        session.connection().execute(STORE_RECEIPT, {"key": key, "response": response, "created_at": now})
 
 
-def current_conversation(session: Session, flows: FlowStore, patient: Patient, channel: str,
-                         now: datetime) -> Conversation:
-    latest = session.scalars(
-        select(Conversation).where(Conversation.patient_id == patient.id).order_by(Conversation.id.desc()).limit(1)
-    ).first()
-    if latest is not None:
-        flow = flows.pinned(session, latest.flow_id, latest.flow_version).flow
-        if latest.updated_at + flow.expiry > now:
-            return latest
-        if latest.status != DONE:
-            latest.status = "expired"
-    return start_conversation(session, flows, patient, channel, now)
+def open_conversation(session: Session, flows: FlowStore, patient: Patient | PatientRow, channel: str,
+                      now: datetime, call_sid: str | None = None) -> ConversationRow:
+    loaded = flows.current()
+    flows.remember(session, loaded, now)
+    state = State(language=patient.language, privacy_notice_sent=patient.privacy_notice_sent).to_json()
+    row = ConversationRow(0, loaded.flow.id, loaded.version, channel, state, ACTIVE, now, 0, 1)
+    result = session.connection().execute(INSERT_CONVERSATION, {
+        "patient_id": patient.id, "flow_id": row.flow_id, "flow_version": row.flow_version, "channel": channel,
+        "call_sid": call_sid, "state": state, "status": ACTIVE, "started_at": now, "updated_at": now,
+        "nudge_stage": 0, "version": 1})
+    row.id = result.inserted_primary_key[0]
+    return row
 
 
 def start_conversation(session: Session, flows: FlowStore, patient: Patient, channel: str, now: datetime,
                        call_sid: str | None = None) -> Conversation:
-    loaded = flows.current()
-    flows.remember(session, loaded, now)
-    state = State(language=patient.language, privacy_notice_sent=patient.privacy_notice_sent)
-    conversation = Conversation(patient_id=patient.id, flow_id=loaded.flow.id, flow_version=loaded.version,
-                                channel=channel, call_sid=call_sid, state=state.to_json(), status=state.status,
-                                started_at=now, updated_at=now)
-    session.add(conversation)
-    session.flush()
+    conversation = session.get(Conversation, open_conversation(session, flows, patient, channel, now, call_sid).id)
+    assert conversation is not None
     return conversation
 
 
-def flow_of(svc: Services, session: Session, conversation: Conversation) -> Flow:
+def flow_of(svc: Services, session: Session, conversation: Conversation | ConversationRow) -> Flow:
     return svc.flows.pinned(session, conversation.flow_id, conversation.flow_version).flow
 
 
-def record_inbound(session: Session, patient: Patient, conversation: Conversation | None, channel: str,
-                   text: str, sid: str | None, now: datetime, kind: str = "answer") -> None:
-    session.add(Message(patient_id=patient.id, conversation_id=conversation.id if conversation else None,
-                        direction="in", channel=channel, kind=kind, body=text, status="received",
-                        twilio_sid=sid, created_at=now))
+@dataclass
+class Situation:
+    """What an inbound text needs besides the patient, read in one statement."""
+
+    conversation: ConversationRow | None  # the latest, whether or not it has expired
+    seen: str | None  # this webhook's answer, if it was handled before
+    case_id: int | None  # the patient's latest open case
+    case_nurse: str | None  # the nurse who has (or was paged for) it
+    checkin_out: bool  # a check-in was sent and awaits the answer
+
+
+def read_situation(session: Session, patient_id: int, key: str | None) -> Situation:
+    row = session.connection().execute(READ_TURN, {"patient_id": patient_id, "key": key}).first()
+    if row is None:  # no conversation yet: a new patient (who has no cases or check-ins either)
+        return Situation(None, receipt(session, key), None, None, False)
+    return Situation(ConversationRow(*row[:9]), row.seen, row.case_id, row.case_nurse, bool(row.checkin_out))
+
+
+def current_conversation(svc: Services, session: Session, patient: PatientRow, situation: Situation,
+                         now: datetime) -> ConversationRow:
+    latest = situation.conversation
+    if latest is not None:
+        if latest.updated_at + flow_of(svc, session, latest).expiry > now:
+            return latest
+        if latest.status != DONE:
+            save_conversation(session, latest, {"status": "expired"})
+    return open_conversation(session, svc.flows, patient, "sms", now)
+
+
+def save_conversation(session: Session, conversation: ConversationRow, values: dict[str, Any]) -> None:
+    """One UPDATE, checked against the version read: a lost update raises, as the ORM's version column does."""
+    result = session.connection().execute(SAVE_CONVERSATION,
+                                          {"b_id": conversation.id, "b_version": conversation.version, **values})
+    if result.rowcount != 1:
+        raise StaleDataError(f"conversation {conversation.id} changed under this webhook")
+    conversation.version += 1
+
+
+def record_inbound(session: Session, patient_id: int, conversation_id: int | None, channel: str, text: str,
+                   sid: str | None, now: datetime, kind: str = "answer") -> None:
+    session.connection().execute(INSERT_MESSAGE, {
+        "patient_id": patient_id, "conversation_id": conversation_id, "direction": "in", "channel": channel,
+        "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now})
 
 
 def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None) -> Turn:
@@ -125,43 +226,64 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
     now = svc.clock()
     key = f"sms:{sid}" if sid else None
     with transaction(svc.factory) as session:
-        patient = lock_patient(session, phone, now)
-        seen = receipt(session, key)
-        if seen is not None:
-            return Turn(json.loads(seen), None)
-        conversation = current_conversation(session, svc.flows, patient, "sms", now)
-        record_inbound(session, patient, conversation, "sms", text, sid, now)
-        replies = advance(svc, session, conversation, patient, text, now)
-        cases.relay_to_nurse(session, patient, text, now)  # the nurse on an open case sees every text, once
-        bodies = [m for m in replies]
+        patient = lock_patient_row(session, phone, now)
+        situation = read_situation(session, patient.id, key)
+        if situation.seen is not None:
+            return Turn(json.loads(situation.seen), None)
+        conversation = current_conversation(svc, session, patient, situation, now)
+        record_inbound(session, patient.id, conversation.id, "sms", text, sid, now)
+        bodies = advance(svc, session, conversation, patient, situation, text, now)
+        if situation.case_id is not None and situation.case_nurse is not None:
+            cases.relay_to_nurse(session, situation.case_id, patient.id, text, now)  # the nurse sees every text, once
         store_receipt(session, key, json.dumps(bodies), now)
-        conversation_id = conversation.id
         queued = queued_in(session)
     if queued:  # most texts queue nothing: no send, no extra transaction (the clock's sweep does retries)
         svc.dispatch()
-    return Turn(bodies, conversation_id)
+    return Turn(bodies, conversation.id)
 
 
-def advance(svc: Services, session: Session, conversation: Conversation, patient: Patient, text: str,
-            now: datetime, channel: str = "sms") -> list[str]:
-    """Run the engine on one text and apply everything it decided. Returns the reply bodies."""
+def advance(svc: Services, session: Session, conversation: ConversationRow, patient: PatientRow, situation: Situation,
+            text: str, now: datetime) -> list[str]:
+    """Run the engine on one text and save everything it decided. Returns the reply bodies."""
     flow = flow_of(svc, session, conversation)
     state = State.from_json(conversation.state)
     if patient.opted_out and match_keyword(text) not in (Keyword.start, Keyword.help):
-        _while_opted_out(svc, session, flow, conversation, patient, state, text, now)
+        _while_opted_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
+                         state, text, now)
         return []
     result = step(flow, state, text, svc.context)
-    if channel == "sms":  # a nurse has the case: say the message went to them, not "reply NURSE"
-        result = cases.reassure_if_with_nurse(svc, session, flow, patient, result)
-    conversation.last_inbound_at = now  # before apply's flush: one UPDATE of the conversation, not two
-    apply(svc, session, flow, conversation, patient, result, now)
-    replied(session, patient, now)  # any text answers the check-in that is out: no reminder follows
+    if situation.case_nurse is not None:  # a nurse has the case: say the message went to them, not "reply NURSE"
+        result = cases.reassure_if_with_nurse(svc, flow, result)
+    new = result.state
+    save_conversation(session, conversation, {**conversation_values(flow, conversation, new, now),
+                                              "last_inbound_at": now})
+    if new.privacy_notice_sent and not patient.privacy_notice_sent:
+        session.connection().execute(update(PATIENTS).where(PATIENTS.c.id == patient.id)
+                                     .values(privacy_notice_sent=True))
+    if result.actions:
+        carry_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
+                  result.actions, now)
+        session.flush()
+    if situation.checkin_out:
+        replied(session, patient.id, now)  # the check-in that is out is answered: no reminder follows
     bodies = [m.text for m in result.messages]
     if bodies:
-        record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel=channel,
+        record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel="sms",
                      body="\n\n".join(bodies), key=",".join(m.key for m in result.messages), now=now,
                      to=patient.phone)
     return bodies
+
+
+def orm_patient(session: Session, patient: PatientRow) -> Patient:
+    found = session.get(Patient, patient.id)
+    assert found is not None
+    return found
+
+
+def orm_conversation(session: Session, conversation: ConversationRow) -> Conversation:
+    found = session.get(Conversation, conversation.id)  # after save_conversation: the row as it is now
+    assert found is not None
+    return found
 
 
 def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
@@ -179,20 +301,30 @@ def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: 
         cases.escalate(svc, session, flow, conversation, patient, action, now)
 
 
+def conversation_values(flow: Flow, conversation: Conversation | ConversationRow, new: State,
+                        now: datetime) -> dict[str, Any]:
+    """The conversation's columns after a step: its state and the silence timer (nudges.py)."""
+    due_at, stage = nudges.timer(flow, conversation.channel, new, now, conversation.nudge_stage)
+    return {"state": new.to_json(), "status": new.status, "node": new.node, "outcome": new.outcome,
+            "level": new.level.value if new.level else None,
+            "disposition": new.level.disposition if new.level else None, "updated_at": now,
+            "nudge_due_at": due_at, "nudge_stage": stage}
+
+
 def apply(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
           result: Result, now: datetime) -> None:
-    """Save the new state and carry out the engine's actions, all in the caller's transaction."""
-    new = result.state
-    conversation.state = new.to_json()
-    conversation.status = new.status
-    conversation.node = new.node
-    conversation.outcome = new.outcome
-    conversation.level = new.level.value if new.level else None
-    conversation.disposition = new.level.disposition if new.level else None
-    conversation.updated_at = now
-    patient.privacy_notice_sent = patient.privacy_notice_sent or new.privacy_notice_sent
-    nudges.arm(flow, conversation, new, now)
-    for action in result.actions:
+    """Save the new state and carry out the engine's actions (ORM objects: voice, check-ins, nudges)."""
+    for name, value in conversation_values(flow, conversation, result.state, now).items():
+        setattr(conversation, name, value)
+    patient.privacy_notice_sent = patient.privacy_notice_sent or result.state.privacy_notice_sent
+    carry_out(svc, session, flow, conversation, patient, result.actions, now)
+    session.flush()
+
+
+def carry_out(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
+              actions: Iterable[Action], now: datetime) -> None:
+    """The engine's actions, in the caller's transaction."""
+    for action in actions:
         if isinstance(action, Escalate):
             cases.escalate(svc, session, flow, conversation, patient, action, now)
         elif isinstance(action, ForwardToNurse):
@@ -208,4 +340,3 @@ def apply(svc: Services, session: Session, flow: Flow, conversation: Conversatio
             patient.opted_out_at = None
         elif isinstance(action, SetLanguage):
             patient.language = action.language
-    session.flush()

@@ -25,13 +25,11 @@ from .services import Services
 log = logging.getLogger(__name__)
 
 
-def arm(flow: Flow, conversation: Conversation, state: State, now: datetime) -> None:
-    """Called whenever a conversation moves: (re)start the silence timer, or clear it."""
-    if conversation.channel == "sms" and awaiting_screening(flow, state):
-        conversation.nudge_due_at = now + flow.silence.reminder_after
-        conversation.nudge_stage = 0
-    else:
-        conversation.nudge_due_at = None
+def timer(flow: Flow, channel: str, state: State, now: datetime, stage: int) -> tuple[datetime | None, int]:
+    """(nudge_due_at, nudge_stage) whenever a conversation moves: the silence timer (re)started, or cleared."""
+    if channel == "sms" and awaiting_screening(flow, state):
+        return now + flow.silence.reminder_after, 0
+    return None, stage
 
 
 def tick(svc: Services) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import transaction
@@ -91,15 +91,19 @@ def queued_in(session: Session) -> bool:
     return bool(session.info.get(QUEUED))
 
 
+INSERT_MESSAGE = insert(Message.__table__)
+
+
 def record_reply(session: Session, *, patient_id: int | None, conversation_id: int | None, channel: str,
-                 body: str, key: str, now: datetime, to: str | None) -> Message:
-    """A reply carried in the webhook's own TwiML response (no REST send)."""
+                 body: str, key: str, now: datetime, to: str | None) -> None:
+    """A reply carried in the webhook's own TwiML response (no REST send). A Core insert on the
+    session's connection: every webhook writes one, and nothing reads it back in the request."""
     kind = "prompt" if channel == "voice" else "reply"
-    message = Message(patient_id=patient_id, conversation_id=conversation_id, direction="out", channel=channel,
-                      kind=kind, key=key, to_phone=to, body=body, status="twiml", attempts=1,
-                      created_at=now, sent_at=now)
-    session.add(message)
-    return message
+    session.flush()  # rows the ORM still holds (the answer this replies to) keep their place in the history
+    session.connection().execute(INSERT_MESSAGE, {
+        "patient_id": patient_id, "conversation_id": conversation_id, "direction": "out", "channel": channel,
+        "kind": kind, "key": key, "to_phone": to, "body": body, "status": "twiml", "attempts": 1,
+        "created_at": now, "sent_at": now})
 
 
 FailureHook = Callable[[Session, Message, SendError, datetime], None]

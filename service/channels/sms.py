@@ -33,7 +33,10 @@ def incoming_sms():  # type: ignore[no-untyped-def]
     svc: Services = current_app.extensions["triage"]
     phone = to_e164(request.form.get("From"), svc.settings.default_region)
     text = clean_for_storage(request.form.get("Body", ""))
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or None
+    # Twilio's are "SM" and 32 hex digits; anything else is cleaned as voice cleans CallSid (Postgres
+    # refuses NUL characters, and the column holds 64).
+    raw_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    sid = clean_for_storage(raw_sid, limit=64).strip() or None
     response = MessagingResponse()
     nurse = svc.roster.staff_by_phone(phone)  # a roster number is never triaged as a patient
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, update
 from sqlalchemy.orm import Session
 
 from ..models import Checkin, Conversation, Patient
@@ -28,9 +28,15 @@ def cancel_pending(session: Session, patient: Patient) -> None:
     )
 
 
-def replied(session: Session, patient: Patient, now: datetime) -> None:
+# Core, not ORM: it runs for every inbound text, and no Checkin object in the session needs the change.
+CHECKINS = Checkin.__table__
+ANSWER_CHECKIN = (update(CHECKINS)
+                  .where(CHECKINS.c.patient_id == bindparam("b_patient_id"), CHECKINS.c.status == "sent")
+                  .values(status="answered", answered_at=bindparam("now", type_=CHECKINS.c.answered_at.type)))
+# Read with the rest of an inbound text's context (conversations.READ_TURN): most texts answer no check-in.
+CHECKIN_OUT = exists().where(CHECKINS.c.patient_id == bindparam("patient_id"), CHECKINS.c.status == "sent")
+
+
+def replied(session: Session, patient_id: int, now: datetime) -> None:
     """The patient wrote back: the check-in that is out is answered (no reminder will follow)."""
-    session.execute(
-        update(Checkin).where(Checkin.patient_id == patient.id, Checkin.status == "sent")
-        .values(status="answered", answered_at=now).execution_options(synchronize_session=False)
-    )
+    session.connection().execute(ANSWER_CHECKIN, {"b_patient_id": patient_id, "now": now})

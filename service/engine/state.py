@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +25,11 @@ class State:
     privacy_notice_sent: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["red_flags"] = list(self.red_flags)
-        data["quotes"] = list(self.quotes)
-        data["level"] = self.level.value if self.level else None
-        return data
+        # By hand, not dataclasses.asdict (which deep-copies every value): this runs for every text.
+        return {"node": self.node, "status": self.status, "language": self.language, "answers": dict(self.answers),
+                "misses": self.misses, "red_flags": list(self.red_flags), "quotes": list(self.quotes),
+                "outcome": self.outcome, "level": self.level.value if self.level else None,
+                "privacy_notice_sent": self.privacy_notice_sent}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> State:

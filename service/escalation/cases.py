@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -55,12 +55,11 @@ def open_case_for(session: Session, conversation_id: int) -> Escalation | None:
     ).first()
 
 
-def open_case_of_patient(session: Session, patient_id: int) -> Escalation | None:
-    """The patient's latest open case, whichever conversation opened it (a new one may have begun)."""
-    return session.scalars(
-        select(Escalation).where(Escalation.patient_id == patient_id, Escalation.status.in_(OPEN_STATUSES))
-        .order_by(Escalation.id.desc()).limit(1)
-    ).first()
+ESCALATIONS = Escalation.__table__
+# Read with the rest of an inbound text's context (conversations.READ_TURN).
+LATEST_OPEN_CASE = (select(ESCALATIONS.c.id)
+                    .where(ESCALATIONS.c.patient_id == bindparam("patient_id"), ESCALATIONS.c.status.in_(OPEN_STATUSES))
+                    .order_by(ESCALATIONS.c.id.desc()).limit(1))
 
 
 def escalate(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
@@ -249,21 +248,21 @@ def _forward(session: Session, case: Escalation, patient: Patient, text: str, no
     audit(session, case, "patient_wrote", now, detail="forwarded to nurse")
 
 
-def relay_to_nurse(session: Session, patient: Patient, text: str, now: datetime) -> bool:
-    """Every text a patient sends while a nurse has (or is paged for) their case reaches that nurse, once."""
-    case = open_case_of_patient(session, patient.id)
-    if case is None or case.nurse_phone is None or not text.strip() or case.id in session.info.get(PAGED, ()):
+def relay_to_nurse(session: Session, case_id: int, patient_id: int, text: str, now: datetime) -> bool:
+    """Every text a patient sends while a nurse has (or is paged for) their case reaches that nurse, once.
+    The caller read the case (conversations.READ_TURN): most texts have none, and load nothing more."""
+    if not text.strip() or case_id in session.info.get(PAGED, ()):  # a page sent now already quotes the text
+        return False
+    case, patient = session.get(Escalation, case_id), session.get(Patient, patient_id)
+    if case is None or patient is None or case.nurse_phone is None:
         return False
     _forward(session, case, patient, text, now)
     return True
 
 
-def reassure_if_with_nurse(svc: Services, session: Session, flow: Flow, patient: Patient, result: Result) -> Result:
-    """With a nurse case open, "reply NURSE for a nurse" is the wrong answer: say the nurse has the message."""
+def reassure_if_with_nurse(svc: Services, flow: Flow, result: Result) -> Result:
+    """With a nurse on the case, "reply NURSE for a nurse" is the wrong answer: say the nurse has the message."""
     if not any(m.key == "after_outcome" for m in result.messages):
-        return result
-    case = open_case_of_patient(session, patient.id)
-    if case is None or case.nurse_phone is None:
         return result
     text = localize(flow.messages.open_emergency, result.state.language, svc.context)
     messages = [Said("open_emergency", text) if m.key == "after_outcome" else m for m in result.messages]
