@@ -4,9 +4,10 @@
     conversation -> engine.step -> save state, replies, escalations, check-ins -> commit
     -> pages and other REST sends go out after the commit (outbound.py)
 
-A text that only moves the conversation on (most of them) costs seven statements: lock the patient,
-read the rest (conversation, receipt, open case, check-in out), the inbound row, the conversation's
-UPDATE, the reply row, the receipt, and the commit. Only the engine's actions load ORM objects.
+A text that only moves the conversation on (most of them) is six statements and the commit (counted
+by tests/test_sms_statements.py): lock the patient, read the rest (conversation, receipt, open case,
+check-in out), the inbound row, the conversation's UPDATE, the reply row, the receipt. Only the
+engine's actions load ORM objects.
 """
 
 from __future__ import annotations
