@@ -239,7 +239,7 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
         store_receipt(session, key, json.dumps(bodies), now)
         queued = queued_in(session)
     if queued:  # most texts queue nothing: no send, no extra transaction (the clock's sweep does retries)
-        svc.dispatch()
+        svc.dispatch(queued)
     return Turn(bodies, conversation.id)
 
 

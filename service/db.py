@@ -22,7 +22,9 @@ def make_engine(url: str) -> Engine:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    # Room for every thread of a web process at once (WEB_THREADS request threads, OUTBOX_THREADS
+    # senders, the in-process clock) so none waits for a connection: 20 per process.
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=15, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _timeouts(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

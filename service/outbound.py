@@ -35,7 +35,7 @@ LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio t
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
 OPTED_OUT_AT_CARRIER = 21610  # Twilio: the recipient replied STOP to the carrier
-QUEUED = "outbound.queued"  # session.info key: this transaction queued something to send
+QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
     )
     session.add(message)
     session.flush()
-    session.info[QUEUED] = True
+    session.info.setdefault(QUEUED, []).append(message.id)
     return message
 
 
@@ -82,13 +82,13 @@ def queue_call(session: Session, *, to: str, twiml: str, kind: str, now: datetim
                       created_at=now)
     session.add(message)
     session.flush()
-    session.info[QUEUED] = True
+    session.info.setdefault(QUEUED, []).append(message.id)
     return message
 
 
-def queued_in(session: Session) -> bool:
-    """Whether this session queued a text or call: if so, `svc.dispatch()` after the commit."""
-    return bool(session.info.get(QUEUED))
+def queued_in(session: Session) -> list[int]:
+    """The texts and calls this session queued: `svc.dispatch(...)` them after the commit."""
+    return list(session.info.get(QUEUED, ()))
 
 
 INSERT_MESSAGE = insert(Message.__table__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,26 +34,32 @@ class Services:
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _executor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def context(self) -> dict[str, str]:
         return self.settings.context
 
-    def dispatch(self) -> None:
-        """Send what the last transaction queued: now (inline) or on a worker thread (background).
+    def dispatch(self, ids: list[int] | None = None) -> None:
+        """Send what the last transaction queued (`ids`; None: every due row): now (inline) or on one
+        of OUTBOX_THREADS worker threads (background), so that in a surge of red flags the pages go
+        out side by side instead of one after another.
 
         Either way the rows are already committed, so the clock's sweep retries anything missed.
         """
         if self.settings.dispatch == "inline":
-            self._deliver()
+            self._deliver(ids)
             return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-        self._executor.submit(self._deliver)
+        with self._executor_lock:  # request threads dispatch at once: one pool per process
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.settings.outbox_threads,
+                                                    thread_name_prefix="outbox")
+            executor = self._executor
+        executor.submit(self._deliver, ids)
 
-    def _deliver(self) -> None:
+    def _deliver(self, ids: list[int] | None = None) -> None:
         try:
-            self.outbox.deliver()
+            self.outbox.deliver(ids)
         except Exception:  # the sweep will pick the rows up again; never crash the request thread
             log.exception("outbox.deliver_failed")
 

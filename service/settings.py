@@ -40,6 +40,7 @@ class Settings:
     default_region: str = "US"  # how numbers without a +country code are read
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     dispatch: str = "background"  # inline: send before the webhook answers (tests); background: after
+    outbox_threads: int = 4  # background sends at once per process: a page must not queue behind others
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
     dashboard_session_hours: float = 8.0  # a dashboard login lasts this long, however active (one shift)
@@ -65,6 +66,7 @@ class Settings:
             clinic_timezone=env.get("CLINIC_TIMEZONE", default.clinic_timezone),
             default_region=env.get("DEFAULT_REGION", default.default_region),
             dispatch=env.get("TRIAGE_DISPATCH", default.dispatch),
+            outbox_threads=int(env.get("OUTBOX_THREADS") or default.outbox_threads),
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
             run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
             dashboard_session_hours=float(env.get("DASHBOARD_SESSION_HOURS") or default.dashboard_session_hours),
@@ -90,6 +92,8 @@ class Settings:
             found.append(f"DASHBOARD_SESSION_HOURS must be in (0, 24], not {self.dashboard_session_hours}")
         if self.dispatch not in ("inline", "background"):
             found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
+        if not 1 <= self.outbox_threads <= 32:
+            found.append(f"OUTBOX_THREADS must be 1 to 32, not {self.outbox_threads}")
         if not self.secret_key:
             found.append("SECRET_KEY is required with a shared database (every web process must sign alike)")
         if not 0 < self.twilio_timeout < 25:

@@ -110,7 +110,7 @@ def page_texts(messages: list[dict[str, Any]], case_id: int) -> list[dict[str, A
 
 
 def jam_the_outbox(server: Server, db: Engine) -> list[str]:
-    """Other patients' pages until each worker's outbox thread is stuck in a slow Twilio call: a page
+    """Other patients' pages until each worker's one outbox thread is stuck in a slow Twilio call: a page
     queued now waits, committed but unclaimed, behind them."""
     patients: list[str] = []
     for burst in range(8):
@@ -132,7 +132,9 @@ def test_server_killed_after_a_red_flag_answer_restarts_pages_once_and_resumes(t
         stack.callback(db.dispose)
         upgrade(db)
         # Twilio's client waits longer than Twilio takes: the stuck sends are still in flight at the kill.
-        first = stack.enter_context(running(start_web(tmp_path, "first", database_url, fake, TWILIO_TIMEOUT="20")))
+        # One outbox thread per worker, so two slow sends jam both and a new page waits, unclaimed.
+        first = stack.enter_context(running(start_web(tmp_path, "first", database_url, fake, TWILIO_TIMEOUT="20",
+                                                      OUTBOX_THREADS="1")))
 
         mid_replies = [first.sms(t, MID, sid(MID, s)).text for s, t in enumerate(MID_TEXTS[:3])]
         for step, text_ in enumerate(RED_TEXTS[:2]):

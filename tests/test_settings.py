@@ -1,0 +1,45 @@
+"""Every setting comes from the environment; an unsafe combination stops the start, with the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.settings import Settings
+
+POSTGRES = "postgresql://triage:secret@db.example.org/triage"
+
+
+def test_a_fresh_machine_runs_embedded_with_nothing_set() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite:///") and settings.transport == "console"
+    assert settings.auto_migrate and settings.run_clock and settings.secret_key
+    assert settings.outbox_threads == 4
+    assert settings.problems() == []
+
+
+def test_a_shared_database_needs_its_secret_key_from_the_environment() -> None:
+    settings = Settings.from_env({"DATABASE_URL": POSTGRES})
+    assert not settings.auto_migrate and not settings.run_clock  # the release phase and the clock process do
+    assert any("SECRET_KEY is required" in p for p in settings.problems())
+    assert Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32}).problems() == []
+
+
+def test_twilio_transport_needs_its_credentials() -> None:
+    problems = Settings.from_env({"TRIAGE_TRANSPORT": "twilio"}).problems()
+    assert {p.split()[0] for p in problems} == {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"TRIAGE_TRANSPORT": "carrier-pigeon"}, "TRIAGE_TRANSPORT must be console or twilio"),
+    ({"TRIAGE_DISPATCH": "later"}, "TRIAGE_DISPATCH must be inline or background"),
+    ({"TWILIO_TIMEOUT": "30"}, "TWILIO_TIMEOUT must be between 0 and 25 seconds"),  # outlasts the outbox lease
+    ({"OUTBOX_THREADS": "0"}, "OUTBOX_THREADS must be 1 to 32"),
+    ({"DASHBOARD_SESSION_HOURS": "48"}, "DASHBOARD_SESSION_HOURS must be in (0, 24]"),
+])
+def test_unsafe_values_are_named(env: dict[str, str], problem: str) -> None:
+    problems = Settings.from_env(env).problems()
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_outbox_threads_is_read_from_the_environment() -> None:
+    assert Settings.from_env({"OUTBOX_THREADS": "8"}).outbox_threads == 8
