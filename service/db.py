@@ -22,8 +22,9 @@ def make_engine(url: str) -> Engine:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    # Room for every thread of a web process at once (WEB_THREADS request threads, OUTBOX_THREADS
-    # senders, the in-process clock) so none waits for a connection: 20 per process.
+    # Room for every thread of a web process at once, so none waits for a connection: up to 20, for
+    # WEB_THREADS request threads, OUTBOX_THREADS senders and the in-process clock (8 + 4 + 1 in the
+    # benchmark). Raise it with those, and Postgres' max_connections with the number of processes.
     engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=15, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
