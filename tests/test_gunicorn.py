@@ -35,6 +35,7 @@ from tests.twilio_fake import TwilioFake, new_sid
 
 pytestmark = pytest.mark.slow
 
+WORKERS = 2  # gunicorn processes, as deployed
 RED_FLAG_PATH = ["hello", "no", "yes"]  # "yes" at the bladder question: ED now, the nurse is paged
 BENIGN_START = ["hello", "no", "no"]
 
@@ -62,7 +63,8 @@ class Server:
 
     def worker_pids(self) -> set[str]:
         """Worker processes that answered SMS webhooks so far, from gunicorn's access log. (Which worker
-        takes a connection is the kernel's choice: over dozens of requests both always do.)"""
+        takes a connection is the kernel's choice: once both are up, see wait_until_healthy, over
+        dozens of requests both do.)"""
         return set(re.findall(r"path=/twilio/sms status=200 .*?pid=<?(\d+)", self.log.read_text()))
 
 
@@ -72,7 +74,7 @@ def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, *
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
-        "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "4",
+        "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(WORKERS), "WEB_THREADS": "4",
         "DATABASE_URL": database_url, "AUTO_MIGRATE": "0", "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background",
         "TRIAGE_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": base,
@@ -117,17 +119,27 @@ def server(started: Server) -> Server:
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    """Until every worker answers /healthz. The first worker up answers the first request, but the
+    other may still be loading the app: a burst of webhooks then all lands on one process, and a test
+    of two processes racing tests one (seen in CI under load)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
+        answers = at_once(*[functools.partial(healthz, base)] * 8)
+        answered_by = set(re.findall(r"path=/healthz status=200 .*?pid=<?(\d+)", log.read_text()))
+        if answers == [200] * 8 and len(answered_by) == WORKERS:
+            return
         time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer /healthz in {timeout} s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"gunicorn's {WORKERS} workers did not all answer /healthz in {timeout} s:\n"
+                f"{log.read_text()[-3000:]}")
+
+
+def healthz(base: str) -> int:
+    try:
+        return requests.get(base + "/healthz", timeout=2).status_code
+    except requests.RequestException:
+        return 0
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
