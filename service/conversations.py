@@ -82,7 +82,7 @@ READ_TURN = select(
     CONVERSATIONS.c.state, CONVERSATIONS.c.status, CONVERSATIONS.c.updated_at, CONVERSATIONS.c.nudge_stage,
     CONVERSATIONS.c.version,
     READ_RECEIPT.scalar_subquery().label("seen"),
-    cases.LATEST_OPEN_CASE.with_only_columns(cases.ESCALATIONS.c.id).scalar_subquery().label("case_id"),
+    cases.LATEST_OPEN_CASE.scalar_subquery().label("case_id"),
     cases.LATEST_OPEN_CASE.with_only_columns(cases.ESCALATIONS.c.nurse_phone).scalar_subquery().label("case_nurse"),
     CHECKIN_OUT.label("checkin_out"),
 ).where(CONVERSATIONS.c.id == select(func.max(_latest.c.id))

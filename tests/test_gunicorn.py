@@ -65,7 +65,7 @@ class Server:
         """Worker processes that answered SMS webhooks so far, from gunicorn's access log. (Which worker
         takes a connection is the kernel's choice: once both are up, see wait_until_healthy, over
         dozens of requests both do.)"""
-        return set(re.findall(r"path=/twilio/sms status=200 .*?pid=<?(\d+)", self.log.read_text()))
+        return answered_by(self.log, "/twilio/sms")
 
 
 def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, **env: str) -> Server:
@@ -127,12 +127,16 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, t
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         answers = at_once(*[functools.partial(healthz, base)] * 8)
-        answered_by = set(re.findall(r"path=/healthz status=200 .*?pid=<?(\d+)", log.read_text()))
-        if answers == [200] * 8 and len(answered_by) == WORKERS:
+        if answers == [200] * 8 and len(answered_by(log, "/healthz")) == WORKERS:
             return
         time.sleep(0.2)
     pytest.fail(f"gunicorn's {WORKERS} workers did not all answer /healthz in {timeout} s:\n"
                 f"{log.read_text()[-3000:]}")
+
+
+def answered_by(log: Path, path: str) -> set[str]:
+    """The worker pids that answered `path` with a 200, from gunicorn's access log."""
+    return set(re.findall(rf"path={re.escape(path)} status=200 .*?pid=<?(\d+)", log.read_text()))
 
 
 def healthz(base: str) -> int:
