@@ -585,9 +585,10 @@ def _after_outcome(call: _Call, keys: list[str]) -> VoiceTurn:
     flow, conversation = call.flow, call.conversation
     level = Level(conversation.level) if conversation.level else Level.home_care
     outcome = conversation.outcome or ""
-    if level.disposition == "emergency" or outcome in (flow.nurse_outcome, flow.unclear_outcome):
-        return _dial_turn(call)
     node = flow.nodes.get(outcome)
+    put_through = isinstance(node, Outcome) and node.put_through
+    if level.disposition == "emergency" or outcome in (flow.nurse_outcome, flow.unclear_outcome) or put_through:
+        return _dial_turn(call)
     if isinstance(node, Outcome) and (node.checkins or level is Level.home_care):
         if _textable(call.patient):
             _stage_advice(call, keys)

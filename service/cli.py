@@ -129,6 +129,20 @@ def flows_report(file: str | None) -> None:
         click.echo(red_flag_report(load_flow(path), ROOT / "tests" / "conversations"))
 
 
+@flows_cli.command("corpus")
+@click.option("--part", type=click.Choice(["tuning", "holdout1", "holdout2", "all"]), default="all")
+@click.option("--flow", "flow_file", default=None, help="The flow to measure (default: flows/back_spasm.yaml).")
+def flows_corpus(part: str, flow_file: str | None) -> None:
+    """Recall of red flags in patients' own words (tests/corpus/), misses listed, with the exact 95% bound."""
+    from .corpus import PARTS, report
+
+    loaded = load_flow(flow_file or ROOT / "flows" / "back_spasm.yaml")
+    text, ok = report(loaded.flow, ROOT / "tests" / "corpus", PARTS if part == "all" else (part,))
+    click.echo(text)
+    if not ok:
+        sys.exit(1)
+
+
 @flows_cli.command("diagram")
 @click.argument("file")
 @click.option("-o", "--output", help="Where to write: .svg (default: FILE's name with .svg) or .mmd for Mermaid text.")

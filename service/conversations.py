@@ -44,7 +44,7 @@ from .engine.state import (
     SetLanguage,
     State,
 )
-from .engine.step import step
+from .engine.step import outcome_of, step
 from .escalation import cases
 from .flowstore import FlowStore
 from .models import Conversation, Patient, WebhookReceipt
@@ -252,7 +252,7 @@ def advance(svc: Services, session: Session, conversation: ConversationRow, pati
         _while_opted_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
                          state, text, now)
         return []
-    result = step(flow, state, text, svc.context)
+    result = step(flow, state, text, svc.context, opted_out=patient.opted_out)
     if situation.case_nurse is not None:  # a nurse has the case: say the message went to them, not "reply NURSE"
         result = cases.reassure_if_with_nurse(svc, flow, result)
     new = result.state
@@ -293,7 +293,7 @@ def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: 
     nurse, who can call: an opt-out from texts is not an opt-out from care."""
     findings = detect(flow, text)
     if findings:
-        action = Escalate(findings[0].level, flow.level_outcomes[findings[0].level], tuple(f.flag for f in findings),
+        action = Escalate(findings[0].level, outcome_of(flow, findings[0].flag), tuple(f.flag for f in findings),
                           "red flag texted by an opted-out patient", tuple(f.quote for f in findings))
         cases.escalate(svc, session, flow, conversation, patient, action, now)
     elif match_keyword(text) is Keyword.nurse:

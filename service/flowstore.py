@@ -10,7 +10,16 @@ from pathlib import Path
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .engine.loader import FlowError, LoadedFlow, flow_files, is_language_file, load_flow, main_file_of, parse_stored
+from .engine.loader import (
+    SHARED_DIR,
+    FlowError,
+    LoadedFlow,
+    flow_files,
+    is_language_file,
+    load_flow,
+    main_file_of,
+    parse_stored,
+)
 from .models import FlowVersion
 
 log = logging.getLogger(__name__)
@@ -47,9 +56,10 @@ class FlowStore:
 
     @staticmethod
     def _stamp(path: Path) -> tuple[tuple[str, int], ...]:
-        """The flow file and its language files, with their modification times."""
+        """The flow file, its language files and the shared files, with their modification times."""
         siblings = [p for p in path.parent.glob(f"{path.stem}.*.yaml") if is_language_file(p)]
-        return tuple((p.name, p.stat().st_mtime_ns) for p in [path, *sorted(siblings)])
+        shared = sorted((path.parent / SHARED_DIR).glob("*.yaml"))
+        return tuple((p.name, p.stat().st_mtime_ns) for p in [path, *sorted(siblings), *shared])
 
     def _load(self, path: Path, strict: bool) -> None:
         try:

@@ -22,6 +22,7 @@ from service.engine.loader import (
     load_flow,
     parse_stored,
     unbundle,
+    unbundle_all,
 )
 from service.flowstore import FlowStore
 from service.models import Conversation, FlowVersion
@@ -74,8 +75,21 @@ def test_the_content_version_covers_the_language_file() -> None:
     loaded = load_flow(MAIN)
     main, languages = unbundle(loaded.source)
     assert main.rstrip("\n") == MAIN.read_text().rstrip("\n") and languages == {SPANISH.name: SPANISH.read_text()}
-    assert loaded.version == content_version(bundle(MAIN.read_text(), {SPANISH.name: SPANISH.read_text()}))
+    shared = {p.name: p.read_text() for p in sorted((MAIN.parent / "shared").glob("universal*.yaml"))}
+    assert unbundle_all(loaded.source)[2] == shared  # the included emergency signs are part of the version
+    assert loaded.version == content_version(bundle(MAIN.read_text(), {SPANISH.name: SPANISH.read_text()}, shared))
     assert loaded.version != content_version(MAIN.read_text())
+
+
+def test_a_stored_version_keeps_the_shared_emergency_signs_it_was_served_with(tmp_path: Path) -> None:
+    flows = copy_flows(tmp_path)
+    served = load_flow(flows / "back_spasm.yaml")
+    edit(flows / "shared" / "universal.yaml", 'urgent_opening: "If this is an emergency, call 911 now."',
+         'urgent_opening: "VERSION B: call 911 now."')
+    now = load_flow(flows / "back_spasm.yaml")
+    assert now.version != served.version and now.flow.messages.urgent_opening["en"] == "VERSION B: call 911 now."
+    again = parse_stored(served.source, "back_spasm.yaml")
+    assert again.version == served.version and again.flow == served.flow
 
 
 def test_a_stored_version_loads_as_it_was_served_not_as_the_files_are_now(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ MINIMAL = """\
 id: mini
 title: Mini flow
 languages: [en]
+include: [universal]
 start: welcome
 expiry: 24h
 unclear_outcome: out_unclear
@@ -489,3 +490,36 @@ def test_flows_check_accepts_the_served_flow(app: Flask) -> None:
 def test_flows_check_names_an_unreadable_file(app: Flask, tmp_path: Path) -> None:
     result, output = _check(app, tmp_path / "missing.yaml")
     assert result.exit_code == 1 and f"{tmp_path / 'missing.yaml'}:1: file: cannot read" in output
+
+
+def test_a_flow_must_include_the_universal_emergency_signs() -> None:
+    source = broken(("include: [universal]\n", ""))
+    found = problems(source)
+    assert any("include: every flow must include 'universal'" in p for p in found), found
+
+
+def test_an_unknown_include_is_named_with_its_line() -> None:
+    source = broken(("include: [universal]", "include: [universal, nosuch]"))
+    expect(source, ("include:",), "include: 'nosuch' was not found in flows/shared/")
+
+
+def test_a_problem_in_the_shared_file_names_that_file() -> None:
+    # A flow's own id that clashes with a shared one is refused, naming the flow's line.
+    source = broken(("  out_home:\n", "  out_u_crisis:\n    type: outcome\n    level: home_care\n"
+                                      "    text: \"x. Call 911.\"\n  out_home:\n"))
+    found = problems(source)
+    assert any("out_u_crisis" in p and "also defined in universal.yaml" in p for p in found), found
+
+
+def test_a_red_flag_outcome_must_have_its_level() -> None:
+    source = broken(("    phrases: [\"fainted\"]", "    phrases: [\"fainted\"]\n    outcome: out_ed"))
+    expect(source, ("  faint:", "outcome:"), "red flag 'faint': 'out_ed' must be an outcome of level "
+                                              "'call_911_now'")
+
+
+def test_a_loose_rule_needs_a_confirming_question() -> None:
+    source = broken(("    phrases: [\"legs? (are|is) weak\"]",
+                     "    phrases: [\"legs? (are|is) weak\"]\n    near:\n      - {parts: [legs], signs: [funny], "
+                     "sure: false}"))
+    found = problems(source)
+    assert any("needs the flag's `confirm` question" in p for p in found), found

@@ -10,7 +10,7 @@ from service.models import Conversation, Escalation
 from tests.conftest import NURSE_AVERY, Twilio, play
 
 # Twelve different ways of saying no, one per screening question on the benign path.
-NOS = ["nope", "No.", "nah", "no I don't", "not really", "I don't think so", "no, I haven't", "No!",
+NOS = ["nope", "No.", "nah", "no I don't", "not at all", "definitely not", "no, I haven't", "No!",
        "Nope, nothing like that", "none of those", "no ma'am", "n"]
 YESES = ["Yes", "yeah", "yep I did", "Yes I have", "yup", "y", "Sure", "\U0001f44d", "YES!", "uh huh", "yes :(",
          "Yeah I do"]

@@ -90,6 +90,44 @@ POSITIVE: dict[str, list[str]] = {
         "on prednisone for years", "I've been on steroids for months", "I have a weak immune system", "I have HIV",
         "I use IV drugs", "I inject drugs", "I had a kidney transplant",
     ],
+    # --- the shared emergency signs (flows/shared/universal.yaml) ---------------------------------------
+    "crisis": [
+        "my back pain is so bad i want to kill myself", "I want to die", "i dont want to be alive anymore",
+        "everyone would be better off without me", "I'd be better off dead", "I have pills saved up",
+        "I've been thinking about ending it all", "I don't want to wake up tomorrow", "im suicidal",
+        "i keep thinking about hurting myself", "no reason to live anymore",
+    ],
+    "breathing": [
+        "i cant breathe", "I'm having trouble breathing", "I'm so short of breath", "my lips are turning blue",
+        "I can barely breathe", "I can't catch my breath",
+    ],
+    "chest_pain": [
+        "crushing chest pain going through to my back and i cant breathe", "I have chest pain",
+        "my chest feels tight", "pressure in my chest", "I think I'm having a heart attack",
+        "a heavy feeling in my chest",
+    ],
+    "tearing_pain": [
+        "sudden tearing pain between my shoulder blades, worst pain of my life, im 68",
+        "it feels like something is ripping in my back", "a ripping pain in my chest",
+    ],
+    "stroke": [
+        "my back hurts but now my face is drooping and my arm went weak and my words are slurred",
+        "my speech is slurred", "one side of my face is drooping", "my left arm went numb all of a sudden",
+        "I can't lift my arm", "I think I'm having a stroke", "I lost vision in one eye",
+    ],
+    "unresponsive": ["my husband won't wake up", "she's unresponsive", "he passed out and isn't responding"],
+    "seizure": ["my wife is having a seizure", "I had a seizure", "he's convulsing"],
+    "severe_bleeding": ["the bleeding won't stop", "I'm bleeding heavily", "there's blood everywhere"],
+    "anaphylaxis": ["my throat is closing up", "my tongue is swelling", "hives all over and trouble breathing"],
+    "overdose": [
+        "i took like 20 tylenol for my back pain about an hour ago and now i feel sick", "I overdosed",
+        "I took the whole bottle of pills", "I took too many muscle relaxers", "my kid swallowed bleach",
+    ],
+    "labor": [
+        "im 31 weeks pregnant and my lower back pain comes and goes every 5 minutes and is getting stronger",
+        "I'm 28 weeks pregnant and bleeding", "my water broke", "I'm pregnant and having contractions",
+    ],
+    "pregnancy": ["I'm pregnant", "I'm 10 weeks pregnant and my back hurts"],
 }
 
 
@@ -125,6 +163,9 @@ def test_red_flag_phrasing_fires(flag: str, text: str) -> None:
     "no car accident", "it's not getting worse", "it isn't getting any worse", "not worse at night",
     "I can walk fine", "I can feel my legs", "my legs are fine", "I can move both legs", "I can feel both legs",
     "I have strength in both legs", "I don't feel faint", "I wasn't in a car accident",
+    "no chest pain", "I don't have any chest pain", "I'm not suicidal, just fed up", "I don't want to die",
+    "I can breathe fine", "no trouble breathing", "I'm not pregnant", "no bleeding", "I didn't overdose",
+    "no tengo dolor de pecho", "no quiero morirme",
 ])
 def test_negated_twins_do_not_fire(text: str) -> None:
     assert flags(text) == set(), text
@@ -136,6 +177,10 @@ def test_negated_twins_do_not_fire(text: str) -> None:
     "I can't stand up straight", "I can't stand for long", "I have hay fever", "the pain is faint now",
     "I'm trying to lose weight", "I had a steroid shot in my knee last year", "the pain shoots up my back",
     "I fell behind at work because of this", "my legs are tired", "I'm sick of this pain",
+    "this pain is killing me", "I'm dying for some sleep", "me muero de dolor", "my chest of drawers fell on my foot",
+    "I took 2 tylenol", "I took an advil this morning", "it's a stroke of luck the pharmacy was open",
+    "my heart sank when I saw the bill", "I need to get this off my chest", "I'm dying to get back to the gym",
+    "I could kill for a massage", "this spasm is going to be the death of me",
 ])
 def test_mimics_do_not_fire(text: str) -> None:
     assert flags(text) == set(), (text, flags(text))

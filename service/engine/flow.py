@@ -93,6 +93,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Near(Strict):
+    """A red flag said loosely: a body-part word and a sign word within `window` words, in either order
+    ("my bottom has been numb since yesterday", "numb since yesterday around my bottom")."""
+
+    parts: list[str] = Field(min_length=1, description="regexes for the body part")
+    signs: list[str] = Field(min_length=1, description="regexes for the sign (numb, gave out, leaking)")
+    window: int = Field(5, ge=1, le=20)
+    sure: bool = Field(True, description="false: the words only suggest the flag; ask its `confirm` question")
+
+
+LocalNear = Annotated[dict[str, list[Near]], BeforeValidator(
+    lambda v: {DEFAULT_LANGUAGE: v} if isinstance(v, list) else v
+)]
+
+
 class RedFlag(Strict):
     """A finding that must reach at least `level`, however the patient says it."""
 
@@ -100,6 +115,25 @@ class RedFlag(Strict):
     level: Level
     source: str = Field(min_length=3, description="guideline or page the rule comes from")
     phrases: LocalPhrases = Field(default_factory=dict, description="regexes on normalised text")
+    near: LocalNear = Field(default_factory=dict, description="a body part and a sign close together, any order")
+    unless: LocalPhrases = Field(default_factory=dict, description="regexes: a clause saying this is not the flag")
+    confirm: LocalText | None = Field(None, description="yes/no question when the words only suggest this flag")
+    outcome: str | None = Field(None, description="the outcome this flag leads to (else its level's outcome)")
+
+
+class YesWhen(Strict):
+    """What a number in the answer already says (answers that imply yes or no): "2 days", "I'm 45"."""
+
+    more_than: Duration | None = Field(None, description="a duration longer than this is yes, shorter no")
+    at_least: int | None = Field(None, ge=1, le=120, description="an age of at least this many years is yes")
+    alone: bool = Field(True, description="false when the question asks more: then a value only ever says no")
+
+    @field_validator("at_least", mode="before")
+    @classmethod
+    def _years(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().endswith("y") and value.strip()[:-1].isdigit():
+            return int(value.strip()[:-1])
+        return value
 
 
 class Choice(Strict):
@@ -124,6 +158,7 @@ class Question(Strict):
     choices: list[Choice] = Field(min_length=2, max_length=8)
     hint: LocalText | None = None
     screening: bool = Field(False, description="part of the red-flag screen")
+    yes_when: YesWhen | None = None
 
 
 class FreeText(Strict):
@@ -154,6 +189,9 @@ class Outcome(Strict):
     checkins: list[CheckinPlan] = Field(default_factory=list)
     stop_checkins: bool = Field(False, description="cancel follow-ups still pending")
     reason: str | None = Field(None, description="why, in plain words for the nurse")
+    hold: bool = Field(False, description="no more automated questions: every later text goes to the nurse "
+                                          "until the case is resolved (crisis)")
+    put_through: bool = Field(False, description="on a call, connect the caller to the nurse")
 
 
 Node = Annotated[Question | FreeText | Info | Outcome, Field(discriminator="type")]
@@ -185,6 +223,30 @@ class Messages(Strict):
     sms_choices: LocalText
     voice_option: LocalText
     voice_controls: LocalText
+    # From flows/universal.yaml (every flow includes it); a flow may give its own.
+    urgent_opening: LocalText | None = None
+    held: LocalText | None = None
+    just_to_be_sure: LocalText | None = None
+
+
+class Openings(Strict):
+    """First texts that are not (only) about the flow's complaint, shared by every flow (universal.yaml)."""
+
+    urgent: LocalPhrases = Field(default_factory=dict, description="'911', 'emergency', 'please help'")
+    child: LocalPhrases = Field(default_factory=dict, description="the patient is a child")
+    admin: LocalPhrases = Field(default_factory=dict, description="a refill, an appointment, a bill")
+    other_complaint: LocalPhrases = Field(default_factory=dict, description="a complaint of another kind")
+    child_outcome: str | None = None
+    admin_outcome: str | None = None
+    other_outcome: str | None = None
+
+
+class Scope(Strict):
+    """Whom and what a flow is for: a first text about something else is not forced through its screen."""
+
+    population: Literal["adult", "any"] = "adult"
+    complaint: LocalPhrases = Field(description="words that say a text is about this flow's complaint")
+    ask: str = Field(description="yes/no question asked when a first text names another complaint")
 
 
 class Flow(Strict):
@@ -192,6 +254,9 @@ class Flow(Strict):
     title: str
     languages: list[str] = Field(default_factory=lambda: [DEFAULT_LANGUAGE], min_length=1)
     reviewed_by: dict[str, str | None] = Field(default_factory=dict)
+    include: list[str] = Field(default_factory=list, description="shared files merged in (universal)")
+    scope: Scope | None = None
+    openings: Openings = Openings()
     start: str
     expiry: Duration = timedelta(hours=24)
     reask_limit: int = Field(2, ge=0, le=5)

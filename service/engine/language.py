@@ -15,6 +15,7 @@ SPANISH = "es"
 _ON_THEIR_OWN = frozenset({
     "hola", "buenas", "buenos", "gracias", "ayuda", "ayudame", "ayudeme", "auxilio", "socorro", "espanol",
     "parar", "baja", "cancelar", "enfermera", "enfermero", "reiniciar", "comenzar", "informacion",
+    "urgente", "emergencia", "urgencia",
 })
 # Words that are Spanish and not English. Words both languages write ("no", "si", "me", "a", "ya", "y",
 # "he", "son", "yo", "pies", "doctor", "favor", "ok") are in neither list.
@@ -30,6 +31,7 @@ _SPANISH_WORDS = _ON_THEIR_OWN | frozenset({
     "mi", "mis", "su", "sus", "usted", "ella", "nosotros", "este", "eso", "esto", "ahora",
     "todavia", "aun", "poco", "poquito", "claro", "bueno", "buena", "quisiera", "hablar", "llamar", "llamen",
     "espanol", "entiendo", "ingles", "hice", "tuve", "estaba", "estado", "hace", "se",
+    "mama", "hijo", "hija", "esposo", "esposa", "responde", "despierta", "pecho", "respirar",
 })
 _ENGLISH_WORDS = frozenset({
     "i", "im", "ive", "id", "my", "you", "your", "the", "and", "or", "is", "are", "was", "were", "am", "be",

@@ -32,6 +32,11 @@ def entry_points(flow: Flow) -> list[str]:
     """Nodes a conversation can be at without being led there by an answer."""
     entries = [flow.start, flow.unclear_outcome, flow.nurse_outcome]
     entries += list(flow.level_outcomes.values())
+    entries += [flag.outcome for flag in flow.red_flags.values() if flag.outcome]
+    if flow.scope is not None:
+        entries.append(flow.scope.ask)
+    openings = flow.openings
+    entries += [o for o in (openings.child_outcome, openings.admin_outcome, openings.other_outcome) if o]
     for node in flow.nodes.values():
         if isinstance(node, Outcome):
             entries += [plan.ask for plan in node.checkins]
@@ -67,6 +72,23 @@ def check_targets(flow: Flow) -> Iterator[Problem]:
         node = flow.nodes.get(target)
         if node is not None and not (isinstance(node, Outcome) and node.level.pages_nurse):
             yield Problem((key,), f"'{target}' must be an outcome that pages a nurse")
+    for flag_id, flag in flow.red_flags.items():
+        if flag.outcome is None:
+            continue
+        path = ("red_flags", flag_id, "outcome")
+        yield from missing(path, flag.outcome)
+        node = flow.nodes.get(flag.outcome)
+        if node is not None and not (isinstance(node, Outcome) and node.level is flag.level):
+            yield Problem(path, f"'{flag.outcome}' must be an outcome of level '{flag.level.value}'")
+    for key in ("child_outcome", "admin_outcome", "other_outcome"):
+        target = getattr(flow.openings, key)
+        if target is not None:
+            yield from missing(("openings", key), target)
+    if flow.scope is not None:
+        yield from missing(("scope", "ask"), flow.scope.ask)
+        ask = flow.nodes.get(flow.scope.ask)
+        if ask is not None and not (isinstance(ask, Question) and {c.id for c in ask.choices} == {"yes", "no"}):
+            yield Problem(("scope", "ask"), f"'{flow.scope.ask}' must be a yes/no question")
     for level, target in flow.level_outcomes.items():
         yield from missing(("level_outcomes", level.value), target)
         node = flow.nodes.get(target)
@@ -169,12 +191,42 @@ def check_phrases(flow: Flow) -> Iterator[Problem]:
                     re.compile(phrase)
                 except re.error as exc:
                     yield Problem(("red_flags", flag_id, "phrases", lang, index), f"bad phrase pattern: {exc}")
+        for lang, rules in flag.near.items():
+            for index, rule in enumerate(rules):
+                for part in rule.parts + rule.signs:
+                    try:
+                        re.compile(part)
+                    except re.error as exc:
+                        yield Problem(("red_flags", flag_id, "near", lang, index), f"bad pattern: {exc}")
+                if not rule.sure and flag.confirm is None:
+                    yield Problem(("red_flags", flag_id, "near", lang, index),
+                                  "a rule that only suggests the flag (sure: false) needs the flag's `confirm` "
+                                  "question")
+
+
+SHARED_EMERGENCIES = "universal"
+_SHARED_MESSAGES = ("urgent_opening", "held", "just_to_be_sure")
+
+
+def check_shared_emergencies(flow: Flow) -> Iterator[Problem]:
+    """Every flow catches the emergencies of any complaint (flows/shared/universal.yaml)."""
+    if SHARED_EMERGENCIES not in flow.include:
+        yield Problem(("include",), f"every flow must include '{SHARED_EMERGENCIES}' (the emergency signs of any "
+                                    f"complaint: heart attack, stroke, crisis): add `include: [{SHARED_EMERGENCIES}]`")
+        return
+    for name in _SHARED_MESSAGES:
+        if getattr(flow.messages, name) is None:
+            yield Problem(("messages", name), f"message '{name}' is missing (it comes from {SHARED_EMERGENCIES}.yaml)")
 
 
 def _texts(flow: Flow) -> Iterator[tuple[tuple[str | int, ...], dict[str, str]]]:
     """Every patient-facing text with its path."""
     for key in type(flow.messages).model_fields:
-        yield ("messages", key), getattr(flow.messages, key)
+        if getattr(flow.messages, key) is not None:
+            yield ("messages", key), getattr(flow.messages, key)
+    for flag_id, flag in flow.red_flags.items():
+        if flag.confirm is not None:
+            yield ("red_flags", flag_id, "confirm"), flag.confirm
     for node_id, node in flow.nodes.items():
         base = ("nodes", node_id)
         yield base + ("text",), node.text
@@ -234,12 +286,13 @@ def check_option_counts(flow: Flow) -> Iterator[Problem]:
 
 EMERGENCY_NUMBER = "911"
 _MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency", "case_acknowledged",
-                  "no_nurse_reached")
+                  "no_nurse_reached", "held", "urgent_opening")
 
 
 def check_emergency_advice(flow: Flow) -> Iterator[Problem]:
     """Every patient-facing path says what to do in an emergency."""
-    texts = [(("messages", name), getattr(flow.messages, name)) for name in _MUST_NAME_911]
+    texts = [(("messages", name), getattr(flow.messages, name)) for name in _MUST_NAME_911
+             if getattr(flow.messages, name) is not None]
     texts += [(("nodes", node_id, "text"), node.text) for node_id, node in flow.nodes.items()
               if isinstance(node, Outcome)]
     start = flow.nodes.get(flow.start)
@@ -327,6 +380,7 @@ RULES = (
     check_unclear_never_lowers,
     check_choices,
     check_phrases,
+    check_shared_emergencies,
     check_languages,
     check_option_counts,
     check_emergency_advice,

@@ -5,9 +5,13 @@ language file per extra language beside it (`back_spasm.es.yaml`, see translatio
 the language files are merged in before validation and lint. A problem in a language's text names
 that language's file and line.
 
+A flow also includes shared files (`include: [universal]`: flows/shared/universal.yaml and its
+language files): the emergency signs every flow must catch, their outcomes, and the routing of first
+texts that are not about the flow's complaint. Their red flags come before the flow's own.
+
 What was served is kept as one text (`LoadedFlow.source`): the main file followed by each language
-file under a `#@ language file: <name>` line, so the content version covers every file and a stored
-version can be loaded again exactly as it was.
+file under a `#@ language file: <name>` line and each included file under `#@ included file: <name>`,
+so the content version covers every file and a stored version can be loaded again exactly as it was.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ FlowError = FileProblems  # the name callers of the flow loader think in
 _NODE_TAGS = ("question", "free", "info", "outcome")
 _LANGUAGE_FILE = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3})\.yaml$")
 _BUNDLE_MARK = "#@ language file: "
-_BUNDLE_SPLIT = re.compile(rf"^{re.escape(_BUNDLE_MARK)}(\S+)\n", re.MULTILINE)
+_INCLUDE_MARK = "#@ included file: "
+_BUNDLE_SPLIT = re.compile(r"^#@ (language|included) file: (\S+)\n", re.MULTILINE)
+SHARED_DIR = "shared"  # included files live in flows/shared/, so they are never served as flows
+_PACKAGED_FLOWS = Path(__file__).resolve().parents[2] / "flows"
 _QUOTED_LANGUAGE = re.compile(r"'([a-z]{2,3})'")
 
 
@@ -40,6 +47,7 @@ class LoadedFlow:
     version: str  # content hash of the main file and its language files: conversations are pinned to it
     source: str  # the main file, then each language file (see bundle())
     language_files: tuple[str, ...] = ()
+    included_files: tuple[str, ...] = ()
 
 
 def content_version(source: str) -> str:
@@ -75,20 +83,44 @@ def flow_files(directory: str | Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.yaml") if not is_language_file(p))
 
 
-def bundle(main_source: str, language_sources: Mapping[str, str]) -> str:
-    """One text holding the main file and its language files (by file name); just the main file if none."""
-    if not language_sources:
+def bundle(main_source: str, language_sources: Mapping[str, str],
+           included_sources: Mapping[str, str] | None = None) -> str:
+    """One text holding the main file, its language files and its included files (by file name); just the
+    main file if it has none."""
+    if not language_sources and not included_sources:
         return main_source
     parts = [main_source if main_source.endswith("\n") else main_source + "\n"]
-    for name in sorted(language_sources):
-        text = language_sources[name]
-        parts.append(f"{_BUNDLE_MARK}{name}\n{text if text.endswith(chr(10)) else text + chr(10)}")
+    for mark, sources in ((_BUNDLE_MARK, language_sources), (_INCLUDE_MARK, included_sources or {})):
+        for name in sorted(sources):
+            text = sources[name]
+            parts.append(f"{mark}{name}\n{text if text.endswith(chr(10)) else text + chr(10)}")
     return "".join(parts)
 
 
 def unbundle(source: str) -> tuple[str, dict[str, str]]:
+    """The main file and its language files; included files are in unbundle_included()."""
+    main, languages, _ = unbundle_all(source)
+    return main, languages
+
+
+def unbundle_all(source: str) -> tuple[str, dict[str, str], dict[str, str]]:
     pieces = _BUNDLE_SPLIT.split(source)
-    return pieces[0], dict(zip(pieces[1::2], pieces[2::2], strict=True))
+    languages: dict[str, str] = {}
+    included: dict[str, str] = {}
+    for kind, name, text in zip(pieces[1::3], pieces[2::3], pieces[3::3], strict=True):
+        (languages if kind == "language" else included)[name] = text
+    return pieces[0], languages, included
+
+
+def included_paths(flow_path: str | Path, name: str, languages: list[str]) -> list[Path]:
+    """flows/back_spasm.yaml, 'universal' -> flows/shared/universal.yaml and its language files that exist
+    (the packaged flows/shared when the flow has no shared folder beside it: a flow given as text)."""
+    folder = Path(flow_path).parent / SHARED_DIR
+    if not (folder / f"{name}.yaml").is_file():
+        folder = _PACKAGED_FLOWS / SHARED_DIR
+    main = folder / f"{name}.yaml"
+    found = [main] if main.is_file() else []
+    return found + [p for lang in languages if (p := language_file(main, lang)).is_file()]
 
 
 def _extra_languages(data: dict[object, object]) -> list[str]:
@@ -114,10 +146,12 @@ class _LanguageFile:
 
 
 def parse_flow(source: str, path_name: str = "<flow>",
-               language_sources: Mapping[str, str] | None = None) -> LoadedFlow:
+               language_sources: Mapping[str, str] | None = None,
+               included_sources: Mapping[str, str] | None = None) -> LoadedFlow:
     """Parse and lint a flow. Its language files come from `language_sources` (file name -> text), else from
-    the source itself when it is a stored bundle, else from the files beside `path_name`."""
-    main_source, bundled = unbundle(source)
+    the source itself when it is a stored bundle, else from the files beside `path_name`; its included files
+    likewise from `included_sources`, the bundle, or flows/shared/."""
+    main_source, bundled, bundled_included = unbundle_all(source)
     data, lines = read_mapping(main_source, path_name)
     languages = _extra_languages(data)
     if language_sources is None:
@@ -131,17 +165,20 @@ def parse_flow(source: str, path_name: str = "<flow>",
             continue
         shown = str(Path(path_name).with_name(name)) if path_name != "<flow>" else name
         used[name] = language_sources[name]
-        try:
-            texts, text_lines = read_mapping(language_sources[name], shown)
-        except FileProblems as error:
-            problems += error.problems
-            continue
-        origins, merge_problems = merge_language(data, lang, texts, text_lines)
-        problems += [f"{shown}:{line_for(text_lines, path)}: {where(path)}: {reason}"
-                     for path, reason in merge_problems]
-        files[lang] = _LanguageFile(shown, origins)
+        problems += _merge_language_file(data, lang, shown, language_sources[name], files)
+    if included_sources is None:
+        included_sources = bundled_included if bundled_included else None
+    owners, included_used, include_problems = _merge_includes(data, lines, path_name, languages, included_sources)
+    problems += include_problems
 
     def locate(path: YamlPath, lang: str | None) -> str:
+        owner = owners.get(tuple(path[:2]))
+        if owner is not None:
+            main_name, main_lines, owner_files = owner
+            if lang in owner_files:
+                found = owner_files[lang]  # type: ignore[index]
+                return f"{found.name}:{line_for(found.origins, path)}: {where(path)}"
+            return f"{main_name}:{line_for(main_lines, path)}: {where(path)}"
         if lang in files:
             found = files[lang]  # type: ignore[index]
             return f"{found.name}:{line_for(found.origins, path)}: {where(path)}"
@@ -158,9 +195,82 @@ def parse_flow(source: str, path_name: str = "<flow>",
     problems += _missing_files(path_name, lines, languages, files, found)
     if problems:
         raise FlowError(path_name, problems)
-    stored = source if bundled and language_sources is bundled else bundle(main_source, used)
+    stored = source if bundled and language_sources is bundled else bundle(main_source, used, included_used)
     return LoadedFlow(flow=flow, path=path_name, version=content_version(stored), source=stored,
-                      language_files=tuple(files[lang].name for lang in languages if lang in files))
+                      language_files=tuple(files[lang].name for lang in languages if lang in files),
+                      included_files=tuple(sorted(included_used)))
+
+
+def _merge_language_file(data: dict[object, object], lang: str, shown: str, text: str,
+                         files: dict[str, _LanguageFile]) -> list[str]:
+    try:
+        texts, text_lines = read_mapping(text, shown)
+    except FileProblems as error:
+        return error.problems
+    origins, merge_problems = merge_language(data, lang, texts, text_lines)
+    files[lang] = _LanguageFile(shown, origins)
+    return [f"{shown}:{line_for(text_lines, path)}: {where(path)}: {reason}" for path, reason in merge_problems]
+
+
+_Owner = tuple[str, dict[YamlPath, int], dict[str, _LanguageFile]]
+_SHARED_SECTIONS = ("red_flags", "nodes", "messages", "openings")
+
+
+def _merge_includes(data: dict[object, object], lines: dict[YamlPath, int], path_name: str, languages: list[str],
+                    sources: Mapping[str, str] | None) -> tuple[dict[YamlPath, _Owner], dict[str, str], list[str]]:
+    """Merge each included file (and its languages the flow speaks) into the flow's data, in place.
+    Returns which file owns each merged entry (for line numbers), the sources used, and the problems."""
+    names = data.get("include")
+    if not isinstance(names, list):
+        return {}, {}, []
+    owners: dict[YamlPath, _Owner] = {}
+    used: dict[str, str] = {}
+    problems: list[str] = []
+    include_line = f"{path_name}:{line_for(lines, ('include',))}"
+    for name in names:
+        if sources is not None:
+            texts = {n: t for n, t in sources.items() if n == f"{name}.yaml" or n.startswith(f"{name}.")}
+            shown_dir = ""
+        else:
+            paths = included_paths(path_name, str(name), languages)
+            texts = {p.name: read_source(p) for p in paths}
+            shown_dir = str(paths[0].parent) + "/" if paths else ""
+        main_name = f"{name}.yaml"
+        if main_name not in texts:
+            problems.append(f"{include_line}: include: '{name}' was not found in flows/{SHARED_DIR}/")
+            continue
+        shown = shown_dir + main_name
+        try:
+            shared, shared_lines = read_mapping(texts[main_name], shown)
+        except FileProblems as error:
+            problems += error.problems
+            continue
+        used[main_name] = texts[main_name]
+        shared_files: dict[str, _LanguageFile] = {}
+        for lang in languages:
+            lang_name = language_file(main_name, lang).name
+            if lang_name in texts:
+                used[lang_name] = texts[lang_name]
+                problems += _merge_language_file(shared, lang, shown_dir + lang_name, texts[lang_name], shared_files)
+        for section in _SHARED_SECTIONS:
+            given = shared.get(section)
+            if not isinstance(given, dict):
+                continue
+            own = data.get(section)
+            own = dict(own) if isinstance(own, dict) else {}
+            for key in given:
+                if key in own and section != "messages" and section != "openings":
+                    problems.append(f"{path_name}:{line_for(lines, (section, key))}: "
+                                    f"{where((section, key))}: also defined in {main_name}; use another id")
+                owners.setdefault((section, key), (shown, shared_lines, shared_files))
+            # The shared red flags come first: at the same level, an emergency of any complaint wins.
+            merged = {**given, **own} if section in ("red_flags", "openings", "messages") else {**own, **given}
+            data[section] = merged
+        for key in shared:
+            if key not in _SHARED_SECTIONS and key not in ("id", "title", "languages", "shared"):
+                problems.append(f"{shown}:{line_for(shared_lines, (key,))}: {key}: not part of an included file "
+                                f"({', '.join(_SHARED_SECTIONS)})")
+    return owners, used, problems
 
 
 def _language_of(path: YamlPath, reason: str, languages: list[str], problem: Problem | None = None) -> str | None:
@@ -194,5 +304,5 @@ def load_flow(path: str | Path) -> LoadedFlow:
 
 def parse_stored(source: str, path_name: str) -> LoadedFlow:
     """A version as it was served (from the database): never mixed with the files on disk today."""
-    _, bundled = unbundle(source)
-    return parse_flow(source, path_name, bundled)
+    _, bundled, included = unbundle_all(source)
+    return parse_flow(source, path_name, bundled, included)

@@ -3,6 +3,11 @@
 Patterns come from the flow's `red_flags` (regexes over normalised text: lower-case ASCII, no
 apostrophes, so "can't" is written "cant"). A match preceded in its clause by a negation cue
 ("no numbness", "I didn't fall") does not count; a cue inside the match does ("I can't pee").
+
+Beyond the phrases: `near` rules find a body part and a sign close together in either order ("my
+bottom has been numb since yesterday"), and misspelt key words are read as the word meant
+(typos.py). A `near` rule marked `sure: false` only suggests its flag: the engine asks the flag's
+`confirm` question instead of escalating.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 
 from .flow import Flow, Level, most_urgent
 from .text import clauses
+from .typos import correct, vocabulary
 
 # Words that cancel a following finding in the same clause. "cant" is deliberately absent:
 # "I can't feel my legs" is a red flag, and patterns that need it spell it out.
@@ -42,7 +48,8 @@ _SELF_NEGATIVE = re.compile(r"^(?:no|not|sin|ni|nunca|tampoco|ya no)\b")
 _UNSURE_TAIL = re.compile(rf"\b(?:no se|no lo se|no estoy segur[oa]|not sure|unsure|dont know|do not know)\b"
                           rf"(?:\s+(?!(?:{_NEGATION_CUES})\b)\w+){{0,4}}\s*$")
 # "fever: no", "numbness - none": a bare negation right after the finding ends the clause.
-_NEGATED_AFTER = re.compile(r"^\s*(?:no|none|nope|nada|ninguna|ninguno)\s*$")
+_NEGATED_AFTER = re.compile(
+    r"^\s*(?:no|none|nope|nada|ninguna|ninguno)(?: tengo| he tenido| hay| i have| i dont| here)?\s*$")
 # "fever? no": a question answered with a bare negation is one clause, so the negation counts.
 _QUESTION_ANSWERED_NO = re.compile(r"\?+[ \t]*(no|nope|none|nah|nada|negative)(?=[ \t]*(?:[.;!,\n]|$))",
                                    re.IGNORECASE)
@@ -53,23 +60,54 @@ class Finding:
     flag: str
     level: Level
     quote: str  # the words that matched, for the nurse
+    sure: bool = True  # False: the words only suggest the flag (ask its confirm question)
 
 
-_cache: dict[int, tuple[Flow, tuple[tuple[str, re.Pattern[str]], ...]]] = {}
+@dataclass(frozen=True)
+class _NearRule:
+    flag: str
+    parts: re.Pattern[str]
+    signs: re.Pattern[str]
+    window: int
+    sure: bool
 
 
-def _compiled(flow: Flow) -> tuple[tuple[str, re.Pattern[str]], ...]:
+@dataclass(frozen=True)
+class _Compiled:
+    phrases: tuple[tuple[str, re.Pattern[str]], ...]
+    near: tuple[_NearRule, ...]
+    vocabulary: frozenset[str]
+    unless: dict[str, re.Pattern[str]]
+
+
+_cache: dict[int, tuple[Flow, _Compiled]] = {}
+
+
+def _alternatives(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
+
+
+def _compiled(flow: Flow) -> _Compiled:
     # Flows are immutable and few; keyed by identity because their dict fields are unhashable.
     cached = _cache.get(id(flow))
     if cached is not None and cached[0] is flow:
         return cached[1]
-    patterns = []
+    phrases, near, words = [], [], []
+    unless = {flag_id: _alternatives([p for ps in flag.unless.values() for p in ps])
+              for flag_id, flag in flow.red_flags.items() if flag.unless}
     for flag_id, flag in flow.red_flags.items():
-        for phrases in flag.phrases.values():
-            for phrase in phrases:
-                patterns.append((flag_id, re.compile(rf"\b(?:{phrase})\b")))
-    _cache[id(flow)] = (flow, tuple(patterns))
-    return _cache[id(flow)][1]
+        for patterns in flag.phrases.values():
+            for phrase in patterns:
+                phrases.append((flag_id, re.compile(rf"\b(?:{phrase})\b")))
+                words.append(phrase)
+        for rules in flag.near.values():
+            for rule in rules:
+                near.append(_NearRule(flag_id, _alternatives(rule.parts), _alternatives(rule.signs), rule.window,
+                                      rule.sure))
+                words += rule.parts + rule.signs
+    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless)
+    _cache[id(flow)] = (flow, compiled)
+    return compiled
 
 
 def _negated(clause: str, match: re.Match[str]) -> bool:
@@ -86,18 +124,69 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     return bool(_NEGATED_TAIL.search(before))
 
 
-def detect(flow: Flow, text: str) -> list[Finding]:
-    """Every red flag the text asserts, most urgent first; each flag once."""
-    found: dict[str, Finding] = {}
-    for clause in clauses(_QUESTION_ANSWERED_NO.sub(r" \1", text)):
-        for flag_id, pattern in _compiled(flow):
-            if flag_id in found:
+def _words_at(clause_list: list[str], pattern: re.Pattern[str], negatable: bool) -> list[tuple[int, int, str]]:
+    """(first word, last word, words) of each match across the clauses, numbered over the whole text."""
+    found, offset = [], 0
+    for clause in clause_list:
+        for match in pattern.finditer(clause):
+            if negatable and _negated(clause, match):
+                continue
+            start = offset + len(clause[:match.start()].split())
+            found.append((start, start + len(match.group(0).split()) - 1, match.group(0)))
+        offset += len(clause.split())
+    return found
+
+
+def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
+    """A part and a sign within the rule's window (in words, across clauses), the sign not negated in its
+    own clause ("no numbness, but my legs..." is no sign); the words, or None."""
+    signs = _words_at(clause_list, rule.signs, negatable=True)
+    if not signs:
+        return None
+    for part_start, part_end, part in _words_at(clause_list, rule.parts, negatable=False):
+        for sign_start, sign_end, sign in signs:
+            gap = sign_start - part_end - 1 if part_start <= sign_start else part_start - sign_end - 1
+            if gap < rule.window:
+                return f"{part} ... {sign}" if part_start <= sign_start else f"{sign} ... {part}"
+    return None
+
+
+def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding]) -> None:
+    compiled = _compiled(flow)
+    for clause in clause_list:
+        for flag_id, pattern in compiled.phrases:
+            if flag_id in found and found[flag_id].sure:
+                continue
+            unless = compiled.unless.get(flag_id)
+            if unless is not None and unless.search(clause):
                 continue
             for match in pattern.finditer(clause):
                 if not _negated(clause, match):
                     found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))
                     break
-    return sorted(found.values(), key=lambda f: -f.level.rank)
+    for rule in compiled.near:
+        if rule.flag in found and (found[rule.flag].sure or not rule.sure):
+            continue
+        unless = compiled.unless.get(rule.flag)
+        kept = [c for c in clause_list if unless is None or not unless.search(c)]
+        quote = _near(rule, kept)
+        if quote is not None:
+            found[rule.flag] = Finding(rule.flag, flow.red_flags[rule.flag].level, quote, rule.sure)
+
+
+def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
+    """Every red flag the text asserts, most urgent first; each flag once. With likely=True, also the flags
+    the words only suggest (Finding.sure is False), for a confirming question."""
+    found: dict[str, Finding] = {}
+    known = _compiled(flow).vocabulary
+    clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", text))
+    _scan(flow, clause_list, found)
+    corrected = [correct(clause, known) for clause in clause_list]
+    if any(c is not None for c in corrected):
+        _scan(flow, [c if c is not None else clause for c, clause in zip(corrected, clause_list, strict=True)], found)
+    findings = [f for f in found.values() if likely or f.sure]
+    # Stable: at the same level the registry's order holds, and the shared emergencies come first.
+    return sorted(findings, key=lambda f: -f.level.rank)
 
 
 def worst(findings: list[Finding]) -> Level | None:

@@ -23,13 +23,15 @@ class State:
     outcome: str | None = None
     level: Level | None = None
     privacy_notice_sent: bool = False
+    held: bool = False  # a crisis: every text goes to the nurse, no automated questions, until resolved
+    confirm: str | None = None  # a confirming question is out: "flag:<red flag>" or "no:<question>"
 
     def to_json(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict (which deep-copies every value): this runs for every text.
         return {"node": self.node, "status": self.status, "language": self.language, "answers": dict(self.answers),
                 "misses": self.misses, "red_flags": list(self.red_flags), "quotes": list(self.quotes),
                 "outcome": self.outcome, "level": self.level.value if self.level else None,
-                "privacy_notice_sent": self.privacy_notice_sent}
+                "privacy_notice_sent": self.privacy_notice_sent, "held": self.held, "confirm": self.confirm}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> State:

@@ -1,9 +1,16 @@
 """The flow engine: (flow, state, input) -> (new state, messages, actions). Pure: no I/O, no clock.
 
 Order of precedence for an inbound text, safest first:
-1. keywords (STOP must always work);
-2. red-flag phrases anywhere in the text (escalate even if not asked yet);
-3. the answer to the question the patient is at (re-asked when unclear, never guessed).
+1. keywords (STOP must always work; HELP or START as an opening also begins the triage);
+2. a crisis hold: after a crisis every text goes to the nurse, no automated questions;
+3. red flags anywhere in the text, the shared emergency signs (universal.yaml) first (escalate even
+   if not asked yet);
+4. a confirming question that is out ("Do you mean ...? Reply YES or NO");
+5. a first text: urgent words put the 911 line first; a child, an office request or another
+   complaint is not forced through the flow's screen (its `scope`);
+6. the answer to the question the patient is at: hedges and implied answers read against the
+   question; unclear words that suggest a red flag get a confirming question; otherwise re-asked,
+   never guessed.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .answers import is_yes_no, parse_answer
+from .answers import NO, YES, is_yes_no, parse_answer, yes_or_no
 from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
+from .implied import hedge, implied
 from .keywords import Keyword, match_keyword
 from .language import detect_language
+from .openings import Opening, classify_opening, urgent_words
 from .redflags import Finding, detect
 from .state import (
     ACTIVE,
@@ -77,6 +86,7 @@ class Env:
 
     values: Context
     channel: str = "sms"
+    opted_out: bool = False
 
 
 def voice_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:
@@ -96,9 +106,11 @@ def prompt(flow: Flow, node_id: str, lang: str, env: Env) -> str:
     return sms_question(flow, node_id, lang, env.values)
 
 
-def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms") -> Result:
-    """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text)."""
-    env = Env(context or {}, channel)
+def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms", *,
+         opted_out: bool = False) -> Result:
+    """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text).
+    `opted_out`: the patient has opted out of texts (START then re-subscribes rather than begins)."""
+    env = Env(context or {}, channel, opted_out)
     state, chosen = _language_at_start(flow, state, text)
     result = _step(flow, state, text, env)
     if chosen is not None and not any(isinstance(a, SetLanguage) for a in result.actions):
@@ -122,20 +134,88 @@ def _language_at_start(flow: Flow, state: State, text: str) -> tuple[State, str 
     return state.evolve(language=language), language
 
 
+def _opening_state(state: State) -> bool:
+    """No conversation under way: what the patient sends now is their opening."""
+    return state.node is None and state.outcome is None and not state.answers and state.status != DONE
+
+
 def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
     keyword = match_keyword(text)
-    if keyword is not None:
+    if keyword is not None and not (state.held and keyword in (Keyword.nurse, Keyword.restart)):
         return _keyword(flow, state, keyword, env)
     if state.status == STOPPED:
         state = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
-    findings = detect(flow, text)
-    if findings:
-        return _red_flag(flow, state, findings, text, env)
+    if state.held:
+        return _held(flow, state, text, env)
+    findings = detect(flow, text, likely=True)
+    sure = [f for f in findings if f.sure]
+    if sure:
+        return _red_flag(flow, state.evolve(confirm=None), sure, text, env)
+    if state.confirm is not None:
+        return _confirm_answer(flow, state, text, env)
     if state.node is None:
+        if findings:
+            return _ask_confirm(flow, state, findings[0], env)
         if state.status == DONE:
             return Result(state, [_msg(flow, "after_outcome", state, env)], [])
-        return _enter(flow, state.evolve(status=ACTIVE), flow.start, env)
-    return _answer(flow, state, text, env)
+        return _opening(flow, state.evolve(status=ACTIVE), text, env)
+    return _answer(flow, state, text, env, findings)
+
+
+_OFF_SCREEN = (Opening.child, Opening.admin, Opening.other)
+
+
+def _held(flow: Flow, state: State, text: str, env: Env) -> Result:
+    """After a crisis: no automated questions; the nurse sees every word, and 988 and 911 are repeated."""
+    return Result(state, [_msg(flow, "held", state, env)], [ForwardToNurse(text)])
+
+
+def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message] | None = None) -> Result:
+    """The first text of a conversation: most begin the screen; some are not for it (flow.scope)."""
+    opening = classify_opening(flow, text)
+    lead = list(first or [])
+    if opening is Opening.urgent or (opening is not Opening.plain and urgent_words(flow, text)):
+        lead.insert(0, _msg(flow, "urgent_opening", state, env))
+    target = {Opening.child: flow.openings.child_outcome, Opening.admin: flow.openings.admin_outcome,
+              Opening.other: flow.scope.ask if flow.scope else None}.get(opening) or flow.start
+    reason = {Opening.child: "the patient is a child", Opening.admin: "an office request"}.get(opening, "")
+    entered = _enter(flow, state, target, env, reason=reason)
+    return Result(entered.state, lead + entered.messages, entered.actions)
+
+
+def _ask_confirm(flow: Flow, state: State, finding: Finding, env: Env) -> Result:
+    """The words suggest a red flag without saying it plainly: ask, rather than "didn't understand"."""
+    flag = flow.red_flags[finding.flag]
+    assert flag.confirm is not None, finding.flag  # lint: a flag with an unsure `near` rule has a confirm
+    state = state.evolve(confirm=f"flag:{finding.flag}", quotes=_merge(state.quotes, (finding.quote,)))
+    return Result(state, [Message(f"confirm_{finding.flag}", localize(flag.confirm, state.language, env.values))],
+                  [])
+
+
+def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
+    """The reply to a confirming question: yes escalates (or takes the red-flag answer), no goes back to
+    the question, anything else goes to a nurse: a possible red flag is never left unresolved."""
+    kind, _, subject = (state.confirm or "").partition(":")
+    answer = yes_or_no(text)
+    state = state.evolve(confirm=None)
+    if kind == "flag":
+        flag = flow.red_flags[subject]
+        if answer == YES:
+            finding = Finding(subject, flag.level, state.quotes[-1] if state.quotes else subject)
+            return _red_flag(flow, state, [finding], text, env, reason="red flag confirmed by the patient")
+        if answer == NO:
+            if state.node is None:
+                return _opening(flow, state.evolve(status=ACTIVE), "", env) if state.status != DONE else \
+                    Result(state, [_msg(flow, "after_outcome", state, env)], [])
+            return Result(state, _repeat(flow, state, env), [])
+        reason = f"could not confirm a possible red flag: {flag.label}"
+        return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+    node = flow.nodes[subject]
+    assert isinstance(node, Question), subject
+    if answer is None:
+        reason = "could not complete screening: a hedged answer not confirmed"
+        return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+    return _choose(flow, state, node, answer, env)
 
 
 def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = None) -> Result:
@@ -178,11 +258,17 @@ def _msg(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message
 
 def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
     if keyword is Keyword.stop:
-        return Result(state.evolve(status=STOPPED, node=None), [_msg(flow, "stop", state, env)],
+        return Result(state.evolve(status=STOPPED, node=None, confirm=None), [_msg(flow, "stop", state, env)],
                       [OptOut(), CancelCheckins()])
     if keyword is Keyword.start:
-        return Result(state, [_msg(flow, "start", state, env)], [OptIn()])
+        if env.opted_out or state.status == STOPPED or not _opening_state(state):
+            return Result(state, [_msg(flow, "start", state, env)], [OptIn()])
+        # START from someone who never opted out is a patient reaching out: begin.
+        return _opening(flow, state.evolve(status=ACTIVE), "", env)
     if keyword is Keyword.help:
+        if _opening_state(state) and not env.opted_out:
+            # What carriers require, then the triage: "help" may be all a patient in trouble can type.
+            return _opening(flow, state.evolve(status=ACTIVE), "help", env, [_msg(flow, "help", state, env)])
         return Result(state, [_msg(flow, "help", state, env), *_repeat(flow, state, env)], [])
     if keyword is Keyword.nurse:
         return _goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), env)
@@ -207,18 +293,25 @@ def _repeat(flow: Flow, state: State, env: Env) -> list[Message]:
     return [Message(state.node, prompt(flow, state.node, state.language, env))]
 
 
-def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env: Env) -> Result:
+def outcome_of(flow: Flow, flag_id: str) -> str:
+    """Where a red flag leads: its own outcome (a heart attack, a crisis) or its level's."""
+    flag = flow.red_flags[flag_id]
+    return flag.outcome or flow.level_outcomes[flag.level]
+
+
+def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env: Env,
+              reason: str = "red flag in the patient's own words") -> Result:
     worst = findings[0]
     flags = tuple(f.flag for f in findings)
     quotes = tuple(f.quote for f in findings)
+    own_outcome = flow.red_flags[worst.flag].outcome is not None and worst.flag not in state.red_flags
     if state.status == DONE and state.level is not None and state.level.rank >= worst.level.rank \
-            and state.level.pages_nurse:
+            and state.level.pages_nurse and not own_outcome:
         # Already with a nurse at this urgency or higher: reassure and pass the words on.
         return Result(state.evolve(red_flags=_merge(state.red_flags, flags)),
                       [_msg(flow, "open_emergency", state, env)], [ForwardToNurse(" / ".join(quotes))])
-    reason = "red flag in the patient's own words"
     if worst.level.disposition == "emergency" or state.status == DONE:
-        return _goto_outcome(flow, state, flow.level_outcomes[worst.level], flags, reason, quotes, env)
+        return _goto_outcome(flow, state, outcome_of(flow, worst.flag), flags, reason, quotes, env)
     # Not an emergency: finish the screen (an emergency may still be found), then end no lower than this.
     state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
     if state.node is None:
@@ -234,15 +327,32 @@ def _merge(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
     return old + tuple(f for f in new if f not in old)
 
 
-def _answer(flow: Flow, state: State, text: str, env: Env) -> Result:
+def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Finding] | None = None) -> Result:
     node = flow.nodes[state.node]  # type: ignore[index]
     if isinstance(node, FreeText):
         answers = {**state.answers, state.node: text[:500]}  # type: ignore[dict-item]
         return _enter(flow, state.evolve(answers=answers, misses=0), node.next, env)
     assert isinstance(node, Question), state.node
-    choice_id = parse_answer(node, text)
+    hedged = hedge(text) if node.screening and is_yes_no(node) else None
+    if hedged == YES:
+        return _choose(flow, state, node, YES, env)  # "a little", "kind of": a half-admitted red flag is one
+    if hedged == NO:
+        just = _msg(flow, "just_to_be_sure", state, env)
+        return Result(state.evolve(confirm=f"no:{state.node}"),
+                      [Message("just_to_be_sure", f"{just.text} {prompt(flow, state.node, state.language, env)}")],
+                      [])
+    choice_id = parse_answer(node, text) or implied(node, text)
     if choice_id is None:
+        if suggested:
+            return _ask_confirm(flow, state, suggested[0], env)
+        if not state.answers and not state.misses and classify_opening(flow, text) in _OFF_SCREEN:
+            # Their first words, said at the first question (a caller's, or "hi" then the real message).
+            return _opening(flow, state, text, env)
         return _unclear(flow, state, node, env)
+    return _choose(flow, state, node, choice_id, env)
+
+
+def _choose(flow: Flow, state: State, node: Question, choice_id: str, env: Env) -> Result:
     choice = next(c for c in node.choices if c.id == choice_id)
     answers = {**state.answers, state.node: choice_id}  # type: ignore[dict-item]
     flags = _merge(state.red_flags, (choice.red_flag,)) if choice.red_flag else state.red_flags
@@ -310,7 +420,8 @@ def _outcome(flow: Flow, state: State, node_id: str, node: Outcome, messages: li
     actions += [ScheduleCheckin(plan.ask, plan.after) for plan in node.checkins]
     # The conversation's level is the most urgent it has reached; a check-in reply never lowers it.
     level = node.level if state.level is None else most_urgent([state.level, node.level])
-    new_state = state.evolve(node=None, status=DONE, outcome=node_id, level=level, misses=0)
+    new_state = state.evolve(node=None, status=DONE, outcome=node_id, level=level, misses=0, confirm=None,
+                             held=state.held or node.hold)
     return Result(new_state, messages, actions)
 
 

@@ -189,11 +189,13 @@ class _Merger:
                 self.problem(here, "expected {phrases: [...]}")
                 continue
             for key, value in given.items():
-                if key == "phrases":
-                    self._phrases(flag, "phrases", value, here + ("phrases",), here + ("phrases",))
+                if key in ("phrases", "near", "unless"):
+                    self._phrases(flag, key, value, here + (key,), here + (key,))
+                elif key == "confirm":
+                    self._text(flag, key, value, here + (key,), here + (key,), "confirming question")
                 else:
-                    self.problem(here + (key,), "only phrases are given per language (level and source are "
-                                                "the main file's)")
+                    self.problem(here + (key,), "only phrases, near, unless and confirm are given per language (level "
+                                                "and source are the main file's)")
 
 
 def _choice_id(key: Any) -> str:

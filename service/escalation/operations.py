@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..checkins.schedule import cancel_pending
-from ..models import Escalation, Patient
+from ..models import Conversation, Escalation, Patient
 from ..services import Services
 from .cases import OPEN_STATUSES, audit, cancel_pending_alerts, tell_patient
 
@@ -127,3 +127,11 @@ def resolve(session: Session, case: Escalation, actor: Actor, note: str, now: da
     if case.acknowledged_by is None:
         case.acknowledged_by, case.acknowledged_at = actor.label, now
     audit(session, case, "resolved", now, actor=actor.label, detail=note)
+    _release_hold(session, case)
+
+
+def _release_hold(session: Session, case: Escalation) -> None:
+    """A crisis holds the conversation with the nurse (engine: State.held) until the nurse resolves it."""
+    conversation = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+    if conversation is not None and (conversation.state or {}).get("held"):
+        conversation.state = {**conversation.state, "held": False}
