@@ -1,8 +1,8 @@
 """The red-flag corpus (tests/corpus/): patients' own words, played through the engine.
 
-The parts phrases were tuned on (tuning, holdout1) must be caught whole, with no mimic over-triaged, and
+The parts phrases were tuned on (TUNED_PARTS) must be caught whole, with no mimic over-triaged, and
 with enough emergencies that zero misses puts the exact 95% upper bound of the miss rate under 1%.
-holdout2 is never tuned on: `flows corpus` reports it, README shows its figures.
+The newest held-out part is never tuned on: `flows corpus` reports it, README shows its figures.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import math
 
 import pytest
 
-from service.corpus import load_part, play, upper_bound
+from service.corpus import TUNED_PARTS, load_part, play, upper_bound
 from service.engine.loader import load_flow
 from service.settings import ROOT
 
 FLOW = load_flow(ROOT / "flows" / "back_spasm.yaml").flow
 CORPUS = ROOT / "tests" / "corpus"
-TUNED = [item for part in ("tuning", "holdout1") for item in load_part(CORPUS, part)]
+TUNED = [item for part in TUNED_PARTS for item in load_part(CORPUS, part)]
 
 
 @pytest.mark.parametrize("item", [i for i in TUNED if i.flag], ids=lambda i: f"{i.flag}/{i.lang}/{i.at}: {i.text[:40]}")
