@@ -233,3 +233,23 @@ def test_detector_is_insensitive_to_case_accents_and_apostrophes() -> None:
 def test_garbage_is_no_red_flag() -> None:
     for text in ("", " ", "\x00\x01", "\U0001f62b" * 50, "x" * 5000, "%s%n{0}"):
         assert flags(text) == set()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my legz went numm", {"legs"}), ("i feel parlyzed", {"legs"}), ("estoy bomitando", {"fever"}),
+    ("lost feeling in my rear end, its numbb", {"saddle_numbness"}),
+])
+def test_misspelt_key_words_are_read_as_meant(text: str, expected: set[str]) -> None:
+    assert flags(text) == expected, text
+
+
+@pytest.mark.parametrize("text", ["I ate a bowl of cereal", "I feel weak in the knees about my new job",
+                                  "my feet hurt from new shoes", "numbers are hard"])
+def test_real_words_are_never_corrected_into_red_flags(text: str) -> None:
+    assert flags(text) == set(), (text, flags(text))
+
+
+def test_a_suggested_flag_is_not_a_finding_until_confirmed() -> None:
+    assert flags("my bottom feels weird") == set()
+    [finding] = detect(FLOW, "my bottom feels weird", likely=True)
+    assert (finding.flag, finding.sure) == ("saddle_numbness", False)

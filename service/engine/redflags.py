@@ -151,14 +151,18 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
     return None
 
 
-def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding]) -> None:
+def _vetoed(unless: re.Pattern[str] | None, originals: list[str], index: int) -> bool:
+    """A look-alike said in this clause or the next ("a car accident, but 12 years ago")."""
+    return unless is not None and any(unless.search(c) for c in originals[index:index + 2])
+
+
+def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], originals: list[str]) -> None:
     compiled = _compiled(flow)
-    for clause in clause_list:
+    for index, clause in enumerate(clause_list):
         for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
-            unless = compiled.unless.get(flag_id)
-            if unless is not None and unless.search(clause):
+            if _vetoed(compiled.unless.get(flag_id), originals, index):
                 continue
             for match in pattern.finditer(clause):
                 if not _negated(clause, match):
@@ -168,7 +172,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding]) -> None
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
         unless = compiled.unless.get(rule.flag)
-        kept = [c for c in clause_list if unless is None or not unless.search(c)]
+        kept = [c for i, c in enumerate(clause_list) if not _vetoed(unless, originals, i)]
         quote = _near(rule, kept)
         if quote is not None:
             found[rule.flag] = Finding(rule.flag, flow.red_flags[rule.flag].level, quote, rule.sure)
@@ -180,10 +184,11 @@ def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
     found: dict[str, Finding] = {}
     known = _compiled(flow).vocabulary
     clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", text))
-    _scan(flow, clause_list, found)
+    _scan(flow, clause_list, found, clause_list)
     corrected = [correct(clause, known) for clause in clause_list]
     if any(c is not None for c in corrected):
-        _scan(flow, [c if c is not None else clause for c, clause in zip(corrected, clause_list, strict=True)], found)
+        _scan(flow, [c if c is not None else clause for c, clause in zip(corrected, clause_list, strict=True)], found,
+              clause_list)
     findings = [f for f in found.values() if likely or f.sure]
     # Stable: at the same level the registry's order holds, and the shared emergencies come first.
     return sorted(findings, key=lambda f: -f.level.rank)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .answers import NO, YES, is_yes_no, parse_answer, yes_or_no
-from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
+from .answers import NO, YES, is_yes_no, parse_answer
+from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question, most_urgent
 from .implied import hedge, implied
 from .keywords import Keyword, match_keyword
 from .language import detect_language
@@ -163,6 +163,9 @@ def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
 
 
 _OFF_SCREEN = (Opening.child, Opening.admin, Opening.other)
+# A confirming question is a yes/no question of its own ("1"/"yes"/"sí" and "2"/"no"/"nope").
+_YES_NO = Question(type="question", text={"en": "confirm"}, choices=[
+    Choice(id=YES, label={"en": "Yes", "es": "Sí"}, next="-"), Choice(id=NO, label={"en": "No", "es": "No"}, next="-")])
 
 
 def _held(flow: Flow, state: State, text: str, env: Env) -> Result:
@@ -188,15 +191,22 @@ def _ask_confirm(flow: Flow, state: State, finding: Finding, env: Env) -> Result
     flag = flow.red_flags[finding.flag]
     assert flag.confirm is not None, finding.flag  # lint: a flag with an unsure `near` rule has a confirm
     state = state.evolve(confirm=f"flag:{finding.flag}", quotes=_merge(state.quotes, (finding.quote,)))
-    return Result(state, [Message(f"confirm_{finding.flag}", localize(flag.confirm, state.language, env.values))],
-                  [])
+    question = localize(flag.confirm, state.language, env.values)
+    if env.channel == "voice":  # keys, not "reply YES": 1 is yes and 2 is no, as at every yes/no question
+        keys = [localize(flow.messages.voice_option, state.language, {"label": label, "key": key})
+                for key, label in (("1", localize(_YES_NO.choices[0].label, state.language)),
+                                   ("2", localize(_YES_NO.choices[1].label, state.language)))]
+        question = " ".join([question, *keys])
+    else:
+        question = f"{question} {localize(flow.messages.sms_yes_no, state.language)}"
+    return Result(state, [Message(f"confirm_{finding.flag}", question)], [])
 
 
 def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
     """The reply to a confirming question: yes escalates (or takes the red-flag answer), no goes back to
     the question, anything else goes to a nurse: a possible red flag is never left unresolved."""
     kind, _, subject = (state.confirm or "").partition(":")
-    answer = yes_or_no(text)
+    answer = parse_answer(_YES_NO, text)  # words, or keys on a call
     state = state.evolve(confirm=None)
     if kind == "flag":
         flag = flow.red_flags[subject]
