@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
@@ -64,72 +65,6 @@ _REPEAT_WORDS = {"repeat", "repeat that", "repeat the question", "say that again
                  "pardon", "sorry", "come again", "can you repeat that", "repite", "otra vez"}
 _YES_NO = Question(type="question", text={"en": "text offer"}, choices=[
     Choice(id="yes", label={"en": "Yes"}, next="-"), Choice(id="no", label={"en": "No"}, next="-")])
-
-
-@dataclass(frozen=True)
-class VoiceWords:
-    """What the phone line says around the flow (the flow file holds the triage content itself)."""
-
-    greeting: str = "Thank you for calling the {clinic_name} nurse line. If this is an emergency, hang up and call 911."
-    language_offer: str = "For English, press 1, or say English."  # said in this language, to offer it
-    press_nurse: str = "To speak to a nurse now, press 0."
-    still_unclear: str = "Sorry, I still didn't understand."
-    connecting: str = "Please stay on the line while I connect you to the on-call nurse."
-    no_nurse: str = ("I could not connect you to a nurse just now. The nurse has been alerted and will call you "
-                     "back. If you feel worse, hang up and call 911.")
-    closing: str = "To speak to a nurse now, press 0. Otherwise, you can hang up now."
-    text_offer: str = "To get this advice by text message, press 1. If not, press 2."
-    text_hidden: str = "Your number is hidden, so we cannot text you this advice."
-    text_accepted: str = "Thank you. We are texting you the advice now, and we will text you to see how you are."
-    text_declined: str = "OK. We will not text you."
-    nurse_unanswered: str = ("The nurse could not answer just now. The nurse has been alerted and will call you "
-                             "back as soon as possible. If you feel worse, or cannot wait, hang up and call 911.")
-    voicemail_prompt: str = ("After the tone, please leave a message for the nurse: say your name, a number to "
-                             "call you back, and how you are feeling. Then press the pound key, or hang up.")
-    voicemail_thanks: str = "Thank you. The nurse will get your message and call you back."
-    no_voicemail: str = "We did not get a message. The nurse has been alerted and will call you back."
-    after_nurse: str = "Thank you for talking with the nurse."
-    goodbye: str = ("Thank you for calling {clinic_name}. If you feel much worse, call 911 or go to the emergency "
-                    "room. Goodbye.")
-    trouble: str = ("Sorry, we are having a problem with this line. If this is an emergency, hang up and call "
-                    "911. Otherwise, please call the clinic at {clinic_phone}.")
-    advice_header: str = "{clinic_name} nurse line: the advice from your call."
-    advice_footer: str = "Reply STOP to opt out."
-
-
-WORDS = VoiceWords()
-WORDS_BY_LANGUAGE = {
-    "en": WORDS,
-    "es": VoiceWords(
-        greeting=("Gracias por llamar a la línea de enfermería de {clinic_name}. Si es una emergencia, cuelgue y "
-                  "llame al 911."),
-        language_offer="Para español, oprima 2, o diga español.",
-        press_nurse="Para hablar con una enfermera ahora, oprima 0.",
-        still_unclear="Disculpe, todavía no le entendí.",
-        connecting="Por favor, no cuelgue mientras le comunico con la enfermera de guardia.",
-        no_nurse=("No pude comunicarle con una enfermera en este momento. La enfermera ya fue avisada y le "
-                  "devolverá la llamada. Si se siente peor, cuelgue y llame al 911."),
-        closing="Para hablar con una enfermera ahora, oprima 0. Si no, puede colgar ahora.",
-        text_offer="Para recibir estos consejos por mensaje de texto, oprima 1. Si no, oprima 2.",
-        text_hidden="Su número está oculto, así que no podemos enviarle estos consejos por mensaje de texto.",
-        text_accepted=("Gracias. Le estamos enviando los consejos por mensaje de texto, y le escribiremos para "
-                       "saber cómo sigue."),
-        text_declined="De acuerdo. No le enviaremos mensajes de texto.",
-        nurse_unanswered=("La enfermera no pudo contestar en este momento. Ya fue avisada y le devolverá la llamada "
-                          "lo antes posible. Si se siente peor, o no puede esperar, cuelgue y llame al 911."),
-        voicemail_prompt=("Después del tono, deje un mensaje para la enfermera: diga su nombre, un número para "
-                          "devolverle la llamada y cómo se siente. Luego oprima la tecla de numeral, o cuelgue."),
-        voicemail_thanks="Gracias. La enfermera recibirá su mensaje y le devolverá la llamada.",
-        no_voicemail="No recibimos ningún mensaje. La enfermera ya fue avisada y le devolverá la llamada.",
-        after_nurse="Gracias por hablar con la enfermera.",
-        goodbye=("Gracias por llamar a {clinic_name}. Si se siente mucho peor, llame al 911 o vaya a la sala de "
-                 "emergencias. Adiós."),
-        trouble=("Disculpe, tenemos un problema con esta línea. Si es una emergencia, cuelgue y llame al 911. Si "
-                 "no, llame a la clínica al {clinic_phone}."),
-        advice_header="Línea de enfermería de {clinic_name}: los consejos de su llamada.",
-        advice_footer="Responda STOP para no recibir más mensajes.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -205,18 +140,19 @@ class _Call:
         return self.patient.language or "en"
 
     def word(self, name: str, language: str | None = None) -> str:
-        """One of the phone line's own phrases, in the caller's language (or the one given)."""
-        words = WORDS_BY_LANGUAGE.get(language or self.language, WORDS)
-        return str(getattr(words, name)).format_map(_Blank(self.svc.context))
+        """One of the phone line's own phrases (the flow's `voice_*` messages, flows/shared/universal.yaml), in
+        the caller's language (or the one given)."""
+        return phone_phrase(self.flow, name, language or self.language, self.svc.context)
 
     def hear(self, key: str, *texts: str) -> None:
         self.said += [t for t in texts if t]
         self.keys.append(key)
 
 
-class _Blank(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return ""
+def phone_phrase(flow: Flow, name: str, language: str, context: Mapping[str, str]) -> str:
+    text = getattr(flow.messages, f"voice_{name}")
+    assert text is not None, name  # lint: every flow has the phone phrases (they come from universal.yaml)
+    return localize(text, language, context)
 
 
 # --- entry points: one per Twilio callback ---------------------------------------------------------
@@ -379,7 +315,8 @@ def nurse_screen_answer(svc: Services, *, case_id: int | None, call_sid: str, ac
 
 
 def trouble_text(svc: Services) -> str:
-    return WORDS.trouble.format_map(_Blank(svc.context))
+    """Said when the line cannot go on (the database is down): from the flow in memory, no query."""
+    return phone_phrase(svc.flows.current().flow, "trouble", "en", svc.context)
 
 
 # --- opening and closing a callback ----------------------------------------------------------------
@@ -489,7 +426,7 @@ def _meaning(flow: Flow, heard: Heard, node: object = None) -> tuple[str, str]:
 def _language_offer(call: _Call, tries: int = 0) -> VoiceTurn:
     """The greeting in the caller's language (English unless we know better), then the other language offered
     in that language's own voice; a Gather of its own, listening in the language offered."""
-    own = call.language if call.language in WORDS_BY_LANGUAGE else "en"
+    own = call.language if call.language in call.flow.languages else "en"
     offered = "en" if own == "es" else "es"
     if offered not in call.flow.languages or own not in call.flow.languages:
         return _first_turn(call)  # a flow in one language: nothing to offer

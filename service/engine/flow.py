@@ -227,6 +227,27 @@ class Messages(Strict):
     urgent_opening: LocalText | None = None
     held: LocalText | None = None
     just_to_be_sure: LocalText | None = None
+    # What the phone line says around the flow (greeting, language offer, transfer, voicemail, goodbye).
+    voice_greeting: LocalText | None = None
+    voice_language_offer: LocalText | None = None
+    voice_press_nurse: LocalText | None = None
+    voice_still_unclear: LocalText | None = None
+    voice_connecting: LocalText | None = None
+    voice_no_nurse: LocalText | None = None
+    voice_closing: LocalText | None = None
+    voice_text_offer: LocalText | None = None
+    voice_text_hidden: LocalText | None = None
+    voice_text_accepted: LocalText | None = None
+    voice_text_declined: LocalText | None = None
+    voice_nurse_unanswered: LocalText | None = None
+    voice_voicemail_prompt: LocalText | None = None
+    voice_voicemail_thanks: LocalText | None = None
+    voice_no_voicemail: LocalText | None = None
+    voice_after_nurse: LocalText | None = None
+    voice_goodbye: LocalText | None = None
+    voice_trouble: LocalText | None = None
+    voice_advice_header: LocalText | None = None
+    voice_advice_footer: LocalText | None = None
 
 
 class Openings(Strict):

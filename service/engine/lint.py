@@ -205,7 +205,10 @@ def check_phrases(flow: Flow) -> Iterator[Problem]:
 
 
 SHARED_EMERGENCIES = "universal"
-_SHARED_MESSAGES = ("urgent_opening", "held", "just_to_be_sure")
+_SHARED_MESSAGES = ("urgent_opening", "held", "just_to_be_sure", *(f"voice_{name}" for name in (
+    "greeting", "language_offer", "press_nurse", "still_unclear", "connecting", "no_nurse", "closing", "text_offer",
+    "text_hidden", "text_accepted", "text_declined", "nurse_unanswered", "voicemail_prompt", "voicemail_thanks",
+    "no_voicemail", "after_nurse", "goodbye", "trouble", "advice_header", "advice_footer")))
 
 
 def check_shared_emergencies(flow: Flow) -> Iterator[Problem]:
@@ -286,7 +289,8 @@ def check_option_counts(flow: Flow) -> Iterator[Problem]:
 
 EMERGENCY_NUMBER = "911"
 _MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency", "case_acknowledged",
-                  "no_nurse_reached", "held", "urgent_opening")
+                  "no_nurse_reached", "held", "urgent_opening", "voice_greeting", "voice_no_nurse", "voice_goodbye",
+                  "voice_trouble", "voice_nurse_unanswered")
 
 
 def check_emergency_advice(flow: Flow) -> Iterator[Problem]:
