@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .channels.twilio_errors import NEVER_DELIVERABLE, OPTED_OUT_AT_CARRIER
 from .checkins.schedule import cancel_pending
 from .db import transaction
 from .models import Checkin, Message, Patient
-from .outbound import OPTED_OUT_AT_CARRIER, SendError
+from .outbound import SendError
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ NOT_DELIVERED = ("undelivered", "failed")
 CHECKIN_RETRY_AFTER = timedelta(hours=1)  # then the sender's own rules (daytime, caps) apply
 CHECKIN_SEND_LIMIT = 3  # sends of one check-in in all, first one included
 REMINDER_KEY = "checkin_reminder"  # a lost reminder is not retried: the check-in simply expires
-# Errors no later attempt can fix (https://www.twilio.com/docs/api/errors): invalid, unknown or
-# landline numbers, blocked or opted-out recipients. Others (30003 handset off, 30007 carrier
-# filter, 30008 unknown) may pass later.
-NEVER_DELIVERABLE = {21211, 21214, 21217, 21219, 21401, 21407, 21408, 21606, 21610, 21612, 21614, 30004, 30005,
-                     30006}
 
 
 def record_status(svc: Services, *, sid: str, status: str, error_code: int | None) -> str:

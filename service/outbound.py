@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio timeout); then anyone may retry
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
-OPTED_OUT_AT_CARRIER = 21610  # Twilio: the recipient replied STOP to the carrier
 QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
 
 

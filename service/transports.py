@@ -13,12 +13,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from .channels.twilio_errors import NEVER_DELIVERABLE
 from .outbound import SendError, Transport
 from .settings import Settings
-
-# Twilio codes that will not succeed on retry (https://www.twilio.com/docs/api/errors).
-PERMANENT_CODES = {21211, 21212, 21214, 21217, 21219, 21401, 21407, 21408, 21606, 21610, 21612, 21614, 30003,
-                   30004, 30005, 30006, 30007}
 
 
 class ConsoleTransport:
@@ -71,7 +68,7 @@ class TwilioTransport:
         try:
             return request()
         except TwilioRestException as exc:
-            retryable = exc.status >= 500 or exc.status == 429 or (exc.code not in PERMANENT_CODES and exc.status
+            retryable = exc.status >= 500 or exc.status == 429 or (exc.code not in NEVER_DELIVERABLE and exc.status
                                                                    in (408, 409))
             raise SendError(f"twilio {exc.status}: {exc.msg}", retryable=retryable, code=exc.code) from None
         except (requests.RequestException, TwilioException, OSError) as exc:
