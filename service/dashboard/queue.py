@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.flow import Flow, Level
-from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS
+from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS, OPEN_STATUSES
 from ..models import Conversation, Escalation, Patient, User
 from ..phones import mask
 from ..services import Services
 
-QUEUE_STATUSES = ("open", "paged", "acknowledged")
 SEVERITY_ORDER = {"emergency": 0, "nurse_callback": 1, "clinic_queue": 2}
 SEVERITY_WORDS = {"emergency": "Emergency", "nurse_callback": "Nurse callback", "clinic_queue": "Clinic queue",
                   "self_care": "Self care"}
@@ -96,7 +95,7 @@ def speaks(patient: Patient | None) -> str:
 
 
 def open_cases(svc: Services, session: Session, now: datetime) -> list[QueueRow]:
-    cases = session.scalars(select(Escalation).where(Escalation.status.in_(QUEUE_STATUSES))).all()
+    cases = session.scalars(select(Escalation).where(Escalation.status.in_(OPEN_STATUSES))).all()
     cases = sorted(cases, key=lambda c: (SEVERITY_ORDER.get(c.severity, 9), c.created_at, c.id))
     rows = []
     names = user_names(session)

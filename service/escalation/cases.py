@@ -25,8 +25,10 @@ from ..services import Services
 
 log = logging.getLogger(__name__)
 
+# The one definition of an open case (in the queue, paged or acknowledged: not resolved) and of an
+# unowned one (no nurse has acknowledged it yet). The dashboard's queue and the nurse commands use both.
 OPEN_STATUSES = ("open", "paged", "acknowledged")
-QUEUE_STATUSES = ("open", "paged")  # not yet owned by anyone
+UNOWNED_STATUSES = ("open", "paged")
 CASE_ALERT_KINDS = ("page", "fallback", "fallback_call")  # cancelled once a nurse owns the case
 LEVEL_WORDS = {
     Level.call_911_now: "CALL 911 NOW",

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from ..checkins.schedule import cancel_pending
 from ..models import Conversation, Escalation, Patient
 from ..services import Services
-from .cases import OPEN_STATUSES, audit, cancel_pending_alerts, tell_patient
-
-QUEUE_STATUSES = ("open", "paged")  # not yet owned by anyone
+from .cases import OPEN_STATUSES, UNOWNED_STATUSES, audit, cancel_pending_alerts, tell_patient
 
 
 class NotAllowed(Exception):
@@ -46,7 +44,7 @@ def get_case(session: Session, case_id: int, *, for_update: bool = True) -> Esca
 
 def latest_case_paged_to(session: Session, phone: str, *, waiting: bool = False) -> Escalation | None:
     """The nurse's latest open case; with waiting=True only one not yet acknowledged (plain `ACK`)."""
-    statuses = QUEUE_STATUSES if waiting else OPEN_STATUSES
+    statuses = UNOWNED_STATUSES if waiting else OPEN_STATUSES
     return session.scalars(
         select(Escalation).where(Escalation.nurse_phone == phone, Escalation.status.in_(statuses))
         .order_by(Escalation.updated_at.desc(), Escalation.id.desc()).limit(1)
@@ -57,7 +55,7 @@ def check_may_act(case: Escalation, actor: Actor) -> None:
     """Only cases paged to this nurse, cases still unowned in the queue, or any case for an admin."""
     if case.status == "resolved":
         raise NotAllowed(f"Case {case.id} is already resolved.")
-    if actor.admin or case.status in QUEUE_STATUSES:
+    if actor.admin or case.status in UNOWNED_STATUSES:
         return
     if actor.phone is not None and case.nurse_phone == actor.phone:
         return
@@ -97,7 +95,7 @@ def message_patient(svc: Services, session: Session, case: Escalation, actor: Ac
                     now: datetime) -> None:
     """Relay a nurse's words to the patient from the clinic number (taking the case if unowned)."""
     check_may_act(case, actor)
-    if case.status in QUEUE_STATUSES:
+    if case.status in UNOWNED_STATUSES:
         acknowledge(svc, session, case, actor, now)
     patient = session.get(Patient, case.patient_id)
     assert patient is not None

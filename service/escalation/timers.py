@@ -25,7 +25,7 @@ from ..models import Conversation, Escalation, Message, Patient
 from ..outbound import SendError
 from ..services import Services
 from . import cases
-from .cases import QUEUE_STATUSES, audit
+from .cases import UNOWNED_STATUSES, audit
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def tick(svc: Services) -> int:
     with svc.factory() as session:
         due = session.execute(
             select(Escalation.id, Escalation.next_action_at)
-            .where(Escalation.next_action_at <= now, Escalation.status.in_(QUEUE_STATUSES))
+            .where(Escalation.next_action_at <= now, Escalation.status.in_(UNOWNED_STATUSES))
             .order_by(Escalation.next_action_at).limit(BATCH)
         ).all()
     handled = 0
@@ -58,7 +58,7 @@ def claim(session: Session, case_id: int, due_at: datetime) -> bool:
     """Ours if the timer still holds the value we read: one UPDATE, so only one clock wins."""
     result = session.execute(
         update(Escalation)
-        .where(Escalation.id == case_id, Escalation.next_action_at == due_at, Escalation.status.in_(QUEUE_STATUSES))
+        .where(Escalation.id == case_id, Escalation.next_action_at == due_at, Escalation.status.in_(UNOWNED_STATUSES))
         .values(next_action_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -102,7 +102,7 @@ def on_send_failure(svc: Services, session: Session, message: Message, error: Se
         return
     moved = session.execute(
         update(Escalation)
-        .where(Escalation.id == case.id, Escalation.status.in_(QUEUE_STATUSES),
+        .where(Escalation.id == case.id, Escalation.status.in_(UNOWNED_STATUSES),
                Escalation.nurse_phone == message.to_phone, Escalation.next_action_at.is_not(None))
         .values(repages_done=svc.roster.repages, next_action_at=now)
         .execution_options(synchronize_session=False)
