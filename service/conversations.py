@@ -24,7 +24,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import nudges
 from .checkins.schedule import CHECKIN_OUT, cancel_pending, replied, schedule
 from .db import transaction
 from .engine.flow import Flow
@@ -44,7 +43,7 @@ from .engine.state import (
     SetLanguage,
     State,
 )
-from .engine.step import outcome_of, step
+from .engine.step import outcome_of, silence_timer, step
 from .escalation import cases
 from .flowstore import FlowStore
 from .models import Conversation, Patient, WebhookReceipt
@@ -305,7 +304,7 @@ def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: 
 def conversation_values(flow: Flow, conversation: Conversation | ConversationRow, new: State,
                         now: datetime) -> dict[str, Any]:
     """The conversation's columns after a step: its state and the silence timer (nudges.py)."""
-    due_at, stage = nudges.timer(flow, conversation.channel, new, now, conversation.nudge_stage)
+    due_at, stage = silence_timer(flow, conversation.channel, new, now, conversation.nudge_stage)
     return {"state": new.to_json(), "status": new.status, "node": new.node, "outcome": new.outcome,
             "level": new.level.value if new.level else None,
             "disposition": new.level.disposition if new.level else None, "updated_at": now,

@@ -14,22 +14,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .conversations import apply, flow_of
 from .db import transaction
-from .engine.flow import Flow
 from .engine.state import State
-from .engine.step import GIVE_UP, REMIND, awaiting_screening, on_silence
+from .engine.step import GIVE_UP, REMIND, on_silence
 from .models import Conversation, Patient
 from .outbound import queue_sms
 from .services import Services
 
 log = logging.getLogger(__name__)
-
-
-def timer(flow: Flow, channel: str, state: State, now: datetime, stage: int) -> tuple[datetime | None, int]:
-    """(nudge_due_at, nudge_stage) whenever a conversation moves: the silence timer (re)started, or cleared."""
-    if channel == "sms" and awaiting_screening(flow, state):
-        return now + flow.silence.reminder_after, 0
-    return None, stage
 
 
 def tick(svc: Services) -> int:
@@ -55,8 +48,6 @@ def _claim(session: Session, conversation_id: int, due_at: datetime) -> bool:
 
 
 def _nudge(svc: Services, session: Session, conversation_id: int, now: datetime) -> int:
-    from .conversations import apply, flow_of
-
     conversation = session.get(Conversation, conversation_id, populate_existing=True)
     assert conversation is not None
     patient = session.get(Patient, conversation.patient_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from .answers import NO, YES, is_yes_no, parse_answer
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question, most_urgent
@@ -248,6 +249,14 @@ def awaiting_screening(flow: Flow, state: State) -> bool:
     """Waiting for an answer inside the red-flag screen, where silence must not be the end."""
     node = flow.nodes.get(state.node) if state.node else None
     return state.status == ACTIVE and isinstance(node, (Question, FreeText)) and node.screening
+
+
+def silence_timer(flow: Flow, channel: str, state: State, now: datetime, stage: int) -> tuple[datetime | None, int]:
+    """(due, stage) of the silence timer whenever a conversation moves: (re)started inside the red-flag
+    screen on SMS, else left as it is. `now` is given: the engine reads no clock."""
+    if channel == "sms" and awaiting_screening(flow, state):
+        return now + flow.silence.reminder_after, 0
+    return None, stage
 
 
 def on_silence(flow: Flow, state: State, stage: str, context: Context | None = None) -> Result:
