@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..conversations import apply, flow_of
 from ..db import transaction
 from ..engine.flow import Flow, Outcome, Question
 from ..engine.state import ACTIVE, DONE, State
@@ -190,8 +191,6 @@ def _send(svc: Services, session: Session, checkin_id: int, now: datetime) -> Me
 
 def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
                   now: datetime) -> Message | None:
-    from ..conversations import apply, flow_of
-
     if patient.phone is None or patient.opted_out:
         return _close(checkin, "cancelled", "no number or opted out")
     others = list(session.scalars(select(Checkin).where(
@@ -251,8 +250,6 @@ def _follow_up(svc: Services, session: Session, checkin_id: int, now: datetime) 
 
 def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
                        now: datetime) -> Message | None:
-    from ..conversations import apply, flow_of
-
     if patient.phone is None or patient.opted_out:
         return _close(checkin, "cancelled", "no number or opted out")
     conversation = session.get(Conversation, checkin.conversation_id)
