@@ -221,8 +221,10 @@ def record_inbound(session: Session, patient_id: int, conversation_id: int | Non
         "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now})
 
 
-def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None) -> Turn:
-    """Handle one inbound SMS from a patient. A repeated MessageSid gets the same answer, once."""
+def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
+                answered_by_twilio: str | None = None) -> Turn:
+    """Handle one inbound SMS from a patient. A repeated MessageSid gets the same answer, once.
+    `answered_by_twilio`: the keyword reply ("stop", "start", "help") Twilio already sent (Advanced Opt-Out)."""
     now = svc.clock()
     key = f"sms:{sid}" if sid else None
     with transaction(svc.factory) as session:
@@ -232,7 +234,7 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
             return Turn(json.loads(situation.seen), None)
         conversation = current_conversation(svc, session, patient, situation, now)
         record_inbound(session, patient.id, conversation.id, "sms", text, sid, now)
-        bodies = advance(svc, session, conversation, patient, situation, text, now)
+        bodies = advance(svc, session, conversation, patient, situation, text, now, answered_by_twilio)
         if situation.case_id is not None and situation.case_nurse is not None:
             cases.relay_to_nurse(session, situation.case_id, patient.id, text, now)  # the nurse sees every text, once
         store_receipt(session, key, json.dumps(bodies), now)
@@ -243,7 +245,7 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None)
 
 
 def advance(svc: Services, session: Session, conversation: ConversationRow, patient: PatientRow, situation: Situation,
-            text: str, now: datetime) -> list[str]:
+            text: str, now: datetime, answered_by_twilio: str | None = None) -> list[str]:
     """Run the engine on one text and save everything it decided. Returns the reply bodies."""
     flow = flow_of(svc, session, conversation)
     state = State.from_json(conversation.state)
@@ -254,6 +256,8 @@ def advance(svc: Services, session: Session, conversation: ConversationRow, pati
     result = step(flow, state, text, svc.context, opted_out=patient.opted_out)
     if situation.case_nurse is not None:  # a nurse has the case: say the message went to them, not "reply NURSE"
         result = cases.reassure_if_with_nurse(svc, flow, result)
+    if answered_by_twilio is not None:  # the carrier confirmation went out already: one, not two (FCC 2024)
+        result = Result(result.state, [m for m in result.messages if m.key != answered_by_twilio], result.actions)
     new = result.state
     save_conversation(session, conversation, {**conversation_values(flow, conversation, new, now),
                                               "last_inbound_at": now})

@@ -44,6 +44,7 @@ class Settings:
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
     dashboard_session_hours: float = 8.0  # a dashboard login lasts this long, however active (one shift)
+    advanced_opt_out: bool = False  # Twilio answers STOP/START/HELP itself (it sends OptOutType): no second reply
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +71,7 @@ class Settings:
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
             run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
             dashboard_session_hours=float(env.get("DASHBOARD_SESSION_HOURS") or default.dashboard_session_hours),
+            advanced_opt_out=_flag(env.get("TWILIO_ADVANCED_OPT_OUT"), False),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]

@@ -38,12 +38,16 @@ def incoming_sms():  # type: ignore[no-untyped-def]
     raw_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
     sid = clean_for_storage(raw_sid, limit=64).strip() or None
     response = MessagingResponse()
+    # Twilio's Advanced Opt-Out answers STOP, START and HELP itself and says so (OptOutType): the
+    # opt-out or opt-in is still recorded here, but that one confirmation is not sent twice.
+    opt_out_type = (request.form.get("OptOutType") or "").strip().lower()
+    answered = opt_out_type if svc.settings.advanced_opt_out and opt_out_type in ("stop", "start", "help") else None
     nurse = svc.roster.staff_by_phone(phone)  # a roster number is never triaged as a patient
     try:
         if nurse is not None:
             replies = nurse_sms.receive(svc, nurse=nurse, text=text, sid=sid)
         else:
-            replies = receive_sms(svc, phone=phone, text=text, sid=sid).replies
+            replies = receive_sms(svc, phone=phone, text=text, sid=sid, answered_by_twilio=answered).replies
     except Exception:
         # Never a 500 to Twilio (the patient would hear nothing): log without content, answer safely.
         log.exception("sms.failed sid=%s", sid)
