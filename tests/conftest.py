@@ -185,3 +185,8 @@ def play(twilio: Twilio, *texts: str, frm: str = PATIENT) -> list[TwimlReply]:
 
 # A benign patient: "no" to every screening question, then home care.
 ALL_CLEAR = ["no"] * 12
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/engine/golden/*.json from what the engine does now (a deliberate change)")
