@@ -412,3 +412,27 @@ def test_flow_page_shows_the_diagram_of_the_served_version(nurse: FlaskClient, s
     assert svg.mimetype == "image/svg+xml" and ET.fromstring(svg.data).tag == f"{SVG}svg"
     assert nurse.get("/dashboard/flows/nope").status_code == 404
     assert "back_spasm" in nurse.get("/dashboard/flows").get_data(as_text=True)
+
+
+HUGE = "9223372036854775808"  # one past the largest 64-bit row id
+
+
+@pytest.mark.parametrize("path", [f"/dashboard/cases/{HUGE}", "/dashboard/cases/99999999999999999999999",
+                                  "/dashboard/cases/0", "/dashboard/cases/-1", "/dashboard/cases/1x"])
+def test_a_case_id_out_of_range_or_malformed_is_404(nurse: FlaskClient, path: str) -> None:
+    assert nurse.get(path).status_code == 404
+
+
+def test_a_form_for_a_huge_case_id_is_404(nurse: FlaskClient) -> None:
+    token = csrf_token(nurse, "/dashboard/flows")
+    for action in ("acknowledge", "message", "note", "resolve"):
+        reply = nurse.post(f"/dashboard/cases/{HUGE}/{action}", data={"csrf_token": token, "text": "x", "note": "x"})
+        assert reply.status_code == 404, action
+
+
+@pytest.mark.parametrize("query", [f"case={HUGE}", "case=abc", "case=%C2%B2", f"before={HUGE}", "before=-3"])
+def test_the_audit_filter_with_a_bad_id_is_404(app: Flask, users: None, query: str) -> None:
+    admin = app.test_client()
+    assert login(admin, "casey").status_code == 302
+    assert admin.get(f"/dashboard/audit?{query}").status_code == 404
+    assert admin.get("/dashboard/audit?case=1").status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,18 @@ from .queue import (
 )
 
 log = logging.getLogger(__name__)
+# Row ids are 64-bit integers: anything else, in a path or a filter, names no row (404, never a 500).
+MAX_ROW_ID = 2**63 - 1
+CASE_ID = f"<int(min=1, max={MAX_ROW_ID}):case_id>"
+
+
+def _row_id(raw: str | None) -> int | None:
+    """An id from a query string: None when absent; 404 when it is not a row id at all."""
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"[0-9]{1,19}", raw) or not 1 <= int(raw) <= MAX_ROW_ID:
+        abort(404)
+    return int(raw)
 
 MESSAGE_LIMIT = 1000  # characters a nurse may send in one message (the SMS relay adds a prefix)
 NOTE_LIMIT = 4000
@@ -87,7 +100,7 @@ def queue_rows() -> Any:
 
 # --- a case --------------------------------------------------------------------------------------------
 
-@bp.get("/cases/<int:case_id>")
+@bp.get(f"/cases/{CASE_ID}")
 @login_required
 def case(case_id: int) -> Any:
     with svc().factory() as session:
@@ -162,7 +175,7 @@ def _form_text(name: str, limit: int, *, required: bool, what: str) -> str | Non
     return text
 
 
-@bp.post("/cases/<int:case_id>/acknowledge")
+@bp.post(f"/cases/{CASE_ID}/acknowledge")
 @login_required
 def acknowledge(case_id: int) -> Any:
     def run(session: Session, found: Escalation, actor: Actor, now: datetime) -> str:
@@ -173,7 +186,7 @@ def acknowledge(case_id: int) -> Any:
     return _act(case_id, "acknowledge", run)
 
 
-@bp.post("/cases/<int:case_id>/message")
+@bp.post(f"/cases/{CASE_ID}/message")
 @login_required
 def message(case_id: int) -> Any:
     text = _form_text("message", MESSAGE_LIMIT, required=True, what="message")
@@ -187,7 +200,7 @@ def message(case_id: int) -> Any:
     return _act(case_id, "message_patient", run)
 
 
-@bp.post("/cases/<int:case_id>/note")
+@bp.post(f"/cases/{CASE_ID}/note")
 @login_required
 def note(case_id: int) -> Any:
     text = _form_text("note", NOTE_LIMIT, required=True, what="note")
@@ -201,7 +214,7 @@ def note(case_id: int) -> Any:
     return _act(case_id, "add_note", run)
 
 
-@bp.post("/cases/<int:case_id>/resolve")
+@bp.post(f"/cases/{CASE_ID}/resolve")
 @login_required
 def resolve(case_id: int) -> Any:
     text = _form_text("note", NOTE_LIMIT, required=False, what="note")
@@ -278,8 +291,8 @@ def flow_mermaid(flow_id: str) -> Any:
 def audit_log() -> Any:
     query = select(AuditLog).order_by(AuditLog.id.desc())
     username = request.args.get("user", "").strip()
-    case_id = request.args.get("case", type=int)
-    before = request.args.get("before", type=int)
+    case_id = _row_id(request.args.get("case"))
+    before = _row_id(request.args.get("before"))
     if username:
         query = query.where(AuditLog.username == username)
     if case_id:
