@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=256 * 1024)
     logs.init_app(app)  # a request id on every log line and every row a request writes
+    if settings.public_base_url.startswith("https://"):
+        _strict_transport(app)
 
     engine = make_engine(settings.database_url)
     if settings.auto_migrate:
@@ -64,6 +66,18 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     if settings.run_clock:
         _start_clock_with_first_request(app, services)
     return app
+
+
+HSTS = "max-age=31536000; includeSubDomains"  # a year: browsers come back over HTTPS only
+
+
+def _strict_transport(app: Flask) -> None:
+    """Served at an https address: tell browsers never to use plain HTTP here (OWASP ASVS 9.1)."""
+
+    @app.after_request
+    def _hsts(response):  # type: ignore[no-untyped-def]
+        response.headers["Strict-Transport-Security"] = HSTS
+        return response
 
 
 def _start_clock_with_first_request(app: Flask, services: Services) -> None:

@@ -436,3 +436,18 @@ def test_the_audit_filter_with_a_bad_id_is_404(app: Flask, users: None, query: s
     assert login(admin, "casey").status_code == 302
     assert admin.get(f"/dashboard/audit?{query}").status_code == 404
     assert admin.get("/dashboard/audit?case=1").status_code == 200
+
+
+def test_hsts_only_when_the_public_address_is_https(settings, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from service import create_app
+
+    for base, expected in (("https://triage.example.org", "max-age=31536000; includeSubDomains"), ("", None)):
+        application = create_app(replace(settings, public_base_url=base), clock=clock)
+        try:
+            reply = application.test_client().get("/dashboard/login")
+            assert reply.headers.get("Strict-Transport-Security") == expected, base
+        finally:
+            application.extensions["triage"].shutdown()
+            application.extensions["triage"].engine.dispose()
