@@ -253,3 +253,21 @@ def test_a_suggested_flag_is_not_a_finding_until_confirmed() -> None:
     assert flags("my bottom feels weird") == set()
     [finding] = detect(FLOW, "my bottom feels weird", likely=True)
     assert (finding.flag, finding.sure) == ("saddle_numbness", False)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("i passed out in the bathroom and slept on the floor till morning", "faint_shock_abdomen"),
+    ("my bottom has been numb since my long drive yesterday and it wont go away", "saddle_numbness"),
+    ("my legs went weak, it went away but now its back", "legs"),
+    ("I have a fever, I watched a movie to take my mind off it", "fever"),
+    ("the pain keeps getting worse in this weather", "worsening_pain"),
+    ("my face is drooping since the dentist yesterday", "stroke"),
+    ("I choked on a candy and I cant breathe", "breathing"),
+    ("my husband wont wake up and the dog keeps barking", "unresponsive"),
+    ("my husband had a seizure in the car", "seizure"),
+    ("he just had a heart attack", "chest_pain"),
+    ("I had a car accident this morning, my last one was 10 years ago", "major_trauma"),
+])
+def test_look_alike_rules_never_veto_a_real_emergency(text: str, flag: str) -> None:
+    # `unless` patterns catch idioms and other people's past illnesses; said plainly, the emergency stands.
+    assert flag in flags(text), (text, flags(text))

@@ -77,10 +77,12 @@ class _Compiled:
     phrases: tuple[tuple[str, re.Pattern[str]], ...]
     near: tuple[_NearRule, ...]
     vocabulary: frozenset[str]
-    unless: dict[str, re.Pattern[str]]
+    unless: dict[str, re.Pattern[str]]  # the clause itself says it is a look-alike
+    unless_next: dict[str, re.Pattern[str]]  # `next:` patterns: the next clause says so ("..., but 12 years ago")
 
 
 _cache: dict[int, tuple[Flow, _Compiled]] = {}
+_NEXT = "next:"  # an `unless` pattern for the start of the clause after the finding
 
 
 def _alternatives(patterns: list[str]) -> re.Pattern[str]:
@@ -93,8 +95,15 @@ def _compiled(flow: Flow) -> _Compiled:
     if cached is not None and cached[0] is flow:
         return cached[1]
     phrases, near, words = [], [], []
-    unless = {flag_id: _alternatives([p for ps in flag.unless.values() for p in ps])
-              for flag_id, flag in flow.red_flags.items() if flag.unless}
+    unless, unless_next = {}, {}
+    for flag_id, flag in flow.red_flags.items():
+        patterns = [p for ps in flag.unless.values() for p in ps]
+        here = [p for p in patterns if not p.startswith(_NEXT)]
+        after = [p[len(_NEXT):].strip() for p in patterns if p.startswith(_NEXT)]
+        if here:
+            unless[flag_id] = _alternatives(here)
+        if after:
+            unless_next[flag_id] = _alternatives(after)
     for flag_id, flag in flow.red_flags.items():
         for patterns in flag.phrases.values():
             for phrase in patterns:
@@ -105,7 +114,7 @@ def _compiled(flow: Flow) -> _Compiled:
                 near.append(_NearRule(flag_id, _alternatives(rule.parts), _alternatives(rule.signs), rule.window,
                                       rule.sure))
                 words += rule.parts + rule.signs
-    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless)
+    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next)
     _cache[id(flow)] = (flow, compiled)
     return compiled
 
@@ -151,9 +160,13 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
     return None
 
 
-def _vetoed(unless: re.Pattern[str] | None, originals: list[str], index: int) -> bool:
-    """A look-alike said in this clause or the next ("a car accident, but 12 years ago")."""
-    return unless is not None and any(unless.search(c) for c in originals[index:index + 2])
+
+def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
+    """A look-alike said in this clause, or (a `next:` pattern) at the start of the next one."""
+    here, after = compiled.unless.get(flag_id), compiled.unless_next.get(flag_id)
+    if here is not None and here.search(originals[index]):
+        return True
+    return after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
 
 
 def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], originals: list[str]) -> None:
@@ -162,7 +175,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
         for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
-            if _vetoed(compiled.unless.get(flag_id), originals, index):
+            if _vetoed(compiled, flag_id, originals, index):
                 continue
             for match in pattern.finditer(clause):
                 if not _negated(clause, match):
@@ -171,8 +184,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
     for rule in compiled.near:
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
-        unless = compiled.unless.get(rule.flag)
-        kept = [c for i, c in enumerate(clause_list) if not _vetoed(unless, originals, i)]
+        kept = [c for i, c in enumerate(clause_list) if not _vetoed(compiled, rule.flag, originals, i)]
         quote = _near(rule, kept)
         if quote is not None:
             found[rule.flag] = Finding(rule.flag, flow.red_flags[rule.flag].level, quote, rule.sure)
