@@ -37,8 +37,9 @@ from .engine.flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
 from .engine.keypad import key_to_text
 from .engine.keywords import Keyword, match_keyword
 from .engine.redflags import detect
+from .engine.render import Env, localize, node_text, prompt
 from .engine.state import ACTIVE, DONE, Escalate, Result, ScheduleCheckin, State
-from .engine.step import GIVE_UP, Env, awaiting_screening, localize, node_text, on_silence, prompt, step
+from .engine.step import GIVE_UP, awaiting_screening, on_silence, step
 from .engine.text import clean_for_storage, normalize
 from .escalation.cases import LEVEL_WORDS, audit, open_case_for
 from .models import Conversation, Escalation, EscalationEvent, Message, Patient

@@ -15,8 +15,6 @@ Order of precedence for an inbound text, safest first:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from .answers import NO, YES, is_yes_no, parse_answer
@@ -26,6 +24,7 @@ from .keywords import Keyword, match_keyword
 from .language import detect_language
 from .openings import Opening, classify_opening, urgent_words
 from .redflags import Finding, detect
+from .render import Context, Env, localize, node_text, prompt, sms_question, sms_reply_hint, voice_keys
 from .state import (
     ACTIVE,
     DONE,
@@ -43,68 +42,7 @@ from .state import (
     State,
 )
 
-Context = Mapping[str, str]
 _MAX_CHAIN = 50  # info -> info -> ... guard; lint already rejects loops without an outcome
-
-
-class _Safe(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def localize(text: Mapping[str, str], lang: str, context: Context | None = None) -> str:
-    body = text.get(lang) or text.get("en") or next(iter(text.values()))
-    return body.format_map(_Safe(context or {}))
-
-
-def node_text(flow: Flow, node_id: str, channel: str, lang: str, context: Context | None = None) -> str:
-    node = flow.nodes[node_id]
-    override = getattr(node.channels, channel, None) if channel in ("sms", "voice") else None
-    return localize(override or node.text, lang, context)
-
-
-def sms_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:
-    node = flow.nodes[node_id]
-    body = node_text(flow, node_id, "sms", lang, context)
-    if not isinstance(node, Question):
-        return body
-    return f"{body} {sms_reply_hint(flow, node_id, lang)}"
-
-
-def sms_reply_hint(flow: Flow, node_id: str, lang: str) -> str:
-    """How to answer a question by text: 'Reply YES or NO.' or 'Reply 1 Better, 2 Same, 3 Worse.'"""
-    node = flow.nodes[node_id]
-    assert isinstance(node, Question), node_id
-    if is_yes_no(node):
-        return localize(flow.messages.sms_yes_no, lang)
-    options = ", ".join(f"{i} {localize(c.label, lang)}" for i, c in enumerate(node.choices, 1))
-    return localize(flow.messages.sms_choices, lang, {"options": options})
-
-
-@dataclass(frozen=True)
-class Env:
-    """What rendering needs besides the flow: placeholder values and the channel (sms | voice)."""
-
-    values: Context
-    channel: str = "sms"
-    opted_out: bool = False
-
-
-def voice_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:
-    """The question as a caller hears it: the voice wording, then each keypad option."""
-    node = flow.nodes[node_id]
-    body = node_text(flow, node_id, "voice", lang, context)
-    if not isinstance(node, Question):
-        return body
-    options = [localize(flow.messages.voice_option, lang, {"label": localize(c.label, lang), "key": str(i)})
-               for i, c in enumerate(node.choices, 1)]
-    return " ".join([body, *options])
-
-
-def prompt(flow: Flow, node_id: str, lang: str, env: Env) -> str:
-    if env.channel == "voice":
-        return voice_question(flow, node_id, lang, env.values)
-    return sms_question(flow, node_id, lang, env.values)
 
 
 def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms", *,
@@ -194,10 +132,7 @@ def _ask_confirm(flow: Flow, state: State, finding: Finding, env: Env) -> Result
     state = state.evolve(confirm=f"flag:{finding.flag}", quotes=_merge(state.quotes, (finding.quote,)))
     question = localize(flag.confirm, state.language, env.values)
     if env.channel == "voice":  # keys, not "reply YES": 1 is yes and 2 is no, as at every yes/no question
-        keys = [localize(flow.messages.voice_option, state.language, {"label": label, "key": key})
-                for key, label in (("1", localize(_YES_NO.choices[0].label, state.language)),
-                                   ("2", localize(_YES_NO.choices[1].label, state.language)))]
-        question = " ".join([question, *keys])
+        question = " ".join([question, *voice_keys(flow, _YES_NO, state.language)])
     else:
         question = f"{question} {localize(flow.messages.sms_yes_no, state.language)}"
     return Result(state, [Message(f"confirm_{finding.flag}", question)], [])

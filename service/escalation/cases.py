@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..engine.flow import Flow, Level
+from ..engine.render import localize
 from ..engine.state import Escalate, Result
 from ..engine.state import Message as Said
-from ..engine.step import localize
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
 from ..outbound import queue_call, queue_sms
 from ..phones import pretty
