@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from .conversation_tests import case_files, load_case_file
 from .engine.flow import Question
-from .engine.loader import LoadedFlow, is_language_file, unbundle_all
-from .yamlfile import SafeLoader
+from .engine.loader import LoadedFlow
 
 
 def covering_cases(cases_dir: Path, flow_id: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -29,18 +26,6 @@ def covering_cases(cases_dir: Path, flow_id: str) -> tuple[dict[str, list[str]],
     return covering, twins
 
 
-def shared_flags(loaded: LoadedFlow) -> dict[str, str]:
-    """The red flags that come from included files (flows/shared/), by the file they come from."""
-    _, _, included = unbundle_all(loaded.source)
-    found: dict[str, str] = {}
-    for name, text in included.items():
-        if is_language_file(name):
-            continue
-        data = yaml.load(text, Loader=SafeLoader) or {}
-        found.update({flag_id: name for flag_id in (data.get("red_flags") or {})})
-    return found
-
-
 def red_flag_report(loaded: LoadedFlow, cases_dir: Path) -> str:
     flow = loaded.flow
     covering, twins = covering_cases(cases_dir, flow.id) if cases_dir.exists() else ({}, {})
@@ -53,7 +38,7 @@ def red_flag_report(loaded: LoadedFlow, cases_dir: Path) -> str:
     reviewers = ", ".join(f"{lang}: {who or 'NOT REVIEWED'}" for lang, who in
                           ((lang, flow.reviewed_by.get(lang)) for lang in flow.languages))
     lines = [f"# {flow.title} ({flow.id}, version {loaded.version})", f"Reviewed by: {reviewers}", ""]
-    shared = shared_flags(loaded)
+    shared = dict(loaded.shared_red_flags)
     ordered = sorted(flow.red_flags.items(), key=lambda item: (item[0] not in shared, -item[1].level.rank))
     for flag_id, flag in ordered:
         lines.append(f"## {flag_id}: {flag.label}")

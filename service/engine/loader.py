@@ -47,7 +47,7 @@ class LoadedFlow:
     version: str  # content hash of the main file and its language files: conversations are pinned to it
     source: str  # the main file, then each language file (see bundle())
     language_files: tuple[str, ...] = ()
-    included_files: tuple[str, ...] = ()
+    shared_red_flags: tuple[tuple[str, str], ...] = ()  # (red flag id, the included file it comes from)
 
 
 def content_version(source: str) -> str:
@@ -98,7 +98,7 @@ def bundle(main_source: str, language_sources: Mapping[str, str],
 
 
 def unbundle(source: str) -> tuple[str, dict[str, str]]:
-    """The main file and its language files; included files are in unbundle_included()."""
+    """The main file and its language files (unbundle_all() also gives the included files)."""
     main, languages, _ = unbundle_all(source)
     return main, languages
 
@@ -198,7 +198,8 @@ def parse_flow(source: str, path_name: str = "<flow>",
     stored = source if bundled and language_sources is bundled else bundle(main_source, used, included_used)
     return LoadedFlow(flow=flow, path=path_name, version=content_version(stored), source=stored,
                       language_files=tuple(files[lang].name for lang in languages if lang in files),
-                      included_files=tuple(sorted(included_used)))
+                      shared_red_flags=tuple((key, Path(owner[0]).name) for (section, key), owner in owners.items()
+                                             if section == "red_flags"))
 
 
 def _merge_language_file(data: dict[object, object], lang: str, shown: str, text: str,
@@ -259,13 +260,13 @@ def _merge_includes(data: dict[object, object], lines: dict[YamlPath, int], path
             own = data.get(section)
             own = dict(own) if isinstance(own, dict) else {}
             for key in given:
-                if key in own and section != "messages" and section != "openings":
+                if key not in own:
+                    owners.setdefault((section, key), (shown, shared_lines, shared_files))
+                elif section in ("red_flags", "nodes"):  # a message or opening the flow gives is its own
                     problems.append(f"{path_name}:{line_for(lines, (section, key))}: "
                                     f"{where((section, key))}: also defined in {main_name}; use another id")
-                owners.setdefault((section, key), (shown, shared_lines, shared_files))
-            # The shared red flags come first: at the same level, an emergency of any complaint wins.
-            merged = {**given, **own} if section in ("red_flags", "openings", "messages") else {**own, **given}
-            data[section] = merged
+            # Shared entries first: at the same level, an emergency of any complaint wins.
+            data[section] = {**given, **own}
         for key in shared:
             if key not in _SHARED_SECTIONS and key not in ("id", "title", "languages", "shared"):
                 problems.append(f"{shown}:{line_for(shared_lines, (key,))}: {key}: not part of an included file "

@@ -160,7 +160,6 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
     return None
 
 
-
 def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
     """A look-alike said in this clause, or (a `next:` pattern) at the start of the next one."""
     here, after = compiled.unless.get(flag_id), compiled.unless_next.get(flag_id)
