@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .engine.flow import Flow, Level, Question
+from .engine.flow import Flow, Level, Question, most_urgent
 from .engine.state import ACTIVE, Escalate, State
 from .engine.step import step
 from .yamlfile import parse_model, read_source
@@ -72,17 +72,12 @@ class Played:
     level: Level | None  # the escalation level the text reached, if any
     flags: tuple[str, ...]
     confirm_asked: bool
+    wanted: Level | None  # the labelled red flag's level (None for a mimic)
 
     @property
     def caught(self) -> bool:
-        assert self.item.flag is not None
+        assert self.wanted is not None
         return self.level is not None and self.level.rank >= self.wanted.rank
-
-    @property
-    def wanted(self) -> Level:
-        return self._flow_levels[self.item.flag]  # type: ignore[index]
-
-    _flow_levels: dict[str, Level] = field(default_factory=dict, compare=False)
 
 
 def play(flow: Flow, item: Item) -> Played:
@@ -93,10 +88,10 @@ def play(flow: Flow, item: Item) -> Played:
                       privacy_notice_sent=True)
     result = step(flow, state, item.text, {"clinic_name": "Clinic", "clinic_phone": "555-0100"})
     escalations = [a for a in result.actions if isinstance(a, Escalate)]
-    level = max((a.level for a in escalations), key=lambda lv: lv.rank, default=None)
+    level = most_urgent([a.level for a in escalations]) if escalations else None
     flags = tuple(f for a in escalations for f in a.red_flags)
-    levels = {flag_id: flag.level for flag_id, flag in flow.red_flags.items()}
-    return Played(item, level, flags, result.state.confirm is not None, levels)
+    wanted = flow.red_flags[item.flag].level if item.flag else None
+    return Played(item, level, flags, result.state.confirm is not None, wanted)
 
 
 def upper_bound(misses: int, n: int, confidence: float = 0.95) -> float:
@@ -137,14 +132,16 @@ class Tally:
 
 def report(flow: Flow, directory: Path, parts: tuple[str, ...] = PARTS) -> tuple[str, bool]:
     """The recall table per part, flag and language, over-triage on the mimics, and every miss.
-    Returns the text and whether the safety bar is met (no miss, no over-triage, bound under 1%)."""
+    Returns the text and whether the tuned parts are whole (no miss, no mimic over-triaged)."""
     lines: list[str] = []
     ok = True
     parts = tuple(part for part in parts if (directory / f"{part}.yaml").is_file())
+    tuned_emergencies: list[Played] = []
     for part in parts:
-        items = load_part(directory, part)
-        played = [play(flow, item) for item in items]
+        played = [play(flow, item) for item in load_part(directory, part)]
         emergencies = [p for p in played if p.item.flag is not None]
+        if part in TUNED_PARTS:
+            tuned_emergencies += emergencies
         mimics = [p for p in played if p.item.flag is None]
         by_flag: dict[tuple[str, str], Tally] = defaultdict(Tally)
         first: dict[str, Tally] = defaultdict(Tally)
@@ -184,8 +181,8 @@ def report(flow: Flow, directory: Path, parts: tuple[str, ...] = PARTS) -> tuple
             ok = ok and not overall.misses and not over
     tuned = [part for part in parts if part in TUNED_PARTS]
     if len(tuned) > 1:
-        everything = [play(flow, i) for part in tuned for i in load_part(directory, part) if i.flag is not None]
-        missed = sum(1 for p in everything if not p.caught)
-        lines.append(f"## the tuned parts together ({', '.join(tuned)}): {len(everything) - missed}/{len(everything)} "
-                     f"caught; upper 95% bound of the miss rate {upper_bound(missed, len(everything)):.2%}")
+        missed = sum(1 for p in tuned_emergencies if not p.caught)
+        total = len(tuned_emergencies)
+        lines.append(f"## the tuned parts together ({', '.join(tuned)}): {total - missed}/{total} "
+                     f"caught; upper 95% bound of the miss rate {upper_bound(missed, total):.2%}")
     return "\n".join(lines), ok
