@@ -38,7 +38,7 @@ _NO_WHOLE = ["n"]
 # Words that may follow an answer without changing it ("yes please", "no thanks", "nope sir").
 _POLITE = re.compile(r"^(?:please|pls|thanks|thank you|thx|ty|sir|maam|mam|lol|yes|no)(?: |$)")
 # Openers that carry no answer ("ok yes", "um no"). "oh" is absent: "oh no" is not an answer.
-_FILLER = re.compile(r"^(?:ok|okay|k|um+|uhm+|hm+|well|so|hi|hey|hello|lol|sorry)\s+(?=\S)")
+_FILLER = re.compile(r"^(?:ok|okay|k|um+|uhm+|hm+|well|so|hi|hey|hello|lol|sorry|pues|bueno|ah+)\s+(?=\S)")
 # Uncertainty is not a "no": "I don't know" must be asked again, never read as a negative.
 _UNSURE = re.compile(
     r"\b(not sure|unsure|dont know|do not know|idk|dunno|maybe|perhaps|kind of|kinda|sort of|no idea|no clue|"
@@ -143,6 +143,21 @@ def yes_or_no(text: str) -> str | None:
     if yes is not None and (no is None or len(yes) > len(no)):
         return YES
     return None
+
+
+# "yes and no", "si o no": both answers, so neither.
+_BOTH = re.compile(r"^\W*(?:and|or|y|o|and also|slash)?\s*(?:no|nope|not)\b")
+
+
+def opens_with_yes(text: str) -> bool:
+    """The answer starts with a plain yes and goes on to describe ("si, la vejiga no me obedece"). The
+    description may contain "no" ("no sale nada"), which makes yes_or_no() refuse it; at a screening
+    question, where yes is the side that gets more care, the opening yes is the answer."""
+    words = _opening(normalize(text))
+    lead = _lead(words, _YES_LEADS)
+    if lead is None or len(lead) < len(_lead(words, _NO_LEADS) or ""):
+        return False
+    return not _BOTH.match(words[len(lead):])
 
 
 def _number(words: str) -> int | None:

@@ -27,7 +27,9 @@ _HEDGED_NO = re.compile(
     r"i dont believe so|probably not|maybe not|i doubt it|not much|not exactly|no really|no realmente|"
     r"la verdad no|creo que no|no creo|parece que no|no que yo sepa|no mucho|casi no)(?:\s|$)")
 # A hedge about getting better answers "is it getting worse?" with a no, not a yes.
-_EASING = re.compile(r"\b(better|easing|easier|improv\w*|fine|ok|okay|mejor|bien|igual)\b")
+# "no siento bien" is not easing: the word must not be negated just before it.
+_EASING = re.compile(r"\b(?<!\bno )(?<!\bnot )(?<!\bno siento )(?<!\bno me siento )(?<!\bnot feeling )"
+                     r"(better|easing|easier|improv\w*|fine|ok|okay|mejor|bien|igual)\b")
 _UNSURE_ONLY = re.compile(r"^(?:i dont know|dont know|idk|not sure|no se|no estoy segur[oa])$")
 
 

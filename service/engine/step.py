@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .answers import NO, YES, is_yes_no, parse_answer
+from .answers import NO, YES, is_yes_no, opens_with_yes, parse_answer
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question, most_urgent
 from .implied import hedge, implied
 from .keywords import Keyword, match_keyword
@@ -296,6 +296,8 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
                       [Message("just_to_be_sure", f"{just.text} {prompt(flow, state.node, state.language, env)}")],
                       [])
     choice_id = parse_answer(node, text) or implied(node, text)
+    if choice_id is None and node.screening and is_yes_no(node) and opens_with_yes(text):
+        choice_id = YES
     if choice_id is None:
         if suggested:
             return _ask_confirm(flow, state, suggested[0], env)

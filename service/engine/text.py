@@ -34,6 +34,7 @@ def clean_for_storage(text: str, limit: int = 2000) -> str:
 
 
 def clauses(text: str) -> list[str]:
-    """Split raw text where negation stops applying: sentence ends, commas, 'but'."""
-    parts = re.split(r"[.;!?,\n]+|\bbut\b|\bpero\b|\bthough\b", strip_accents(text).lower())
+    """Split raw text where negation stops applying: sentence ends, commas, 'but'. Not inside a number
+    ("101.8", "38,5"): a temperature is one word."""
+    parts = re.split(r"(?:(?<!\d)[.,]|[.,](?!\d)|[;!?\n])+|\bbut\b|\bpero\b|\bthough\b", strip_accents(text).lower())
     return [p for p in (normalize(part) for part in parts) if p]
