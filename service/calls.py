@@ -3,25 +3,23 @@
 One Twilio callback, end to end, in one transaction:
 
     lock the patient -> seen this CallSid + step before? (answer the same, advance nothing)
-    -> the call's conversation -> keys or speech turned into text -> engine.step(channel="voice")
-    -> state, prompts, answers, escalations saved -> commit -> pages go out after the commit
+    -> the call's conversation and what we know of the caller -> the phone menu decides (engine/phone.py)
+    -> state, prompts, answers, escalations, staged advice saved -> commit -> pages go out after the commit
 
-Each callback returns a `VoiceTurn`: what the caller hears and what happens next (gather an
-answer, dial the nurse, record a voicemail, hang up). channels/voice.py renders it as TwiML and
-the terminal simulator prints it, so both run exactly this code.
+What the caller's keys or words mean, and what the line says back, is the phone menu's, pure beside the
+engine; this module reads and writes the database around it. Each callback returns a `VoiceTurn`: what the
+caller hears and what happens next (gather an answer, dial the nurse, record a voicemail, hang up).
+channels/voice.py renders it as TwiML and the terminal simulator prints it, so both run exactly this code.
 
-Texts to a caller need their consent: an outcome's check-ins start only when the caller accepts
-the offer to get the advice by text (TCPA healthcare exemption: texts to the number the patient
-gave, references.md), and never to a hidden number or one that has opted out.
+Texts to a caller need their consent: an outcome's check-ins start only when the caller accepts the offer
+to get the advice by text (TCPA healthcare exemption: texts to the number the patient gave,
+references.md), and never to a hidden number or one that has opted out.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
@@ -32,15 +30,21 @@ from .channels.twilio_http import split_for_sms
 from .checkins.schedule import schedule
 from .conversations import apply, flow_of, lock_patient, receipt, start_conversation, store_receipt
 from .db import transaction
-from .engine.answers import parse_answer
-from .engine.flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
-from .engine.keypad import key_to_text
-from .engine.keywords import Keyword, match_keyword
-from .engine.redflags import detect
-from .engine.render import Env, localize, node_text, prompt
-from .engine.state import ACTIVE, DONE, Escalate, Result, ScheduleCheckin, State
-from .engine.step import GIVE_UP, awaiting_screening, on_silence, step
-from .engine.text import clean_for_storage, normalize
+from .engine import phone as phone_menu
+from .engine.flow import Flow, Level
+from .engine.phone_turns import (
+    HANGUP,
+    LANGUAGE,
+    OFFER,
+    QUESTION,
+    Call,
+    Caller,
+    Decision,
+    Heard,
+    VoiceTurn,
+    phone_phrase,
+)
+from .engine.state import State
 from .escalation.cases import LEVEL_WORDS, audit, open_case_for
 from .models import Conversation, Escalation, EscalationEvent, Message, Patient
 from .outbound import queue_sms, record_reply
@@ -48,78 +52,6 @@ from .phones import mask, pretty
 from .services import Services
 
 log = logging.getLogger(__name__)
-
-# What happens after the caller has heard a turn.
-GATHER, DIAL, RECORD, HANGUP = "gather", "dial", "record", "hangup"
-# What a gathered answer is for.
-QUESTION, OFFER, CLOSING, LANGUAGE = "question", "offer", "closing", "language"
-
-MIN_CONFIDENCE = 0.5  # speech heard less surely than this is asked again (unless it names a red flag)
-OFFER_TRIES = 2  # unanswered text offers before we take it as "no" (no consent, no texts)
-NURSE_KEY_TEXT = "NURSE"
-# The language offer is its own short Gather before the first question, so its keys never answer one
-# (2 is "No" at every question). The words the engine takes as choosing a language (engine/keywords.py).
-LANGUAGE_KEYS = {"1": "en", "2": "es"}
-LANGUAGE_KEYWORDS = {"en": "ENGLISH", "es": "ESPAÑOL"}
-LANGUAGE_HINTS = ("español", "Spanish", "English", "inglés")
-_REPEAT_WORDS = {"repeat", "repeat that", "repeat the question", "say that again", "say again", "again", "what",
-                 "pardon", "sorry", "come again", "can you repeat that", "repite", "otra vez"}
-_YES_NO = Question(type="question", text={"en": "text offer"}, choices=[
-    Choice(id="yes", label={"en": "Yes"}, next="-"), Choice(id="no", label={"en": "No"}, next="-")])
-
-
-@dataclass(frozen=True)
-class Heard:
-    """One Gather result as Twilio reports it: keys pressed, or words spoken, or nothing."""
-
-    digits: str | None = None
-    speech: str | None = None
-    confidence: float | None = None
-
-    @property
-    def body(self) -> str:
-        if self.digits:
-            return f"pressed {self.digits}"
-        return self.speech or "(no answer)"
-
-    @property
-    def how(self) -> str:
-        if self.digits:
-            return "dtmf"
-        if self.speech:
-            return "speech" if self.sure else "speech_unsure"
-        return "silence"
-
-    @property
-    def sure(self) -> bool:
-        return self.confidence is None or self.confidence >= MIN_CONFIDENCE
-
-
-@dataclass(frozen=True)
-class VoiceTurn:
-    """What the caller hears, then what happens next; stored as the webhook receipt, so a repeat is exact."""
-
-    say: tuple[str, ...]
-    then: str = HANGUP
-    at: str = QUESTION  # GATHER: what the answer is for
-    step: int = 0  # GATHER / DIAL: the number the next callback carries (a repeat of it is not a new step)
-    tries: int = 0  # OFFER / CLOSING: unanswered prompts so far
-    hints: tuple[str, ...] = ()  # GATHER: words the speech recogniser should expect
-    case_id: int | None = None  # DIAL / RECORD
-    nurse_phone: str | None = None  # DIAL
-    finally_say: tuple[str, ...] = ()  # RECORD: said when no message was left (never silence)
-    language: str = "en"  # the voice of every <Say>, and the language a <Gather> recognises speech in
-    voices: tuple[str, ...] = ()  # when set, the language of each `say` in turn (the bilingual language offer)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, raw: str) -> VoiceTurn:
-        data = json.loads(raw)
-        for name in ("say", "hints", "finally_say", "voices"):
-            data[name] = tuple(data.get(name) or ())
-        return cls(**data)
 
 
 @dataclass
@@ -133,27 +65,15 @@ class _Call:
     patient: Patient
     now: datetime
     step: int
-    said: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
 
-    @property
-    def language(self) -> str:
-        return self.patient.language or "en"
-
-    def word(self, name: str, language: str | None = None) -> str:
-        """One of the phone line's own phrases (the flow's `voice_*` messages, flows/shared/universal.yaml), in
-        the caller's language (or the one given)."""
-        return phone_phrase(self.flow, name, language or self.language, self.svc.context)
-
-    def hear(self, key: str, *texts: str) -> None:
-        self.said += [t for t in texts if t]
-        self.keys.append(key)
-
-
-def phone_phrase(flow: Flow, name: str, language: str, context: Mapping[str, str]) -> str:
-    text = getattr(flow.messages, f"voice_{name}")
-    assert text is not None, name  # lint: every flow has the phone phrases (they come from universal.yaml)
-    return localize(text, language, context)
+    def menu(self, *, first_answer: bool = False, advice_offered: bool = False) -> Call:
+        """The call as the phone menu sees it: the conversation's state and what we know of the caller."""
+        patient = self.patient
+        caller = Caller(language=patient.language or "en", status=self.conversation.status, step=self.step,
+                        textable=_textable(patient), hidden=patient.phone is None,
+                        privacy_notice_sent=patient.privacy_notice_sent, first_answer=first_answer,
+                        advice_offered=advice_offered)
+        return Call(self.flow, State.from_json(self.conversation.state), caller, self.svc.context)
 
 
 # --- entry points: one per Twilio callback ---------------------------------------------------------
@@ -169,7 +89,11 @@ def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
         if seen is not None:
             return VoiceTurn.from_json(seen)
         call = _open_call(svc, session, call_sid, now)
-        turn = _language_offer(_begin(svc, session, call_sid, patient, now)) if call is None else _resume(call)
+        if call is None:
+            call = _begin(svc, session, call_sid, patient, now)
+            turn = _carry_out(call, phone_menu.opening(call.menu()))
+        else:
+            turn = _carry_out(call, phone_menu.resume(call.menu()))
         store_receipt(session, key, turn.to_json(), now)
     svc.dispatch()
     return turn
@@ -190,17 +114,12 @@ def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: 
         call = _open_call(svc, session, call_sid, now, step_number)
         if call is None:  # we never saw this call begin: begin it now rather than guess at the answer
             call = _begin(svc, session, call_sid, lock_patient(session, phone, now), now)
-            turn = _first_turn(call)
+            turn = _carry_out(call, phone_menu.begin(call.menu()))
         else:
             _record_answer(call, heard, kind="language" if at == LANGUAGE else "answer")
-            if at == LANGUAGE:
-                turn = _language_answer(call, heard, tries)
-            elif at == OFFER:
-                turn = _offer_answer(call, heard, tries)
-            elif at == CLOSING:
-                turn = _closing_answer(call, heard, tries)
-            else:
-                turn = _question_answer(call, heard)
+            staged = _staged(call) if at == OFFER else []
+            menu = call.menu(first_answer=at == QUESTION and _first_answer(call), advice_offered=bool(staged))
+            turn = _carry_out(call, phone_menu.answer(menu, at, tries, heard), staged)
         store_receipt(session, key, turn.to_json(), now)
     svc.dispatch()
     return turn
@@ -220,22 +139,13 @@ def dial_finished(svc: Services, *, call_sid: str, case_id: int | None, step_num
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
         declined = case is not None and _screen_declined(session, case, call_sid)
-        if status == "completed" and bridged != "false" and not declined:
-            if case is not None:
-                audit(session, case, "call_connected", now, detail=f"nurse {mask(case.nurse_phone)}")
-            call.hear("after_nurse", call.word("after_nurse"), call.word("goodbye"))
-            turn = _finish(call, VoiceTurn(tuple(call.said), HANGUP, language=call.language))
-        else:
-            if case is not None:
-                audit(session, case, "call_unanswered", now, detail=f"dial status {status or 'unknown'}")
-            call.hear("nurse_unanswered", call.word("nurse_unanswered"))
-            outcome = call.conversation.outcome
-            if outcome and Level(call.conversation.level or Level.home_care).disposition == "emergency":
-                call.hear(outcome, _text(call, outcome))  # the emergency advice again, before the voicemail
-            call.hear("voicemail_prompt", call.word("voicemail_prompt"))
-            turn = _finish(call, VoiceTurn(tuple(call.said), RECORD, case_id=case.id if case else None,
-                                           finally_say=(call.word("no_voicemail"), call.word("goodbye")),
-                                           language=call.language))
+        talked = status == "completed" and bridged != "false" and not declined
+        if case is not None and talked:
+            audit(session, case, "call_connected", now, detail=f"nurse {mask(case.nurse_phone)}")
+        elif case is not None:
+            audit(session, case, "call_unanswered", now, detail=f"dial status {status or 'unknown'}")
+        decision = phone_menu.after_dial(call.menu(), talked=talked, case_id=case.id if case else None)
+        turn = _carry_out(call, decision)
         store_receipt(session, key, turn.to_json(), now)
     return turn
 
@@ -254,8 +164,7 @@ def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recordi
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
         if not recording_url:
-            call.hear("no_voicemail", call.word("no_voicemail"), call.word("goodbye"))
-            return _finish(call, VoiceTurn(tuple(call.said), HANGUP, language=call.language))
+            return _carry_out(call, phone_menu.after_voicemail(call.menu(), left=False))
         session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id,
                             escalation_id=case.id if case else None, direction="in", channel="voice",
                             kind="voicemail", key=call.conversation.outcome, body=recording_url, status="received",
@@ -265,8 +174,7 @@ def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recordi
             case.updated_at = now
             audit(session, case, "voicemail", now, detail=recording_url)
             _page_voicemail(call, case, recording_url)
-        call.hear("voicemail_thanks", call.word("voicemail_thanks"), call.word("goodbye"))
-        turn = _finish(call, VoiceTurn(tuple(call.said), HANGUP, language=call.language))
+        turn = _carry_out(call, phone_menu.after_voicemail(call.menu(), left=True))
         store_receipt(session, key, turn.to_json(), now)
     svc.dispatch()
     return turn
@@ -280,14 +188,10 @@ def call_ended(svc: Services, *, call_sid: str, status: str) -> bool:
         call = _open_call(svc, session, call_sid, now)
         if call is None:
             return False
-        state = State.from_json(call.conversation.state)
-        if not awaiting_screening(call.flow, state) or not state.answers:
+        result = phone_menu.hung_up(call.menu(), status)
+        if result is None:
             return False
-        result = on_silence(call.flow, state, GIVE_UP, svc.context)
-        reason = f"caller hung up before finishing the screening (call {status or 'ended'})"
-        actions = [replace(a, reason=reason) if isinstance(a, Escalate) else a for a in result.actions
-                   if not isinstance(a, ScheduleCheckin)]  # no texts the caller did not agree to
-        apply(svc, session, call.flow, call.conversation, call.patient, Result(result.state, [], actions), now)
+        apply(svc, session, call.flow, call.conversation, call.patient, result, now)
         log.info("voice.hung_up_in_screen conversation=%s", call.conversation.id)
     svc.dispatch()
     return True
@@ -320,7 +224,7 @@ def trouble_text(svc: Services) -> str:
     return phone_phrase(svc.flows.current().flow, "trouble", "en", svc.context)
 
 
-# --- opening and closing a callback ----------------------------------------------------------------
+# --- opening a callback, and carrying out what the menu decided ---------------------------------------
 
 
 def _open_call(svc: Services, session: Session, call_sid: str, now: datetime, step_number: int | None = None
@@ -346,38 +250,21 @@ def _begin(svc: Services, session: Session, call_sid: str, patient: Patient | No
     return _Call(svc, session, flow_of(svc, session, conversation), conversation, patient, now, 1)
 
 
-def _first_turn(call: _Call, text: str = "") -> VoiceTurn:
-    """The welcome, the keypad controls once, then the first question. `text` is what the caller said or chose
-    at the language offer, read by the engine as a first text is (a language keyword, a red flag, NURSE)."""
-    result = step(call.flow, State.from_json(call.conversation.state), text, call.svc.context, channel="voice")
-    if result.state.status != ACTIVE or result.state.node is None:
-        return _after_step(call, result)  # an emergency or a nurse at once: no menu to explain
-    # The keypad controls, said once: after the welcome, before the first question (in the language chosen).
-    controls = localize(call.flow.messages.voice_controls, result.state.language, call.svc.context)
-    messages = list(result.messages)
-    at = next((i for i, m in enumerate(messages) if m.key == result.state.node), len(messages))
-    for message in messages[:at]:
-        call.hear(message.key, message.text)
-    call.hear("voice_controls", controls)
-    return _after_step(call, Result(result.state, messages[at:], result.actions))
-
-
-def _resume(call: _Call) -> VoiceTurn:
-    """The call is known but this callback is not: say where the caller is, without moving on."""
-    node = call.conversation.node
-    if call.conversation.status == ACTIVE and node is not None:
-        call.hear(node, prompt(call.flow, node, call.language, Env(call.svc.context, "voice")))
-        return _finish(call, _question_turn(call))
-    if call.conversation.status == ACTIVE and call.conversation.outcome is None:
-        return _language_offer(call)  # not past the language offer yet
-    return _closing_turn(call)
-
-
-def _finish(call: _Call, turn: VoiceTurn) -> VoiceTurn:
-    """Every prompt goes in the patient's history, as SMS replies do."""
-    if turn.say or turn.finally_say:
+def _carry_out(call: _Call, decision: Decision, staged: list[Message] | None = None) -> VoiceTurn:
+    """Save and do what the menu decided, in the order it was decided: the advice already offered settled, the
+    engine's step saved (pages queued), new advice staged, the nurse found for a transfer; then the history."""
+    if decision.send_advice is not None:
+        _settle_advice(call, staged or [], decision)
+    if decision.result is not None:
+        apply(call.svc, call.session, call.flow, call.conversation, call.patient, decision.result, call.now)
+    if decision.advice is not None:
+        _stage_advice(call, decision.advice)
+    if decision.transfer:
+        decision = _transfer(call, decision)
+    turn = decision.turn
+    if turn.say or turn.finally_say:  # every prompt goes in the patient's history, as SMS replies do
         record_reply(call.session, patient_id=call.patient.id, conversation_id=call.conversation.id, channel="voice",
-                     body="\n".join(turn.say), key=",".join(call.keys)[:64], now=call.now, to=call.patient.phone)
+                     body="\n".join(turn.say), key=",".join(decision.keys)[:64], now=call.now, to=call.patient.phone)
     return turn
 
 
@@ -388,196 +275,25 @@ def _record_answer(call: _Call, heard: Heard, kind: str = "answer") -> None:
     call.conversation.last_inbound_at = call.now
 
 
-def _trouble_turn(svc: Services) -> VoiceTurn:
-    return VoiceTurn((trouble_text(svc),), HANGUP)
-
-
-# --- what the caller's keys or words mean ------------------------------------------------------------
-
-REPEAT, NURSE, TEXT = "repeat", "nurse", "text"
-
-
-def _meaning(flow: Flow, heard: Heard, node: object = None) -> tuple[str, str]:
-    """(REPEAT | NURSE | TEXT, the text for the engine). Silence and unsure speech are an empty text."""
-    if heard.digits:
-        text = key_to_text(heard.digits)
-        if text is None:
-            return REPEAT, ""
-        if text == NURSE_KEY_TEXT:
-            return NURSE, text
-        return TEXT, "" if isinstance(node, FreeText) else text  # a key at a free question skips it
-    speech = (heard.speech or "").strip()
-    if not speech:
-        return TEXT, ""
-    if not heard.sure and not detect(flow, speech):
-        return TEXT, ""  # ask again; but a red flag, however faintly heard, is never dropped
-    keyword = match_keyword(speech)
-    if keyword is Keyword.nurse:
-        return NURSE, NURSE_KEY_TEXT
-    if keyword is Keyword.help or normalize(speech) in _REPEAT_WORDS:
-        return REPEAT, ""
-    if keyword in (Keyword.stop, Keyword.start):
-        return TEXT, ""  # text-message opt-out words mean nothing on a call: never opt a caller out by voice
-    return TEXT, speech
-
-
-# --- the language offer ----------------------------------------------------------------------------
-
-
-def _language_offer(call: _Call, tries: int = 0) -> VoiceTurn:
-    """The greeting in the caller's language (English unless we know better), then the other language offered
-    in that language's own voice; a Gather of its own, listening in the language offered."""
-    own = call.language if call.language in call.flow.languages else "en"
-    offered = "en" if own == "es" else "es"
-    if offered not in call.flow.languages or own not in call.flow.languages:
-        return _first_turn(call)  # a flow in one language: nothing to offer
-    call.hear("greeting", call.word("greeting", own))
-    call.hear("language_offer", call.word("language_offer", offered))
-    return _finish(call, VoiceTurn(tuple(call.said), GATHER, LANGUAGE, call.step, tries, LANGUAGE_HINTS,
-                                   language=offered, voices=(own, offered)))
-
-
-def _language_answer(call: _Call, heard: Heard, tries: int) -> VoiceTurn:
-    """1 English, 2 Spanish (or the word said); nothing, or any other key, keeps the caller's language.
-    Anything else said is the caller's first words, read as a first text is: a red flag escalates."""
-    state = State.from_json(call.conversation.state)
-    if call.conversation.status != ACTIVE or state.node is not None or state.outcome is not None:
-        return _resume(call)  # a late callback: the call has moved on
-    chosen = LANGUAGE_KEYS.get(heard.digits or "")
-    meaning, text = _meaning(call.flow, heard)
-    keyword = match_keyword(text) if text else None
-    if keyword in (Keyword.spanish, Keyword.english):
-        chosen = "es" if keyword is Keyword.spanish else "en"
-    if chosen is not None and chosen in call.flow.languages:
-        return _first_turn(call, LANGUAGE_KEYWORDS[chosen])  # the engine's own way to choose (as by SMS)
-    if meaning == REPEAT:
-        return _language_offer(call, tries + 1)
-    if meaning == NURSE:
-        return _first_turn(call, heard.speech or NURSE_KEY_TEXT)  # "enfermera" also says which language
-    return _first_turn(call, "" if heard.digits else text)
-
-
-# --- questions --------------------------------------------------------------------------------------
-
-
-def _question_answer(call: _Call, heard: Heard) -> VoiceTurn:
-    state = State.from_json(call.conversation.state)
-    if call.conversation.status != ACTIVE or state.node is None:
-        return _closing_turn(call)  # a late callback for a question already behind us
-    meaning, text = _meaning(call.flow, heard, call.flow.nodes.get(state.node))
-    if meaning == REPEAT:
-        call.hear(state.node, prompt(call.flow, state.node, call.language, Env(call.svc.context, "voice")))
-        return _finish(call, _question_turn(call))
-    result = step(call.flow, state, text, call.svc.context, channel="voice")
-    if any(m.key == "offer_nurse" for m in result.messages):
-        # Three misses at a question outside the screen: not another loop, a nurse.
-        call.hear("still_unclear", call.word("still_unclear"))
-        result = step(call.flow, state, NURSE_KEY_TEXT, call.svc.context, channel="voice")
-        reason = "caller's answers not understood (voice)"
-        result = Result(result.state, result.messages,
-                        [replace(a, reason=reason) if isinstance(a, Escalate) else a for a in result.actions])
-    missed = result.state.node == state.node and result.state.misses > state.misses
-    if missed and heard.speech and _first_words(call, state):
-        # What a caller says first ("hi, my back went into spasm") is their opening, as a first text is:
-        # asked again, but not counted against them.
-        result, missed = Result(result.state.evolve(misses=state.misses), result.messages, result.actions), False
-    return _after_step(call, result, missed=missed)
-
-
-def _first_words(call: _Call, state: State) -> bool:
-    if state.answers or state.misses:
-        return False
+def _first_answer(call: _Call) -> bool:
     spoken = call.session.scalars(select(Message.id).where(Message.conversation_id == call.conversation.id,
                                                            Message.kind == "answer").limit(2)).all()
     return len(spoken) == 1  # only the answer recorded for this callback
 
 
-def _after_step(call: _Call, result: Result, missed: bool = False, settled: bool = False) -> VoiceTurn:
-    """Save what the engine decided, then say it: the next question, or the outcome and what follows."""
-    # Check-ins are texts: on a call they wait for the caller to accept the text offer.
-    actions = [a for a in result.actions if not isinstance(a, ScheduleCheckin)]
-    apply(call.svc, call.session, call.flow, call.conversation, call.patient,
-          Result(result.state, result.messages, actions), call.now)
-    offer_nurse = missed and result.state.misses >= max(call.flow.reask_limit, 1)
-    for message in result.messages:
-        if offer_nurse and message.key == result.state.node:
-            call.hear("press_nurse", call.word("press_nurse"))
-        call.hear(message.key, message.text)
-    if result.state.status == ACTIVE and result.state.node is not None:
-        return _finish(call, _question_turn(call))
-    if result.state.status == DONE and result.state.outcome and not settled:
-        return _after_outcome(call, [m.key for m in result.messages])
-    return _closing_turn(call)
+def _trouble_turn(svc: Services) -> VoiceTurn:
+    return VoiceTurn((trouble_text(svc),), HANGUP)
 
 
-def _question_turn(call: _Call) -> VoiceTurn:
-    node = call.flow.nodes.get(call.conversation.node or "")
-    hints = tuple(localize(c.label, call.language) for c in node.choices) if isinstance(node, Question) else ()
-    return VoiceTurn(tuple(call.said), GATHER, QUESTION, call.step, hints=hints, language=call.language)
-
-
-# --- outcomes ----------------------------------------------------------------------------------------
-
-
-def _after_outcome(call: _Call, keys: list[str]) -> VoiceTurn:
-    flow, conversation = call.flow, call.conversation
-    level = Level(conversation.level) if conversation.level else Level.home_care
-    outcome = conversation.outcome or ""
-    node = flow.nodes.get(outcome)
-    put_through = isinstance(node, Outcome) and node.put_through
-    if level.disposition == "emergency" or outcome in (flow.nurse_outcome, flow.unclear_outcome) or put_through:
-        return _dial_turn(call)
-    if isinstance(node, Outcome) and (node.checkins or level is Level.home_care):
-        if _textable(call.patient):
-            _stage_advice(call, keys)
-            call.hear("text_offer", call.word("text_offer"))
-            return _finish(call, VoiceTurn(tuple(call.said), GATHER, OFFER, call.step, hints=("yes", "no"),
-                                           language=call.language))
-        if call.patient.phone is None:
-            call.hear("text_hidden", call.word("text_hidden"))
-    return _closing_turn(call)
-
-
-def _closing_turn(call: _Call, tries: int = 0) -> VoiceTurn:
-    call.hear("closing", call.word("closing"))
-    return _finish(call, VoiceTurn(tuple(call.said), GATHER, CLOSING, call.step, tries=tries, language=call.language))
-
-
-def _goodbye(call: _Call) -> VoiceTurn:
-    call.hear("goodbye", call.word("goodbye"))
-    return _finish(call, VoiceTurn(tuple(call.said), HANGUP, language=call.language))
-
-
-def _dial_turn(call: _Call) -> VoiceTurn:
+def _transfer(call: _Call, decision: Decision) -> Decision:
     """Put the caller through to the nurse the case was paged to (the page itself is already queued)."""
     case = open_case_for(call.session, call.conversation.id)
     chain = call.svc.roster.chain(call.now)
     nurse = (case.nurse_phone if case is not None else None) or (chain[0].phone if chain else None)
     if case is None or nurse is None:
-        call.hear("no_nurse", call.word("no_nurse"), call.word("goodbye"))
-        return _finish(call, VoiceTurn(tuple(call.said), HANGUP, language=call.language))
+        return phone_menu.connect(call.menu(), decision, None, None)
     audit(call.session, case, "call_transfer", call.now, detail=f"dialling nurse {mask(nurse)}")
-    call.hear("connecting", call.word("connecting"))
-    return _finish(call, VoiceTurn(tuple(call.said), DIAL, step=call.step, case_id=case.id, nurse_phone=nurse,
-                                   language=call.language))
-
-
-def _closing_answer(call: _Call, heard: Heard, tries: int) -> VoiceTurn:
-    meaning, text = _meaning(call.flow, heard)
-    if meaning == NURSE or (text and detect(call.flow, text)):
-        return _to_engine(call, text)
-    if meaning == REPEAT:
-        return _closing_turn(call, tries)
-    if heard.how == "silence" and tries + 1 < OFFER_TRIES:
-        return _closing_turn(call, tries + 1)
-    return _goodbye(call)
-
-
-def _to_engine(call: _Call, text: str) -> VoiceTurn:
-    """After the outcome: a nurse request, or a red flag said at the last prompt, goes through the engine."""
-    state = State.from_json(call.conversation.state)
-    result = step(call.flow, state, text, call.svc.context, channel="voice")
-    return _after_step(call, result, settled=result.state.outcome == state.outcome)
+    return phone_menu.connect(call.menu(), decision, case.id, nurse)
 
 
 # --- the offer to text the advice ------------------------------------------------------------------------
@@ -598,62 +314,34 @@ def _textable(patient: Patient) -> bool:
     return kind not in landline
 
 
-def _stage_advice(call: _Call, keys: list[str]) -> None:
-    """The full written advice (the SMS wording of what was just said), stored but not sent until accepted."""
-    parts = [call.word("advice_header")]
-    parts += [node_text(call.flow, key, "sms", call.language, call.svc.context) for key in keys
-              if isinstance(call.flow.nodes.get(key), (Info, Outcome))]
-    if not call.patient.privacy_notice_sent:
-        parts.append(localize(call.flow.messages.privacy, call.language, call.svc.context))
-    parts.append(call.word("advice_footer"))
+def _stage_advice(call: _Call, advice: str) -> None:
+    """The written advice, stored but not sent until the caller accepts (the outbox leaves it alone till then)."""
     assert call.patient.phone is not None
-    for body in split_for_sms(["\n\n".join(parts)]):
+    for body in split_for_sms([advice]):
         message = queue_sms(call.session, to=call.patient.phone, body=body, kind="advice", now=call.now,
                             patient_id=call.patient.id, conversation_id=call.conversation.id, key="voice_advice")
-        message.status, message.next_attempt_at = "offered", None  # the outbox leaves it alone until accepted
+        message.status, message.next_attempt_at = "offered", None
 
 
-def _offer_answer(call: _Call, heard: Heard, tries: int) -> VoiceTurn:
-    meaning, text = _meaning(call.flow, heard)
-    if meaning == NURSE or (text and detect(call.flow, text)):
-        _settle_advice(call, accepted=False)
-        return _to_engine(call, text)
-    if meaning == REPEAT:
-        call.hear("text_offer", call.word("text_offer"))
-        return _finish(call, VoiceTurn(tuple(call.said), GATHER, OFFER, call.step, tries, ("yes", "no"),
-                                       language=call.language))
-    answer = parse_answer(_YES_NO, text) if text else None
-    if answer is None and tries + 1 < OFFER_TRIES:
-        call.hear("unclear", localize(call.flow.messages.unclear, call.language), call.word("text_offer"))
-        return _finish(call, VoiceTurn(tuple(call.said), GATHER, OFFER, call.step, tries + 1, ("yes", "no"),
-                                       language=call.language))
-    if answer == "yes" and _settle_advice(call, accepted=True):
-        call.hear("text_accepted", call.word("text_accepted"))
-    else:
-        _settle_advice(call, accepted=False)  # no clear yes is a no: no texts without consent
-        call.hear("text_declined", call.word("text_declined"))
-    return _goodbye(call)
+def _staged(call: _Call) -> list[Message]:
+    return list(call.session.scalars(select(Message).where(Message.conversation_id == call.conversation.id,
+                                                           Message.status == "offered")))
 
 
-def _settle_advice(call: _Call, *, accepted: bool) -> bool:
-    """Send (and start the check-ins) or drop the staged advice. False when there was nothing to send."""
-    staged = list(call.session.scalars(select(Message).where(Message.conversation_id == call.conversation.id,
-                                                             Message.status == "offered")))
-    if not accepted or not staged or not _textable(call.patient):
+def _settle_advice(call: _Call, staged: list[Message], decision: Decision) -> None:
+    """Send the staged advice (and start the check-ins the menu chose), or drop it."""
+    if not decision.send_advice:
         for message in staged:
             message.status = "declined"
-        return False
+        return
     for message in staged:
         message.status, message.next_attempt_at = "queued", call.now
     call.patient.privacy_notice_sent = True
     # The advice text carried the notice: a text reply on this conversation (a check-in) must not repeat it.
     call.conversation.state = State.from_json(call.conversation.state).evolve(privacy_notice_sent=True).to_json()
-    outcome = call.flow.nodes.get(call.conversation.outcome or "")
-    if isinstance(outcome, Outcome):
-        for plan in outcome.checkins:  # the same check-ins an SMS patient gets
-            schedule(call.session, call.conversation, call.patient, plan.ask, call.now + plan.after, call.now)
+    for checkin in decision.checkins:  # the same check-ins an SMS patient gets
+        schedule(call.session, call.conversation, call.patient, checkin.ask, call.now + checkin.after, call.now)
     log.info("voice.advice_texted conversation=%s", call.conversation.id)
-    return True
 
 
 # --- the nurse's side ----------------------------------------------------------------------------------
@@ -683,21 +371,3 @@ def _page_voicemail(call: _Call, case: Escalation, url: str) -> None:
     queue_sms(call.session, to=nurse, body=body, kind="page", now=call.now, patient_id=call.patient.id,
               conversation_id=call.conversation.id, escalation_id=case.id, key="voicemail")
     audit(call.session, case, "voicemail_paged", call.now, detail=f"nurse {mask(nurse)}")
-
-
-def _text(call: _Call, node_id: str) -> str:
-    return node_text(call.flow, node_id, "voice", call.language, call.svc.context)
-
-
-_DIGITS = re.compile(r"^[0-9*#]+$")
-
-
-def heard_from(digits: str | None, speech: str | None, confidence: str | None) -> Heard:
-    """Twilio's Gather parameters as a Heard (bad values are treated as not heard, never as an error)."""
-    digits = (digits or "").strip()
-    try:
-        sure = float(confidence) if confidence not in (None, "") else None
-    except ValueError:
-        sure = 0.0
-    words = clean_for_storage(speech or "", limit=500).strip()  # no control bytes (Postgres refuses NUL)
-    return Heard(digits=digits if _DIGITS.match(digits) else None, speech=words or None, confidence=sure)

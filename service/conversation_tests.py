@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from .engine.flow import Duration, Level
+from .engine.phone_turns import GATHER, Heard
 from .yamlfile import parse_model, read_source
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: inside texting hours
@@ -157,7 +158,7 @@ class _Call:
     """A voice case's phone call: its CallSid, and the Gather it waits on (None once the call has ended)."""
 
     sid: str
-    turn: Any = None  # calls.VoiceTurn
+    turn: Any = None  # engine.phone_turns.VoiceTurn
     ended: str | None = None  # how the call ended (hangup, dial, record), for the transcript
 
 
@@ -211,7 +212,7 @@ class ConversationTester:
 
     def _ring(self, phone: str, case: Case, outcome: Outcome) -> _Call:
         """A voice case's call comes in; the language offer is answered as the case's caller would."""
-        from .calls import Heard, call_input, start_call
+        from .calls import call_input, start_call
 
         if case.language not in ("en", "es"):  # a language the line does not offer: known to speak it
             self._set_language(phone, case.language)
@@ -228,7 +229,7 @@ class ConversationTester:
 
     def _say_on_call(self, step: Step, phone: str, call: _Call, outcome: Outcome) -> list[str]:
         """One step of a live call, through the same runtime as the voice webhook: what the caller hears."""
-        from .calls import GATHER, Heard, call_input
+        from .calls import call_input
 
         if step.press is not None:
             heard, label = Heard(digits=step.press), f"you press> {step.press}"

@@ -2,7 +2,8 @@
 
 Every callback carries, in its URL, what it answers (the language offer, a question, the text offer, the
 closing prompt) and a step number, so a repeated callback for the same step gets the same TwiML and
-advances nothing. The runtime (service/calls.py) decides; this module only speaks Twilio.
+advances nothing. The runtime (service/calls.py, around the phone menu in service/engine/phone.py) decides;
+this module only speaks Twilio.
 
     /twilio/voice                 incoming call (the number's "A call comes in" webhook)
     /twilio/voice/answer          each <Gather> result: Digits, or SpeechResult + Confidence, or nothing
@@ -15,6 +16,7 @@ advances nothing. The runtime (service/calls.py) decides; this module only speak
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
@@ -24,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from twilio.twiml.voice_response import VoiceResponse
 
 from .. import calls
-from ..calls import DIAL, GATHER, LANGUAGE, OFFER, QUESTION, RECORD, VoiceTurn, heard_from
+from ..engine.phone_turns import CLOSING, DIAL, GATHER, LANGUAGE, OFFER, QUESTION, RECORD, Heard, VoiceTurn
 from ..engine.text import clean_for_storage
 from ..phones import to_e164
 from ..services import Services
@@ -49,6 +51,20 @@ def caller_phone(raw: str | None, region: str) -> str | None:
     if not raw or raw.strip() in HIDDEN_CALLER_IDS:
         return None
     return to_e164(raw, region)
+
+
+_DIGITS = re.compile(r"^[0-9*#]+$")
+
+
+def heard_from(digits: str | None, speech: str | None, confidence: str | None) -> Heard:
+    """Twilio's Gather parameters as a Heard (bad values are treated as not heard, never as an error)."""
+    digits = (digits or "").strip()
+    try:
+        sure = float(confidence) if confidence not in (None, "") else None
+    except ValueError:
+        sure = 0.0
+    words = clean_for_storage(speech or "", limit=500).strip()  # no control bytes (Postgres refuses NUL)
+    return Heard(digits=digits if _DIGITS.match(digits) else None, speech=words or None, confidence=sure)
 
 
 def _svc() -> Services:
@@ -155,7 +171,7 @@ def answer():  # type: ignore[no-untyped-def]
     svc = _svc()
     form = request.form
     at = request.args.get("at", QUESTION)
-    at = at if at in (QUESTION, OFFER, calls.CLOSING, LANGUAGE) else QUESTION
+    at = at if at in (QUESTION, OFFER, CLOSING, LANGUAGE) else QUESTION
     heard = heard_from(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
     phone = caller_phone(form.get("From"), svc.settings.default_region)
     return twiml(_respond(lambda: calls.call_input(

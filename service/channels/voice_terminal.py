@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from ..calls import DIAL, GATHER, RECORD, Heard, VoiceTurn, call_input, dial_finished, start_call, voicemail_left
+from ..calls import call_input, dial_finished, start_call, voicemail_left
+from ..engine.phone_turns import DIAL, GATHER, RECORD, Heard, VoiceTurn
 from ..phones import mask
 from ..services import Services
 
