@@ -208,6 +208,58 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # nurse | admin
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Two-factor sign-in (TOTP). The shared secret is a secret: plain base32 here until encryption at
+    # rest (issue #18, item 4) covers this column too.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_counter: Mapped[int | None]  # the last 30 s step accepted: a code is never accepted twice
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
+
+
+class DashboardSession(Base):
+    """A dashboard session, held here: the browser's cookie carries only a random token, stored as its
+    SHA-256. Ending a row ends the session wherever the cookie is (logout, disable, an admin)."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: not signed in yet
+    stage: Mapped[str] = mapped_column(String(8))  # anon | totp | enrol (second factor to come) | full
+    data: Mapped[str] = mapped_column(Text, default="")  # Flask's session dict (CSRF token, flashes), as JSON
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]  # the sign-in: the absolute lifetime counts from here
+    last_active_at: Mapped[datetime] = mapped_column(index=True)  # not moved by the queue's auto-refresh
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(16))  # logout | idle | expired | admin | disabled ...
+
+
+class RecoveryCode(Base):
+    """One-time codes for a lost authenticator: only their SHA-256 is kept; each works once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts per account, per client address or per known device, shared by every web process.
+    Past a few free failures each attempt waits a doubling delay (capped), never a lock."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # e.g. "password:account:avery"
+    failures: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditLog(Base):

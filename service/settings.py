@@ -44,6 +44,9 @@ class Settings:
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
     dashboard_session_hours: float = 8.0  # a dashboard login lasts this long, however active (one shift)
+    dashboard_idle_minutes: float = 30.0  # ...and ends sooner after this long without activity (not refreshes)
+    dashboard_require_2fa: bool = False  # TOTP for every account (admins always need it)
+    trusted_proxies: int = 0  # proxy hops in front of the service whose X-Forwarded-For is believed
     advanced_opt_out: bool = False  # Twilio answers STOP/START/HELP itself (it sends OptOutType): no second reply
 
     @classmethod
@@ -71,6 +74,9 @@ class Settings:
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
             run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
             dashboard_session_hours=float(env.get("DASHBOARD_SESSION_HOURS") or default.dashboard_session_hours),
+            dashboard_idle_minutes=float(env.get("DASHBOARD_IDLE_MINUTES") or default.dashboard_idle_minutes),
+            dashboard_require_2fa=_flag(env.get("DASHBOARD_REQUIRE_2FA"), False),
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or default.trusted_proxies),
             advanced_opt_out=_flag(env.get("TWILIO_ADVANCED_OPT_OUT"), False),
         )
         if env.get("SECRET_KEY"):
@@ -92,6 +98,11 @@ class Settings:
                     found.append(f"{name.upper()} is required with TRIAGE_TRANSPORT=twilio")
         if not 0 < self.dashboard_session_hours <= 24:
             found.append(f"DASHBOARD_SESSION_HOURS must be in (0, 24], not {self.dashboard_session_hours}")
+        if not 0 < self.dashboard_idle_minutes <= self.dashboard_session_hours * 60:
+            found.append(f"DASHBOARD_IDLE_MINUTES must be more than 0 and at most DASHBOARD_SESSION_HOURS, "
+                         f"not {self.dashboard_idle_minutes}")
+        if not 0 <= self.trusted_proxies <= 5:
+            found.append(f"TRUSTED_PROXIES must be 0 to 5 (proxy hops), not {self.trusted_proxies}")
         if self.dispatch not in ("inline", "background"):
             found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
         if not 1 <= self.outbox_threads <= 32:

@@ -35,6 +35,9 @@ def test_twilio_transport_needs_its_credentials() -> None:
     ({"TWILIO_TIMEOUT": "30"}, "TWILIO_TIMEOUT must be between 0 and 25 seconds"),  # outlasts the outbox lease
     ({"OUTBOX_THREADS": "0"}, "OUTBOX_THREADS must be 1 to 32"),
     ({"DASHBOARD_SESSION_HOURS": "48"}, "DASHBOARD_SESSION_HOURS must be in (0, 24]"),
+    ({"DASHBOARD_IDLE_MINUTES": "0"}, "DASHBOARD_IDLE_MINUTES must be more than 0"),
+    ({"DASHBOARD_IDLE_MINUTES": "600"}, "DASHBOARD_IDLE_MINUTES must be more than 0 and at most"),  # past 8 h
+    ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES must be 0 to 5"),
 ])
 def test_unsafe_values_are_named(env: dict[str, str], problem: str) -> None:
     problems = Settings.from_env(env).problems()
@@ -43,3 +46,10 @@ def test_unsafe_values_are_named(env: dict[str, str], problem: str) -> None:
 
 def test_outbox_threads_is_read_from_the_environment() -> None:
     assert Settings.from_env({"OUTBOX_THREADS": "8"}).outbox_threads == 8
+
+
+def test_dashboard_security_settings_are_read_from_the_environment() -> None:
+    default = Settings.from_env({})
+    assert (default.dashboard_idle_minutes, default.dashboard_require_2fa, default.trusted_proxies) == (30, False, 0)
+    settings = Settings.from_env({"DASHBOARD_IDLE_MINUTES": "15", "DASHBOARD_REQUIRE_2FA": "1", "TRUSTED_PROXIES": "2"})
+    assert (settings.dashboard_idle_minutes, settings.dashboard_require_2fa, settings.trusted_proxies) == (15, True, 2)
