@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 from flask import Flask
@@ -17,7 +18,7 @@ from werkzeug.serving import make_server
 
 from service.phones import mask
 from service.settings import ROOT
-from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, PATIENT
+from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, PATIENT, FakeClock
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
@@ -150,3 +151,47 @@ def test_nurse_works_a_red_flag_case_from_queue_to_resolved(app: Flask, live_url
     page.set_content(f"<!doctype html><html><body style='margin:0'>{picture}</body></html>")
     page.screenshot(path=str(ARTIFACTS / "flow-diagram.png"), full_page=True)
     assert twilio_fake.violations == []
+
+
+def test_admin_enrols_two_factor_and_is_warned_before_the_idle_timeout(app: Flask, live_url: str,
+                                                                      browser_page: Any, clock: FakeClock) -> None:
+    """Enrolment with the QR code, sign-in with the code an authenticator computes; then the queue page
+    left open: its refreshes do not keep the session, the warning shows two minutes before the idle
+    timeout, "Stay signed in" keeps it, and once it has passed the page lands on the login form."""
+    created = app.test_cli_runner().invoke(args=["users", "create", "casey", "--role", "admin", "--name",
+                                                 "Supervisor Casey", "--password-stdin"], input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    app.config["DASHBOARD_SESSION_POLL_SECONDS"] = 1  # ask the time left every second (60 in service)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+
+    page.goto(live_url + "/dashboard/")
+    page.fill("input[name=username]", "casey")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('Two-factor sign-in')")  # an admin must enrol first
+    qr = page.locator("#totp-qr svg").bounding_box()
+    assert qr is not None and qr["width"] > 100 and qr["height"] > 100
+    page.screenshot(path=str(ARTIFACTS / "dashboard-two-factor-enrol.png"), full_page=True)
+    secret = page.inner_text("#totp-secret")
+    page.fill("input[name=code]", pyotp.TOTP(secret).at(clock()))
+    page.click("form[action$='/two-factor'] button[type=submit]")
+    page.wait_for_selector("h1:has-text('Your recovery codes')")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.click("a:has-text('Continue')")
+    page.wait_for_selector("h1:has-text('Queue')")
+    assert page.locator("#session-warning").is_hidden()
+
+    clock.advance(minutes=28, seconds=30)  # nobody touches the page: only its own refreshes run
+    stamp = page.inner_text("#updated")
+    wait_until(lambda: page.inner_text("#updated") != stamp, "the queue to refresh itself")
+    warning = page.wait_for_selector("#session-warning:not([hidden])")
+    assert "because of inactivity" in warning.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-idle-warning.png"))
+    page.click("#stay-signed-in")
+    page.wait_for_selector("#session-warning", state="hidden")
+
+    clock.advance(minutes=31)  # 31 minutes after "Stay signed in", refreshing all along
+    page.wait_for_selector("h1:has-text('Log in')")
+    assert "without activity" in page.inner_text("main")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-idle-ended.png"))

@@ -1,34 +1,30 @@
-"""Dashboard login: hashed passwords, sessions that end, CSRF on every form, roles, failed-login limit."""
+"""Dashboard access: who is signed in (server-side sessions, sessions.py), CSRF on every form, roles,
+security headers, the audit log. The sign-in pages themselves are in login.py."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from ..db import transaction
 from ..escalation.operations import Actor
 from ..models import AuditLog, User
 from ..services import Services
-from . import bp, csrf
+from . import bp, csrf, sessions
+from .sessions import Record, ended_by_time
 
 log = logging.getLogger(__name__)
 
 ROLES = ("nurse", "admin")
 MIN_PASSWORD = 10
-MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
-# Checked when the username is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+TOUCH_EVERY = timedelta(seconds=30)  # last activity is written at most this often (idle limits are minutes)
 
 
 def hash_password(password: str) -> str:
@@ -71,34 +67,51 @@ def actor_for(user: User) -> Actor:
                  admin=user.role == "admin")
 
 
-def _fingerprint(user: User) -> str:
-    """Ties a session to the password it was opened with: a password change ends other sessions."""
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:24]
+AUTO_REFRESH_HEADER = "X-Dashboard-Refresh"  # sent by the queue's refresh and the session-warning check
+
+
+def is_auto_refresh() -> bool:
+    """A request the page makes by itself: it must not keep an unattended screen signed in."""
+    return request.headers.get(AUTO_REFRESH_HEADER) == "1" or request.args.get("refresh") == "1"
 
 
 @bp.before_request
 def load_user_and_check_csrf() -> None:
+    if request.endpoint == "dashboard.static":
+        return  # stylesheet and scripts: public, and not activity
     _load_user()
     if request.method in current_app.config["WTF_CSRF_METHODS"]:
         csrf.protect()  # raises CSRFError (400) for a form without this session's token
 
 
 def _load_user() -> None:
-    g.user = None
-    user_id, started = session.get("user_id"), session.get("login_at")
-    if user_id is None or started is None:
+    """g.user for a fully signed-in session; g.pending for one between the password and the second factor."""
+    g.user = g.pending = None
+    record: Record | None = getattr(session, "record", None)
+    if record is None or record.user_id is None:
         return
-    lifetime = timedelta(hours=svc().settings.dashboard_session_hours)
-    expired = svc().clock() - datetime.fromisoformat(started) > lifetime
+    now = svc().clock()
     with svc().factory() as db:
-        user = db.get(User, user_id)
-    if expired or user is None or not user.active or session.get("fingerprint") != _fingerprint(user):
-        session.clear()
-        if expired:
+        user = db.get(User, record.user_id)
+    reason = "disabled" if user is None or not user.active else ended_by_time(
+        svc().settings, record.stage, record.created_at, record.last_active_at, now)
+    if reason is not None:
+        sessions.end(svc(), session, reason)  # type: ignore[arg-type]
+        log.info("dashboard.session_ended reason=%s user_id=%s", reason, record.user_id)
+        if reason == "idle":
+            minutes = f"{svc().settings.dashboard_idle_minutes:g}"
+            flash(f"Your session ended after {minutes} minutes without activity. Please log in again.", "info")
+        elif reason == "expired":
             flash("Your session has ended. Please log in again.", "info")
         return
+    assert user is not None
+    if record.stage != "full":
+        g.pending = user
+        return
     g.user = user
+    every = min(TOUCH_EVERY, timedelta(minutes=svc().settings.dashboard_idle_minutes) / 10)
+    if not is_auto_refresh() and now - record.last_active_at >= every:
+        sessions.touch(svc(), record, now)
 
 
 @bp.after_request
@@ -127,7 +140,10 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("user") is None:
             if request.headers.get("X-Requested-With") == "fetch":
-                abort(401)  # the queue's refresh: the page reloads itself onto the login form
+                abort(401)  # the page's own fetches: it reloads itself onto the login form
+            if g.get("pending") is not None:  # password done, second factor not yet
+                return redirect(url_for("dashboard.two_factor" if session.record.stage == "enrol"  # type: ignore[attr-defined]
+                                        else "dashboard.login_code"))
             return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
@@ -155,60 +171,3 @@ def forbidden(_: Exception) -> Any:
 @bp.errorhandler(404)
 def not_found(_: Exception) -> Any:
     return render_template("dashboard/error.html", title="Not found", message="There is no such page."), 404
-
-
-def _safe_next(target: str | None) -> str:
-    """Only paths inside this dashboard: never an open redirect to another site."""
-    if not target:
-        return url_for("dashboard.queue")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard/") or target.startswith("//"):
-        return url_for("dashboard.queue")
-    return target
-
-
-def _recent_failures(username: str, address: str, now: datetime) -> int:
-    with svc().factory() as db:
-        return db.scalar(select(func.count(AuditLog.id)).where(
-            AuditLog.action == "login_failed", AuditLog.username == username,
-            AuditLog.detail == f"from {address}", AuditLog.at > now - FAILURE_WINDOW)) or 0
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    if g.get("user") is not None and request.method == "GET":
-        return redirect(_safe_next(request.args.get("next")))
-    if request.method == "GET":
-        return render_template("dashboard/login.html", next=request.args.get("next", ""))
-    username = request.form.get("username", "").strip().lower()[:64]
-    password = request.form.get("password", "")
-    address = (request.remote_addr or "unknown")[:45]
-    now = svc().clock()
-    if _recent_failures(username, address, now) >= MAX_FAILURES:
-        audit("login_locked", username=username, detail=f"from {address}")
-        flash(f"Too many failed attempts. Wait {FAILURE_WINDOW.seconds // 60} minutes, or ask an admin.", "error")
-        return render_template("dashboard/login.html", next=request.form.get("next", "")), 429
-    with svc().factory() as db:
-        user = db.scalars(select(User).where(User.username == username)).first()
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not valid or not user.active:
-        audit("login_failed", username=username, detail=f"from {address}")
-        log.info("dashboard.login_failed")
-        flash("Wrong username or password, or the account is disabled.", "error")
-        return render_template("dashboard/login.html", next=request.form.get("next", "")), 401
-    session.clear()  # a fresh session (and CSRF token) on every login
-    session.permanent = True
-    session.update(user_id=user.id, login_at=now.isoformat(), fingerprint=_fingerprint(user))
-    g.user = user
-    audit("login", detail=f"from {address}")
-    log.info("dashboard.login user_id=%s", user.id)
-    return redirect(_safe_next(request.form.get("next")))
-
-
-@bp.post("/logout")
-def logout() -> Any:
-    if g.get("user") is not None:
-        audit("logout")
-    session.clear()
-    flash("You are logged out.", "info")
-    return redirect(url_for("dashboard.login"))

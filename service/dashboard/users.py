@@ -1,5 +1,6 @@
 """`flask --app service users ...`: dashboard accounts. Passwords are prompted (or read from stdin), never
-taken as arguments, and stored only as scrypt hashes."""
+taken as arguments, and stored only as scrypt hashes. Disabling an account, changing its password or
+resetting its two-factor ends its sessions at once, everywhere."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..db import transaction
-from ..models import User
+from ..models import AuditLog, User
+from . import sessions, twofactor
 from .auth import ROLES, hash_password, password_problem
 
 users_cli = AppGroup("users", help="Dashboard accounts (nurses, admins).")
@@ -63,17 +65,29 @@ def list_users() -> None:
     with svc.factory() as session:
         for user in session.scalars(select(User).order_by(User.username)):
             state = "active" if user.active else "disabled"
-            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.name}")
+            second = "2fa:on" if user.totp_enabled else "2fa:off"
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{user.name}\t{second}")
 
 
-def _update(username: str, **values: object) -> None:
+def _update(username: str, ends_sessions: str | None = None, **values: object) -> int:
+    """Change an account; with `ends_sessions` (the reason), end its sessions in the same transaction.
+    Returns how many sessions ended."""
     svc = current_app.extensions["triage"]
+    now = svc.clock()
     with transaction(svc.factory) as session:
         user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
         if user is None:
             raise click.ClickException(f"there is no user {username!r}")
         for key, value in values.items():
             setattr(user, key, value)
+        if ends_sessions is None:
+            return 0
+        if ends_sessions == "2fa_reset":
+            twofactor.reset(session, user.id)
+        ended = sessions.end_all(session, user.id, now, ends_sessions)
+        session.add(AuditLog(at=now, username="(cli)", action=ends_sessions if ends_sessions == "2fa_reset"
+                             else "end_sessions", detail=f"{user.username}: {ends_sessions}, {ended} session(s)"))
+        return ended
 
 
 @users_cli.command("set-password")
@@ -81,16 +95,16 @@ def _update(username: str, **values: object) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
 def set_password(username: str, password_stdin: bool) -> None:
     """Change a password (this also ends the user's open sessions)."""
-    _update(username, password_hash=hash_password(_read_password(password_stdin)))
-    click.echo(f"password changed for {username}")
+    ended = _update(username, "password", password_hash=hash_password(_read_password(password_stdin)))
+    click.echo(f"password changed for {username}; {ended} session(s) ended")
 
 
 @users_cli.command("disable")
 @click.argument("username")
 def disable(username: str) -> None:
-    """Disable an account; its open sessions end at their next request."""
-    _update(username, active=False)
-    click.echo(f"disabled {username}")
+    """Disable an account and end its sessions everywhere, now."""
+    ended = _update(username, "disabled", active=False)
+    click.echo(f"disabled {username}; {ended} session(s) ended")
 
 
 @users_cli.command("enable")
@@ -99,3 +113,35 @@ def enable(username: str) -> None:
     """Enable a disabled account again."""
     _update(username, active=True)
     click.echo(f"enabled {username}")
+
+
+@users_cli.command("sessions")
+@click.argument("username")
+def list_sessions(username: str) -> None:
+    """The account's live dashboard sessions: id, signed in, last activity, stage, address, browser."""
+    svc = current_app.extensions["triage"]
+    with svc.factory() as session:
+        user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+        if user is None:
+            raise click.ClickException(f"there is no user {username!r}")
+        live = sessions.live_sessions(session, svc.settings, user.id, svc.clock())
+    for row in live:
+        click.echo(f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}Z\t{row.last_active_at:%Y-%m-%d %H:%M}Z\t"
+                   f"{row.stage}\t{row.address}\t{row.user_agent[:60]}")
+    click.echo(f"{len(live)} live session(s) for {user.username}")
+
+
+@users_cli.command("end-sessions")
+@click.argument("username")
+def end_sessions(username: str) -> None:
+    """End every session of the account, everywhere (the account stays enabled)."""
+    click.echo(f"{_update(username, 'admin')} session(s) ended for {username}")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("username")
+def reset_2fa(username: str) -> None:
+    """Forget the account's authenticator and recovery codes (a lost phone) and end its sessions; the
+    account enrols again at its next sign-in if two-factor is required for it."""
+    ended = _update(username, "2fa_reset")
+    click.echo(f"two-factor reset for {username}; {ended} session(s) ended")

@@ -74,7 +74,8 @@ def masked(value: str | None) -> str:
 @bp.context_processor
 def page_globals() -> dict[str, Any]:
     return {"user": g.get("user"), "clinic_name": svc().settings.clinic_name,
-            "refresh_seconds": current_app.config["DASHBOARD_REFRESH_SECONDS"]}
+            "refresh_seconds": current_app.config["DASHBOARD_REFRESH_SECONDS"],
+            "session_poll_seconds": current_app.config["DASHBOARD_SESSION_POLL_SECONDS"]}
 
 
 # --- queue -------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Refresh the queue table in place every few seconds (the page keeps its scroll position).
-// Logged out or session over: reload, which lands on the login form.
+// Logged out or session over: reload, which lands on the login form. Marked as a refresh
+// (X-Dashboard-Refresh), so it does not count as the nurse's activity for the idle timeout.
 (function () {
   "use strict";
   var rows = document.getElementById("queue-rows");
@@ -10,7 +11,7 @@
   function schedule() { window.setTimeout(refresh, every); }
 
   function refresh() {
-    fetch(rows.dataset.refreshUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+    fetch(rows.dataset.refreshUrl, {credentials: "same-origin", headers: {"X-Requested-With": "fetch", "X-Dashboard-Refresh": "1"}})
       .then(function (response) {
         if (response.status === 401) { window.location.reload(); return null; }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
