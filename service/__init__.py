@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
 
 from . import logs
+from .cli import register
+from .clock import build_scheduler
 from .db import make_engine, make_session_factory
 from .escalation.roster import load_roster
+from .features import FEATURES
 from .flowstore import FlowStore
 from .logs import configure_logging
+from .migrate import upgrade
 from .outbound import Outbox, Transport
 from .services import Services, utc_now
 from .settings import Settings
@@ -33,8 +38,6 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     engine = make_engine(settings.database_url)
     if settings.auto_migrate:
-        from .migrate import upgrade
-
         upgrade(engine)
     factory = make_session_factory(engine)
     clock = clock or utc_now
@@ -42,27 +45,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
                         roster=load_roster(settings.roster_file), outbox=outbox, clock=clock)
     app.extensions["triage"] = services
-    from .escalation import timers
-
-    timers.install(services)  # failed pages show on their case, and pass it down the chain
-    from . import delivery
-
-    delivery.install(services)  # carrier opt-outs (21610) and lost check-ins
-
-    from .channels import sms, status, voice
-    from .health import bp as health_bp
-
-    app.register_blueprint(sms.bp)
-    app.register_blueprint(voice.bp)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(health_bp)
-    from .dashboard import init_dashboard
-
-    init_dashboard(app)  # nurses' web pages; CSRF-checked forms (webhooks are checked by Twilio signature)
-
-    from .cli import register
-
-    register(app)
+    for feature in FEATURES:  # each package's routes, commands and hooks (features.py)
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+        for command in feature.commands:
+            app.cli.add_command(command)
+        if feature.install is not None:
+            feature.install(services)
+        if feature.init_app is not None:
+            feature.init_app(app)
+    register(app)  # the core commands: db, flows, simulate, clock
     if settings.run_clock:
         _start_clock_with_first_request(app, services)
     return app
@@ -83,9 +75,7 @@ def _strict_transport(app: Flask) -> None:
 def _start_clock_with_first_request(app: Flask, services: Services) -> None:
     """Dev mode: web and clock in one process. Started by the first request, so CLI commands
     (which build the same app) never start a scheduler."""
-    import threading
 
-    from .clock import build_scheduler
 
     lock = threading.Lock()
 

@@ -28,8 +28,6 @@ from sqlalchemy.orm import Session
 
 from .channels.twilio_http import split_for_sms
 from .checkins.schedule import schedule
-from .conversations import apply, flow_of, lock_patient, receipt, start_conversation, store_receipt
-from .db import transaction
 from .engine import phone as phone_menu
 from .engine.flow import Flow, Level
 from .engine.phone_turns import (
@@ -47,8 +45,11 @@ from .engine.phone_turns import (
 from .engine.state import State
 from .escalation.cases import LEVEL_WORDS, audit, open_case_for
 from .models import Conversation, Escalation, EscalationEvent, Message, Patient
-from .outbound import queue_sms, record_reply
+from .outbound import queue_sms, record_reply, release
 from .phones import mask, pretty
+from .runtime.actions import apply
+from .runtime.conversation import flow_of, lock_patient, orm_patient, start_conversation
+from .runtime.envelope import NO_PATIENT, Codec, Turn, run
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -79,122 +80,108 @@ class _Call:
 # --- entry points: one per Twilio callback ---------------------------------------------------------
 
 
+_TURN = Codec[VoiceTurn](VoiceTurn.to_json, VoiceTurn.from_json)
+
+
+def _caller(phone: str | None) -> str | object:
+    """Lock the caller's patient row first when the number is shown; a hidden number gets one at _begin."""
+    return phone if phone else NO_PATIENT
+
+
 def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
     """An incoming call: the language offer; then (call_input) the welcome, the keypad controls, the first question."""
-    now = svc.clock()
-    key = f"voice:{call_sid}:start"
-    with transaction(svc.factory) as session:
-        patient = lock_patient(session, phone, now) if phone else None
-        seen = receipt(session, key)
-        if seen is not None:
-            return VoiceTurn.from_json(seen)
-        call = _open_call(svc, session, call_sid, now)
-        if call is None:
-            call = _begin(svc, session, call_sid, patient, now)
-            turn = _carry_out(call, phone_menu.opening(call.menu()))
-        else:
-            turn = _carry_out(call, phone_menu.resume(call.menu()))
-        store_receipt(session, key, turn.to_json(), now)
-    svc.dispatch()
-    return turn
+
+    def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
+        call = _open_call(svc, turn.session, call_sid, turn.now)
+        if call is not None:
+            return _carry_out(call, phone_menu.resume(call.menu()))
+        patient = orm_patient(turn.session, turn.patient) if turn.patient is not None else None
+        call = _begin(svc, turn.session, call_sid, patient, turn.now)
+        return _carry_out(call, phone_menu.opening(call.menu()))
+
+    return run(svc, work, key=f"voice:{call_sid}:start", codec=_TURN, phone=_caller(phone))
 
 
 def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: int | None, at: str, tries: int,
                heard: Heard) -> VoiceTurn:
     """A Gather result (keys, speech or silence) for the language offer, a question, the text offer or the
     closing prompt."""
-    now = svc.clock()
-    key = f"voice:{call_sid}:{at}:{step_number}" if step_number is not None else None
-    with transaction(svc.factory) as session:
-        if phone:
-            lock_patient(session, phone, now)
-        seen = receipt(session, key)
-        if seen is not None:
-            return VoiceTurn.from_json(seen)
-        call = _open_call(svc, session, call_sid, now, step_number)
+
+    def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
+        call = _open_call(svc, turn.session, call_sid, turn.now, step_number)
         if call is None:  # we never saw this call begin: begin it now rather than guess at the answer
-            call = _begin(svc, session, call_sid, lock_patient(session, phone, now), now)
-            turn = _carry_out(call, phone_menu.begin(call.menu()))
-        else:
-            _record_answer(call, heard, kind="language" if at == LANGUAGE else "answer")
-            staged = _staged(call) if at == OFFER else []
-            menu = call.menu(first_answer=at == QUESTION and _first_answer(call), advice_offered=bool(staged))
-            turn = _carry_out(call, phone_menu.answer(menu, at, tries, heard), staged)
-        store_receipt(session, key, turn.to_json(), now)
-    svc.dispatch()
-    return turn
+            call = _begin(svc, turn.session, call_sid, lock_patient(turn.session, phone, turn.now), turn.now)
+            return _carry_out(call, phone_menu.begin(call.menu()))
+        _record_answer(call, heard, kind="language" if at == LANGUAGE else "answer")
+        staged = _staged(call) if at == OFFER else []
+        menu = call.menu(first_answer=at == QUESTION and _first_answer(call), advice_offered=bool(staged))
+        return _carry_out(call, phone_menu.answer(menu, at, tries, heard), staged)
+
+    key = f"voice:{call_sid}:{at}:{step_number}" if step_number is not None else None
+    return run(svc, work, key=key, codec=_TURN, phone=_caller(phone))
 
 
 def dial_finished(svc: Services, *, call_sid: str, case_id: int | None, step_number: int | None, status: str,
                   bridged: str | None = None) -> VoiceTurn:
     """The <Dial> to the nurse ended: goodbye if they talked, otherwise a voicemail for the nurse."""
-    now = svc.clock()
-    key = f"voice:{call_sid}:dial:{step_number}" if step_number is not None else None
-    with transaction(svc.factory) as session:
-        seen = receipt(session, key)
-        if seen is not None:
-            return VoiceTurn.from_json(seen)
-        call = _open_call(svc, session, call_sid, now, step_number)
+
+    def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
+        call = _open_call(svc, turn.session, call_sid, turn.now, step_number)
         if call is None:
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
-        declined = case is not None and _screen_declined(session, case, call_sid)
+        declined = case is not None and _screen_declined(turn.session, case, call_sid)
         talked = status == "completed" and bridged != "false" and not declined
         if case is not None and talked:
-            audit(session, case, "call_connected", now, detail=f"nurse {mask(case.nurse_phone)}")
+            audit(turn.session, case, "call_connected", turn.now, detail=f"nurse {mask(case.nurse_phone)}")
         elif case is not None:
-            audit(session, case, "call_unanswered", now, detail=f"dial status {status or 'unknown'}")
-        decision = phone_menu.after_dial(call.menu(), talked=talked, case_id=case.id if case else None)
-        turn = _carry_out(call, decision)
-        store_receipt(session, key, turn.to_json(), now)
-    return turn
+            audit(turn.session, case, "call_unanswered", turn.now, detail=f"dial status {status or 'unknown'}")
+        return _carry_out(call, phone_menu.after_dial(call.menu(), talked=talked, case_id=case.id if case else None))
+
+    key = f"voice:{call_sid}:dial:{step_number}" if step_number is not None else None
+    return run(svc, work, key=key, codec=_TURN)
 
 
 def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recording_url: str | None,
                    recording_sid: str | None) -> VoiceTurn:
     """The caller's voicemail: kept on the case, and a second page tells the nurse where it is."""
-    now = svc.clock()
-    key = f"voice:{call_sid}:voicemail:{recording_sid or recording_url}" if recording_url else None
-    with transaction(svc.factory) as session:
-        seen = receipt(session, key)
-        if seen is not None:
-            return VoiceTurn.from_json(seen)
-        call = _open_call(svc, session, call_sid, now)
+
+    def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
+        call = _open_call(svc, turn.session, call_sid, turn.now)
         if call is None:
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
         if not recording_url:
             return _carry_out(call, phone_menu.after_voicemail(call.menu(), left=False))
-        session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id,
-                            escalation_id=case.id if case else None, direction="in", channel="voice",
-                            kind="voicemail", key=call.conversation.outcome, body=recording_url, status="received",
-                            twilio_sid=recording_sid, created_at=now))
+        turn.session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id,
+                                 escalation_id=case.id if case else None, direction="in", channel="voice",
+                                 kind="voicemail", key=call.conversation.outcome, body=recording_url,
+                                 status="received", twilio_sid=recording_sid, created_at=turn.now))
         if case is not None:
             case.recording_url = recording_url
-            case.updated_at = now
-            audit(session, case, "voicemail", now, detail=recording_url)
+            case.updated_at = turn.now
+            audit(turn.session, case, "voicemail", turn.now, detail=recording_url)
             _page_voicemail(call, case, recording_url)
-        turn = _carry_out(call, phone_menu.after_voicemail(call.menu(), left=True))
-        store_receipt(session, key, turn.to_json(), now)
-    svc.dispatch()
-    return turn
+        return _carry_out(call, phone_menu.after_voicemail(call.menu(), left=True))
+
+    key = f"voice:{call_sid}:voicemail:{recording_sid or recording_url}" if recording_url else None
+    return run(svc, work, key=key, codec=_TURN)
 
 
 def call_ended(svc: Services, *, call_sid: str, status: str) -> bool:
     """The call is over. A caller who hung up inside the red-flag screen, after answering something, is
     treated as an SMS patient who stopped replying: an incomplete screen, so a nurse callback. True if so."""
-    now = svc.clock()
-    with transaction(svc.factory) as session:
-        call = _open_call(svc, session, call_sid, now)
-        if call is None:
+
+    def work(turn: Turn[bool]) -> bool:
+        call = _open_call(svc, turn.session, call_sid, turn.now)
+        result = phone_menu.hung_up(call.menu(), status) if call is not None else None
+        if call is None or result is None:
             return False
-        result = phone_menu.hung_up(call.menu(), status)
-        if result is None:
-            return False
-        apply(svc, session, call.flow, call.conversation, call.patient, result, now)
+        apply(svc, turn.session, call.flow, call.conversation, call.patient, result, turn.now)
         log.info("voice.hung_up_in_screen conversation=%s", call.conversation.id)
-    svc.dispatch()
-    return True
+        return True
+
+    return run(svc, work)  # Twilio may repeat it: the conversation is then done, so nothing happens twice
 
 
 def nurse_screen_text(svc: Services, case_id: int | None) -> str:
@@ -212,11 +199,13 @@ def nurse_screen_text(svc: Services, case_id: int | None) -> str:
 
 def nurse_screen_answer(svc: Services, *, case_id: int | None, call_sid: str, accepted: bool) -> None:
     """The nurse pressed 1 (put through) or did not (their voicemail, or they declined): the audit says which."""
-    now = svc.clock()
-    with transaction(svc.factory) as session:
-        case = session.get(Escalation, case_id) if case_id else None
+
+    def work(turn: Turn[None]) -> None:
+        case = turn.session.get(Escalation, case_id) if case_id else None
         if case is not None:
-            audit(session, case, "call_accepted" if accepted else "call_declined", now, detail=call_sid)
+            audit(turn.session, case, "call_accepted" if accepted else "call_declined", turn.now, detail=call_sid)
+
+    run(svc, work)
 
 
 def trouble_text(svc: Services) -> str:
@@ -334,8 +323,7 @@ def _settle_advice(call: _Call, staged: list[Message], decision: Decision) -> No
         for message in staged:
             message.status = "declined"
         return
-    for message in staged:
-        message.status, message.next_attempt_at = "queued", call.now
+    release(call.session, staged, call.now)
     call.patient.privacy_notice_sent = True
     # The advice text carried the notice: a text reply on this conversation (a check-in) must not repeat it.
     call.conversation.state = State.from_json(call.conversation.state).evolve(privacy_notice_sent=True).to_json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 from dataclasses import replace
@@ -10,8 +11,21 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from .engine.loader import FlowError, LoadedFlow, load_flow
+from .channels.voice_terminal import terminal_call
+from .clock import build_scheduler
+from .corpus import PARTS, report
+from .dashboard import diagram
+from .db import transaction
+from .engine.diff import diff_flows
+from .engine.loader import FlowError, LoadedFlow, flow_files, load_flow, main_file_of, parse_stored
+from .flowreport import red_flag_report
+from .migrate import autogenerate, upgrade
+from .models import Conversation, FlowVersion
+from .runtime.conversation import lock_patient
+from .runtime.sms import receive_sms
 from .settings import ROOT
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -22,8 +36,6 @@ flows_cli = AppGroup("flows", help="Triage flow files: check, test, diagram, rep
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema to the latest migration."""
-    from .migrate import upgrade
-
     upgrade(current_app.extensions["triage"].engine, revision)
     click.echo(f"database at {revision}")
 
@@ -32,14 +44,10 @@ def db_upgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
     """Write a new migration from changes to service/models.py (developers)."""
-    from .migrate import autogenerate
-
     autogenerate(current_app.extensions["triage"].engine, message)
 
 
 def _flow_files(file: str | None) -> list[Path]:
-    from .engine.loader import flow_files, main_file_of
-
     if file:
         return [main_file_of(file)]  # a language file (back_spasm.es.yaml) is checked as part of its flow
     return flow_files(current_app.extensions["triage"].settings.flows_dir)  # language files belong to their flow
@@ -71,13 +79,6 @@ def flows_check(file: str | None) -> None:
 
 def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
     """Compare the file with the version patients were last served, so the edit is reviewed."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from .engine.diff import diff_flows
-    from .engine.loader import parse_stored
-    from .models import FlowVersion
-
     svc = current_app.extensions["triage"]
     try:
         with svc.factory() as session:
@@ -101,7 +102,7 @@ def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
 @click.argument("path", required=False)
 def flows_test(path: str | None) -> None:
     """Play conversation tests (YAML) through the real engine; a readable diff for each failure."""
-    from .conversation_tests import case_files, run_files
+    from .conversation_tests import case_files, run_files  # it builds apps (create_app): loaded when run
 
     target = Path(path) if path else ROOT / "tests" / "conversations"
     flows_dir = current_app.extensions["triage"].settings.flows_dir
@@ -123,8 +124,6 @@ def flows_test(path: str | None) -> None:
 @click.argument("file", required=False)
 def flows_report(file: str | None) -> None:
     """For a clinician's sign-off: each red flag, its level, source, question and covering cases."""
-    from .flowreport import red_flag_report
-
     for path in _flow_files(file):
         click.echo(red_flag_report(load_flow(path), ROOT / "tests" / "conversations"))
 
@@ -134,8 +133,6 @@ def flows_report(file: str | None) -> None:
 @click.option("--flow", "flow_file", default=None, help="The flow to measure (default: flows/back_spasm.yaml).")
 def flows_corpus(part: str, flow_file: str | None) -> None:
     """Recall of red flags in patients' own words (tests/corpus/), misses listed, with the exact 95% bound."""
-    from .corpus import PARTS, report
-
     loaded = load_flow(flow_file or ROOT / "flows" / "back_spasm.yaml")
     text, ok = report(loaded.flow, ROOT / "tests" / "corpus", PARTS if part == "all" else (part,))
     click.echo(text)
@@ -148,8 +145,6 @@ def flows_corpus(part: str, flow_file: str | None) -> None:
 @click.option("-o", "--output", help="Where to write: .svg (default: FILE's name with .svg) or .mmd for Mermaid text.")
 def flows_diagram(file: str, output: str | None) -> None:
     """Draw a flow: the same SVG the dashboard shows (red-flag answers in red), or Mermaid text (.mmd)."""
-    from .dashboard import diagram
-
     try:
         loaded = load_flow(file)
     except FlowError as error:
@@ -166,7 +161,7 @@ def flows_diagram(file: str, output: str | None) -> None:
 
 
 def _simulator_app(flow_file: str | None) -> Flask:
-    from . import create_app
+    from . import create_app  # not at the top: create_app registers these very commands
 
     base = current_app.extensions["triage"].settings
     scratch = Path(tempfile.mkdtemp(prefix="triage-sim-"))
@@ -184,16 +179,11 @@ def _simulator_app(flow_file: str | None) -> Flask:
               help="The patient's language from the first message (es: Spanish).")
 def simulate(flow_file: str | None, phone: str, voice: bool, language: str) -> None:
     """Chat through a flow in the terminal exactly as a texter would (same engine, parser, pages)."""
-    from .conversations import receive_sms
-    from .models import Conversation
-
     app = _simulator_app(flow_file)
     svc = app.extensions["triage"]
     if language != "en" and phone:
         _set_patient_language(svc, phone, language)
     if voice:
-        from .channels.voice_terminal import terminal_call
-
         terminal_call(svc, phone or None, click.echo)
         svc.shutdown()
         return
@@ -217,8 +207,6 @@ def simulate(flow_file: str | None, phone: str, voice: bool, language: str) -> N
 
 
 def _set_patient_language(svc, phone: str, language: str) -> None:  # type: ignore[no-untyped-def]
-    from .conversations import lock_patient
-    from .db import transaction
 
     with transaction(svc.factory) as session:
         lock_patient(session, phone, svc.clock()).language = language
@@ -228,10 +216,6 @@ def _set_patient_language(svc, phone: str, language: str) -> None:  # type: igno
 @with_appcontext
 def clock() -> None:
     """Run the clock process: outbox retries, escalation timers, check-ins (Procfile: clock)."""
-    import signal
-
-    from .clock import build_scheduler
-
     svc = current_app.extensions["triage"]
     dev_clock = current_app.extensions.get("triage_dev_clock")
     if dev_clock is not None:  # RUN_CLOCK (on by default with SQLite) started one in create_app: one is enough
@@ -251,15 +235,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(flows_cli)
     app.cli.add_command(simulate)
     app.cli.add_command(clock)
-    from .escalation.cli import roster_cli
-
-    app.cli.add_command(roster_cli)
-    from .checkins.cli import checkins_cli
-
-    app.cli.add_command(checkins_cli)
-    from .dashboard.users import users_cli
-
-    app.cli.add_command(users_cli)
-
 
 __all__ = ["ROOT", "register"]

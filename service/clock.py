@@ -1,50 +1,27 @@
 """The clock: periodic jobs that find their work in the database (the rows are the timers).
 
-APScheduler runs each job on an interval in the `clock` process (Procfile), or inside the web
-process in dev mode (RUN_CLOCK=1). Every job claims its rows with a conditional UPDATE, so two
-clocks (or a clock restarted mid-wait) never act twice on the same row, and a restart loses
-nothing: what was due while the clock was down is simply due now.
+The jobs are the features' (features.py). APScheduler runs each job on an interval in the `clock`
+process (Procfile), or inside the web process in dev mode (RUN_CLOCK=1). Every job claims its rows
+with a conditional UPDATE, so two clocks (or a clock restarted mid-wait) never act twice on the same
+row, and a restart loses nothing: what was due while the clock was down is simply due now.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from . import nudges
-from .checkins import sender as checkins
-from .escalation import timers as escalation_timers
+from .feature import Job
+from .features import jobs
 from .logs import new_request_id, request_id
 from .services import Services
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    run: Callable[[Services], int]  # returns how many items it handled
-    every_seconds: float
-
-
-def _outbox(svc: Services) -> int:
-    return svc.outbox.deliver()
-
-
-def jobs() -> list[Job]:
-    """Every periodic job. Features add theirs here."""
-    return [
-        Job("outbox", _outbox, 5),
-        Job("silence", nudges.tick, 30),
-        Job("checkins", checkins.tick, 5),
-        Job("escalations", escalation_timers.tick, 10),
-    ]
 
 
 def tick(svc: Services) -> dict[str, int]:

@@ -42,10 +42,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from .calls import call_input, start_call
+from .clock import tick
+from .db import transaction
 from .engine.flow import Duration, Level
+from .engine.keypad import key_to_text
 from .engine.phone_turns import GATHER, Heard
+from .features import timers
+from .models import Checkin, Conversation, Escalation, Message, Patient
+from .runtime.conversation import lock_patient
+from .runtime.sms import receive_sms
+from .settings import Settings
+from .transports import ConsoleTransport
 from .yamlfile import parse_model, read_source
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: inside texting hours
@@ -174,17 +184,15 @@ class ConversationTester:
     """A scratch copy of the service for playing cases: temporary SQLite, console transport, fake clock."""
 
     def __init__(self, flows: str | Path, base_settings: Any = None):
-        from . import create_app
-        from .settings import Settings
-
         scratch = Path(tempfile.mkdtemp(prefix="triage-cases-"))
         base = base_settings or Settings()
         settings = replace(base, database_url=f"sqlite:///{scratch / 'cases.sqlite3'}", transport="console",
                            dispatch="inline", auto_migrate=True, run_clock=False, flows_dir=str(flows),
                            clinic_name=base.clinic_name or "Clinic")
-        from .transports import ConsoleTransport
 
         self.clock = Clock()
+        from . import create_app  # not at the top: the app's `flows test` command loads this module
+
         self.app = create_app(settings, clock=self.clock, transport=ConsoleTransport(io.StringIO()))
         self.svc = self.app.extensions["triage"]
         self._numbers = iter(range(2125551000, 2125559999))
@@ -212,7 +220,6 @@ class ConversationTester:
 
     def _ring(self, phone: str, case: Case, outcome: Outcome) -> _Call:
         """A voice case's call comes in; the language offer is answered as the case's caller would."""
-        from .calls import call_input, start_call
 
         if case.language not in ("en", "es"):  # a language the line does not offer: known to speak it
             self._set_language(phone, case.language)
@@ -229,7 +236,6 @@ class ConversationTester:
 
     def _say_on_call(self, step: Step, phone: str, call: _Call, outcome: Outcome) -> list[str]:
         """One step of a live call, through the same runtime as the voice webhook: what the caller hears."""
-        from .calls import call_input
 
         if step.press is not None:
             heard, label = Heard(digits=step.press), f"you press> {step.press}"
@@ -246,9 +252,6 @@ class ConversationTester:
         return list(turn.say)
 
     def _play(self, step: Step, phone: str, case: Case, outcome: Outcome, call: _Call | None = None) -> list[str]:
-        from .clock import tick
-        from .conversations import receive_sms
-        from .engine.keypad import key_to_text
 
         before = self._texts_to(phone)
         if step.wait is not None:
@@ -287,39 +290,29 @@ class ConversationTester:
             tick(self.svc)
 
     def _next_timer(self) -> datetime | None:
-        from sqlalchemy import func
-
-        from .models import Checkin, Conversation, Escalation, Message
-
+        """The earliest future moment among the clock jobs' timers (features.py)."""
         now = self.clock.now
-        columns = [(Conversation.nudge_due_at, None), (Checkin.due_at, Checkin.status == "pending"),
-                   (Checkin.reminder_due_at, None), (Checkin.expires_at, None),
-                   (Escalation.next_action_at, None), (Message.next_attempt_at, None)]
         found: list[datetime] = []
         with self.svc.factory() as session:
-            for column, condition in columns:
-                query = select(func.min(column)).where(column > now)
-                value = session.scalar(query if condition is None else query.where(condition))
+            for timer in timers():
+                query = select(func.min(timer.column)).where(timer.column > now)
+                value = session.scalar(query if timer.where is None else query.where(timer.where))
                 if value is not None:
                     found.append(value if value.tzinfo else value.replace(tzinfo=UTC))
         return min(found) if found else None
 
     def _held_checkins(self) -> bool:
-        from .models import Checkin
 
         with self.svc.factory() as session:
             return session.scalar(select(Checkin.id).where(Checkin.status == "pending",
                                                            Checkin.due_at <= self.clock.now).limit(1)) is not None
 
     def _set_language(self, phone: str, language: str) -> None:
-        from .conversations import lock_patient
-        from .db import transaction
 
         with transaction(self.svc.factory) as session:
             lock_patient(session, phone, self.clock.now).language = language
 
     def _texts_to(self, phone: str) -> list[str]:
-        from .models import Message
 
         with self.svc.factory() as session:
             # Texts sent (not TwiML replies, and not a call's advice staged until the caller accepts it).
@@ -329,7 +322,6 @@ class ConversationTester:
             return list(rows)
 
     def _check(self, case: Case, phone: str, outcome: Outcome) -> None:
-        from .models import Checkin, Conversation, Escalation, Message, Patient
 
         expect = case.expect
         with self.svc.factory() as session:

@@ -54,8 +54,8 @@ class Transport(Protocol):
         """Send one SMS; return the provider's message SID or raise SendError."""
         ...
 
-    def place_call(self, to: str, twiml: str) -> str:
-        """Place one outbound call that plays `twiml`; return the call SID or raise SendError."""
+    def place_call(self, to: str, say: str) -> str:
+        """Place one outbound call that says `say` (twice); return the call SID or raise SendError."""
         ...
 
 
@@ -73,16 +73,25 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
     return message
 
 
-def queue_call(session: Session, *, to: str, twiml: str, kind: str, now: datetime, patient_id: int | None = None,
+def queue_call(session: Session, *, to: str, say: str, kind: str, now: datetime, patient_id: int | None = None,
                escalation_id: int | None = None) -> Message:
-    """An outbound call (e.g. alerting the fallback line), queued and retried exactly like a text."""
+    """An outbound call (e.g. alerting the fallback line) that says `say`, queued and retried exactly like a
+    text. The words are stored, not TwiML: the transport speaks Twilio's language."""
     message = Message(patient_id=patient_id, escalation_id=escalation_id, direction="out", channel="voice",
-                      kind=kind, to_phone=to, body=twiml, status="queued", attempts=0, next_attempt_at=now,
+                      kind=kind, to_phone=to, body=say, status="queued", attempts=0, next_attempt_at=now,
                       created_at=now)
     session.add(message)
     session.flush()
     session.info.setdefault(QUEUED, []).append(message.id)
     return message
+
+
+def release(session: Session, messages: Iterable[Message], now: datetime) -> None:
+    """Send rows that were stored and held (a call's advice, offered before the caller accepted) with this
+    transaction's own sends."""
+    for message in messages:
+        message.status, message.next_attempt_at = "queued", now
+        session.info.setdefault(QUEUED, []).append(message.id)
 
 
 def queued_in(session: Session) -> list[int]:

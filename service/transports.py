@@ -12,6 +12,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from .channels.twilio_errors import NEVER_DELIVERABLE
 from .outbound import SendError, Transport
@@ -35,10 +36,10 @@ class ConsoleTransport:
             print(f"--- SMS {sid} to {to}\n{body}\n---", file=stream, flush=True)
         return sid
 
-    def place_call(self, to: str, twiml: str) -> str:
+    def place_call(self, to: str, say: str) -> str:
         with self._lock:
             sid = f"CONSOLECALL{next(self._ids):06d}"
-            print(f"--- CALL {sid} to {to}\n{twiml}\n---", file=self.stream or sys.stdout, flush=True)
+            print(f"--- CALL {sid} to {to}\n{say}\n---", file=self.stream or sys.stdout, flush=True)
         return sid
 
 
@@ -59,8 +60,8 @@ class TwilioTransport:
             kwargs["status_callback"] = self.status_callback
         return self._create(lambda: self.client.messages.create(**kwargs).sid)
 
-    def place_call(self, to: str, twiml: str) -> str:
-        return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=twiml).sid)
+    def place_call(self, to: str, say: str) -> str:
+        return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=call_twiml(say)).sid)
 
     @staticmethod
     def _create(request: Callable[[], str]) -> str:
@@ -73,6 +74,16 @@ class TwilioTransport:
             raise SendError(f"twilio {exc.status}: {exc.msg}", retryable=retryable, code=exc.code) from None
         except (requests.RequestException, TwilioException, OSError) as exc:
             raise SendError(f"network: {type(exc).__name__}", retryable=True) from None
+
+
+def call_twiml(say: str) -> str:
+    """What an outbound alert call plays: the words twice (a nurse picking up may miss the start). A row
+    queued before calls stored words holds its TwiML already."""
+    if say.lstrip().startswith("<Response"):
+        return say
+    response = VoiceResponse()
+    response.say(say, loop=2)
+    return str(response)
 
 
 def make_transport(settings: Settings) -> Transport:

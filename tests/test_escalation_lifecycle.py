@@ -98,6 +98,7 @@ def test_no_ack_repages_then_walks_the_chain_then_alerts_the_fallback(twilio: Tw
     assert fallback.startswith("NO NURSE ANSWERED. URGENT case") and f"ACK {case_id}" in fallback
     [call] = [c for c in twilio_fake.calls if c["to"] == FALLBACK]
     assert call["from_"] == CLINIC_NUMBER and f"case, number {case_id}" in call["twiml"]
+    assert call["twiml"].startswith("<?xml") and '<Say loop="2">' in call["twiml"]  # the transport's TwiML
     told = [t for t in texts_to(twilio_fake, PATIENT) if "not reached a nurse" in t]
     assert len(told) == 1 and "call 911" in told[0]
     # Nothing further is sent, however long it waits; the case stays in the queue for anyone to take.

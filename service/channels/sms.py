@@ -7,10 +7,11 @@ import logging
 from flask import Blueprint, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ..conversations import receive_sms
+from ..engine.render import localize
 from ..engine.text import clean_for_storage
 from ..escalation import nurse_sms
 from ..phones import to_e164
+from ..runtime.sms import receive_sms
 from ..services import Services
 from .twilio_http import split_for_sms, twilio_signed, twiml
 
@@ -19,12 +20,12 @@ bp = Blueprint("sms", __name__)
 
 
 def fallback_text(svc: Services) -> str:
-    # Both languages: when the database is down we cannot look up which one the patient speaks.
-    phone = svc.settings.clinic_phone
-    clinic = f"call the clinic at {phone}" if phone else "call the clinic"
-    clinica = f"llame a la clínica al {phone}" if phone else "llame a la clínica"
-    return (f"Sorry, we could not read your message just now. Please {clinic}. In an emergency, call 911. "
-            f"Perdón, no pudimos leer su mensaje. Por favor {clinica}. En una emergencia, llame al 911.")
+    """Every language the flow has: when the database is down we cannot look up which one the patient
+    speaks. From the flow in memory (flows/shared/universal.yaml), no query."""
+    flow = svc.flows.current().flow
+    text = flow.messages.sms_trouble
+    assert text is not None  # lint: every flow has it (it comes from universal.yaml)
+    return " ".join(localize(text, language, svc.context) for language in flow.languages)
 
 
 @bp.post("/twilio/sms")

@@ -21,8 +21,6 @@ import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, request, url_for
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 from twilio.twiml.voice_response import VoiceResponse
 
 from .. import calls
@@ -87,16 +85,11 @@ def _int(name: str) -> int | None:
 
 
 def _respond(run: Callable[[], VoiceTurn]) -> str:
-    """Run the runtime; a lost race with a duplicate callback is retried (it then finds the receipt)."""
+    """Run the runtime (which retries a lost race with a duplicate callback itself) and render its turn."""
     svc = _svc()
     call_sid = _call_sid()
     try:
-        try:
-            turn = run()
-        except (IntegrityError, StaleDataError, OperationalError):
-            log.warning("voice.retry call=%s path=%s", call_sid, request.path)
-            turn = run()
-        return render(turn, call_sid)
+        return render(run(), call_sid)
     except Exception:
         # Never a 500 (the caller would hear an error tone and be cut off): say what to do, and still try
         # to put them through to a nurse, because this may be an emergency line for them.

@@ -31,13 +31,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..conversations import apply, flow_of
-from ..db import transaction
 from ..engine.flow import Flow, Outcome, Question
-from ..engine.state import ACTIVE, DONE, State
-from ..engine.step import begin_checkin, remind_checkin
+from ..engine.state import ACTIVE, State
+from ..engine.timed import begin_checkin, end_checkin, remind_checkin
 from ..models import Checkin, Conversation, Message, Patient
 from ..outbound import queue_sms
+from ..runtime import envelope
+from ..runtime.actions import apply
+from ..runtime.conversation import flow_of
 from ..services import Services
 from .schedule import cancel_pending
 from .window import WEEK_DAYS, next_send_time, patient_zone
@@ -72,42 +73,14 @@ def _sweep(svc: Services, find: Finder, handle: Handler) -> int:
             rows = find(session, after)
         if not rows:
             return queued
-        message_ids = _batch(svc, [checkin_id for _, checkin_id in rows], handle)
-        if message_ids:
-            _deliver(svc, message_ids)
-        queued += len(message_ids)
+        # The clock is a worker: it sends the batch's texts now, from this thread (no hand-off needed).
+        sent = envelope.run_each(svc, [checkin_id for _, checkin_id in rows],
+                                 lambda turn, checkin_id: handle(turn.svc, turn.session, checkin_id, turn.now),
+                                 deliver=svc.outbox.deliver)
+        queued += len(sent)
         if len(rows) < BATCH:
             return queued
         after = rows[-1]
-
-
-def _batch(svc: Services, checkin_ids: list[int], handle: Handler) -> list[int]:
-    """One transaction per batch (one commit, not one per text), one savepoint per check-in."""
-    now = svc.clock()
-    queued: list[int] = []
-    try:
-        with transaction(svc.factory) as session:
-            for checkin_id in checkin_ids:
-                try:
-                    with session.begin_nested():
-                        message = handle(svc, session, checkin_id, now)
-                except Exception:  # one bad row must not hold back the others; it stays as it was
-                    log.exception("checkins.failed checkin=%s", checkin_id)
-                    continue
-                if message is not None:
-                    queued.append(message.id)
-    except Exception:  # the commit failed: nothing was queued, every row is as it was (next tick)
-        log.exception("checkins.batch_failed first=%s size=%d", checkin_ids[0], len(checkin_ids))
-        return []
-    return queued
-
-
-def _deliver(svc: Services, message_ids: list[int]) -> None:
-    """Send the batch's texts now, from this thread (the clock is a worker: no hand-off needed)."""
-    try:
-        svc.outbox.deliver(message_ids)
-    except Exception:  # they are committed: the outbox job sends them on its next run
-        log.exception("checkins.deliver_failed count=%d", len(message_ids))
 
 
 def _page(query, column, after: tuple[datetime, int] | None):  # type: ignore[no-untyped-def]
@@ -280,7 +253,6 @@ def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patien
 def _stop(session: Session, conversation: Conversation, patient: Patient, checkin: Checkin, why: str) -> None:
     """No reply: no more check-ins for this patient, and the question is no longer open."""
     cancel_pending(session, patient)
-    if conversation.node == checkin.ask and conversation.status == ACTIVE:
-        state = State.from_json(conversation.state).evolve(node=None, status=DONE, misses=0)
-        conversation.state, conversation.status, conversation.node = state.to_json(), DONE, None
+    ended = end_checkin(State.from_json(conversation.state), checkin.ask).state
+    conversation.state, conversation.status, conversation.node = ended.to_json(), ended.status, ended.node
     return _close(checkin, "expired", why)

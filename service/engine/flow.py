@@ -246,6 +246,7 @@ class Messages(Strict):
     voice_after_nurse: LocalText | None = None
     voice_goodbye: LocalText | None = None
     voice_trouble: LocalText | None = None
+    sms_trouble: LocalText | None = None  # the SMS answer when the line cannot read a text (database down)
     voice_advice_header: LocalText | None = None
     voice_advice_footer: LocalText | None = None
 

@@ -48,7 +48,8 @@ from .phone_turns import (
 from .redflags import detect
 from .render import Env, localize, node_text, prompt
 from .state import ACTIVE, DONE, Escalate, Result, ScheduleCheckin, SetLanguage, State
-from .step import GIVE_UP, awaiting_screening, on_silence, step
+from .step import step
+from .timed import GIVE_UP, awaiting_screening, on_silence
 
 OFFER_TRIES = 2  # unanswered text offers (and closing prompts) before we take it as "no"
 # The language offer is its own short Gather before the first question, so its keys never answer one

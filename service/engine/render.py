@@ -52,7 +52,8 @@ class Env:
 
     values: Context
     channel: str = "sms"
-    opted_out: bool = False
+    opted_out: bool = False  # the patient opted out of texts: no replies, but red flags still reach a nurse
+    with_nurse: bool = False  # a nurse has (or was paged for) the patient's open case
 
 
 def voice_question(flow: Flow, node_id: str, lang: str, context: Context | None = None) -> str:

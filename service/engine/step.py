@@ -15,8 +15,6 @@ Order of precedence for an inbound text, safest first:
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from .answers import NO, YES, is_yes_no, opens_with_yes, parse_answer
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question, most_urgent
 from .implied import hedge, implied
@@ -24,7 +22,7 @@ from .keywords import Keyword, match_keyword
 from .language import detect_language
 from .openings import Opening, classify_opening, urgent_words
 from .redflags import Finding, detect
-from .render import Context, Env, localize, node_text, prompt, sms_question, sms_reply_hint, voice_keys
+from .render import Context, Env, localize, node_text, prompt, voice_keys
 from .state import (
     ACTIVE,
     DONE,
@@ -46,21 +44,43 @@ _MAX_CHAIN = 50  # info -> info -> ... guard; lint already rejects loops without
 
 
 def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms", *,
-         opted_out: bool = False) -> Result:
+         opted_out: bool = False, with_nurse: bool = False) -> Result:
     """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text).
-    `opted_out`: the patient has opted out of texts (START then re-subscribes rather than begins)."""
-    env = Env(context or {}, channel, opted_out)
+    `opted_out`: the patient has opted out of texts (no replies; START re-subscribes rather than begins).
+    `with_nurse`: a nurse has the patient's open case (say the message went to them, not "reply NURSE")."""
+    env = Env(context or {}, channel, opted_out, with_nurse)
+    if opted_out and match_keyword(text) not in (Keyword.start, Keyword.help):
+        return _while_opted_out(flow, state, text)
     state, chosen = _language_at_start(flow, state, text)
     result = _step(flow, state, text, env)
+    if with_nurse and any(m.key == "after_outcome" for m in result.messages):
+        reassure = phrase(flow, "open_emergency", result.state, env)
+        result = Result(result.state, [reassure if m.key == "after_outcome" else m for m in result.messages],
+                        result.actions)
     if chosen is not None and not any(isinstance(a, SetLanguage) for a in result.actions):
         result = Result(result.state, result.messages, [SetLanguage(chosen), *result.actions])
     if result.state.privacy_notice_sent or not result.messages or result.state.status == STOPPED \
             or channel != "sms":
         return result
     # Told once, in the first reply: texts are not encrypted; emergencies go to 911 (HIPAA, references.md).
-    notice = _msg(flow, "privacy", result.state, env)
+    notice = phrase(flow, "privacy", result.state, env)
     messages = [result.messages[0], notice, *result.messages[1:]]
     return Result(result.state.evolve(privacy_notice_sent=True), messages, result.actions)
+
+
+def _while_opted_out(flow: Flow, state: State, text: str) -> Result:
+    """No texts after STOP (carrier rules), but a red flag or a request for a nurse still reaches the
+    nurse, who can call: an opt-out from texts is not an opt-out from care."""
+    findings = detect(flow, text)
+    if findings:
+        return Result(state, [], [Escalate(findings[0].level, outcome_of(flow, findings[0].flag),
+                                           tuple(f.flag for f in findings), "red flag texted by an opted-out patient",
+                                           tuple(f.quote for f in findings))])
+    if match_keyword(text) is Keyword.nurse:
+        level = flow.outcome(flow.nurse_outcome).level
+        return Result(state, [], [Escalate(level, flow.nurse_outcome, (),
+                                           "opted-out patient asked for a nurse (call, do not text)")])
+    return Result(state, [], [])
 
 
 def _language_at_start(flow: Flow, state: State, text: str) -> tuple[State, str | None]:
@@ -96,7 +116,7 @@ def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
         if findings:
             return _ask_confirm(flow, state, findings[0], env)
         if state.status == DONE:
-            return Result(state, [_msg(flow, "after_outcome", state, env)], [])
+            return Result(state, [phrase(flow, "after_outcome", state, env)], [])
         return _opening(flow, state.evolve(status=ACTIVE), text, env)
     return _answer(flow, state, text, env, findings)
 
@@ -109,7 +129,7 @@ _YES_NO = Question(type="question", text={"en": "confirm"}, choices=[
 
 def _held(flow: Flow, state: State, text: str, env: Env) -> Result:
     """After a crisis: no automated questions; the nurse sees every word, and 988 and 911 are repeated."""
-    return Result(state, [_msg(flow, "held", state, env)], [ForwardToNurse(text)])
+    return Result(state, [phrase(flow, "held", state, env)], [ForwardToNurse(text)])
 
 
 def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message] | None = None) -> Result:
@@ -117,7 +137,7 @@ def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message]
     opening = classify_opening(flow, text)
     lead = list(first or [])
     if opening is Opening.urgent or (opening is not Opening.plain and urgent_words(flow, text)):
-        lead.insert(0, _msg(flow, "urgent_opening", state, env))
+        lead.insert(0, phrase(flow, "urgent_opening", state, env))
     target = {Opening.child: flow.openings.child_outcome, Opening.admin: flow.openings.admin_outcome,
               Opening.other: flow.scope.ask if flow.scope else None}.get(opening) or flow.start
     reason = {Opening.child: "the patient is a child", Opening.admin: "an office request"}.get(opening, "")
@@ -152,80 +172,39 @@ def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
         if answer == NO:
             if state.node is None:
                 return _opening(flow, state.evolve(status=ACTIVE), "", env) if state.status != DONE else \
-                    Result(state, [_msg(flow, "after_outcome", state, env)], [])
+                    Result(state, [phrase(flow, "after_outcome", state, env)], [])
             return Result(state, _repeat(flow, state, env), [])
         reason = f"could not confirm a possible red flag: {flag.label}"
-        return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+        return goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
     node = flow.nodes[subject]
     assert isinstance(node, Question), subject
     if answer is None:
         reason = "could not complete screening: a hedged answer not confirmed"
-        return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+        return goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
     return _choose(flow, state, node, answer, env)
 
 
-def begin_checkin(flow: Flow, state: State, ask: str, context: Context | None = None) -> Result:
-    """A scheduled check-in is due: ask its question; the reply runs through step()."""
-    state = state.evolve(node=ask, status=ACTIVE, misses=0)
-    return Result(state, [Message(ask, sms_question(flow, ask, state.language, context))], [])
-
-
-def remind_checkin(flow: Flow, state: State, context: Context | None = None) -> Result:
-    """No reply to a check-in yet: one reminder saying how to answer; the question stays open."""
-    asking = isinstance(flow.nodes.get(state.node or ""), Question)
-    hint = sms_reply_hint(flow, state.node, state.language) if asking else ""  # type: ignore[arg-type]
-    return Result(state, [_msg(flow, "checkin_reminder", state, Env(context or {}), options=hint)], [])
-
-
-REMIND, GIVE_UP = "remind", "give_up"
-
-
-def awaiting_screening(flow: Flow, state: State) -> bool:
-    """Waiting for an answer inside the red-flag screen, where silence must not be the end."""
-    node = flow.nodes.get(state.node) if state.node else None
-    return state.status == ACTIVE and isinstance(node, (Question, FreeText)) and node.screening
-
-
-def silence_timer(flow: Flow, channel: str, state: State, now: datetime, stage: int) -> tuple[datetime | None, int]:
-    """(due, stage) of the silence timer whenever a conversation moves: (re)started inside the red-flag
-    screen on SMS, else left as it is. `now` is given: the engine reads no clock."""
-    if channel == "sms" and awaiting_screening(flow, state):
-        return now + flow.silence.reminder_after, 0
-    return None, stage
-
-
-def on_silence(flow: Flow, state: State, stage: str, context: Context | None = None) -> Result:
-    """The patient stopped replying mid-screen: one reminder, then a nurse callback (incomplete screen)."""
-    if not awaiting_screening(flow, state):
-        return Result(state, [], [])
-    env = Env(context or {}, "sms")
-    if stage == REMIND:
-        # The reminder names no symptom (privacy): the question it refers to is just above it.
-        return Result(state, [_msg(flow, "silence_reminder", state, env)], [])
-    reason = "could not complete screening: patient stopped replying"
-    return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
-
-
-def _msg(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message:
+def phrase(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message:
+    """One of the flow's own messages (messages:), in the conversation's language."""
     return Message(name, localize(getattr(flow.messages, name), state.language, {**env.values, **extra}))
 
 
 def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
     if keyword is Keyword.stop:
-        return Result(state.evolve(status=STOPPED, node=None, confirm=None), [_msg(flow, "stop", state, env)],
+        return Result(state.evolve(status=STOPPED, node=None, confirm=None), [phrase(flow, "stop", state, env)],
                       [OptOut(), CancelCheckins()])
     if keyword is Keyword.start:
         if env.opted_out or state.status == STOPPED or not _opening_state(state):
-            return Result(state, [_msg(flow, "start", state, env)], [OptIn()])
+            return Result(state, [phrase(flow, "start", state, env)], [OptIn()])
         # START from someone who never opted out is a patient reaching out: begin.
         return _opening(flow, state.evolve(status=ACTIVE), "", env)
     if keyword is Keyword.help:
         if _opening_state(state) and not env.opted_out:
             # What carriers require, then the triage: "help" may be all a patient in trouble can type.
-            return _opening(flow, state.evolve(status=ACTIVE), "help", env, [_msg(flow, "help", state, env)])
-        return Result(state, [_msg(flow, "help", state, env), *_repeat(flow, state, env)], [])
+            return _opening(flow, state.evolve(status=ACTIVE), "help", env, [phrase(flow, "help", state, env)])
+        return Result(state, [phrase(flow, "help", state, env), *_repeat(flow, state, env)], [])
     if keyword is Keyword.nurse:
-        return _goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), env)
+        return goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), env)
     if keyword is Keyword.restart:
         fresh = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
         return _enter(flow, fresh, flow.start, env)
@@ -237,7 +216,7 @@ def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
         # The very first text chose the language: start the questions in it.
         entered = _enter(flow, switched, flow.start, env)
         return Result(entered.state, entered.messages, [SetLanguage(language), *entered.actions])
-    return Result(switched, _repeat(flow, switched, env) or [_msg(flow, "help", switched, env)],
+    return Result(switched, _repeat(flow, switched, env) or [phrase(flow, "help", switched, env)],
                   [SetLanguage(language)])
 
 
@@ -263,9 +242,9 @@ def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env:
             and state.level.pages_nurse and not own_outcome:
         # Already with a nurse at this urgency or higher: reassure and pass the words on.
         return Result(state.evolve(red_flags=_merge(state.red_flags, flags)),
-                      [_msg(flow, "open_emergency", state, env)], [ForwardToNurse(" / ".join(quotes))])
+                      [phrase(flow, "open_emergency", state, env)], [ForwardToNurse(" / ".join(quotes))])
     if worst.level.disposition == "emergency" or state.status == DONE:
-        return _goto_outcome(flow, state, outcome_of(flow, worst.flag), flags, reason, quotes, env)
+        return goto_outcome(flow, state, outcome_of(flow, worst.flag), flags, reason, quotes, env)
     # Not an emergency: finish the screen (an emergency may still be found), then end no lower than this.
     state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
     if state.node is None:
@@ -273,7 +252,7 @@ def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env:
     result = _answer(flow, state, text, env)
     if result.state.node == state.node and result.state.misses > state.misses:
         # The text said something important but answered nothing: note it, ask again, no penalty.
-        return Result(state, [_msg(flow, "noted", state, env), *_repeat(flow, state, env)], [])
+        return Result(state, [phrase(flow, "noted", state, env), *_repeat(flow, state, env)], [])
     return result
 
 
@@ -291,7 +270,7 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
     if hedged == YES:
         return _choose(flow, state, node, YES, env)  # "a little", "kind of": a half-admitted red flag is one
     if hedged == NO:
-        just = _msg(flow, "just_to_be_sure", state, env)
+        just = phrase(flow, "just_to_be_sure", state, env)
         return Result(state.evolve(confirm=f"no:{state.node}"),
                       [Message("just_to_be_sure", f"{just.text} {prompt(flow, state.node, state.language, env)}")],
                       [])
@@ -320,17 +299,17 @@ def _unclear(flow: Flow, state: State, node: Question, env: Env) -> Result:
     if misses > flow.reask_limit:
         if node.screening:
             reason = "could not complete screening: answers not understood"
-            return _goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
-        return Result(state.evolve(misses=0), [_msg(flow, "offer_nurse", state, env)], [])
+            return goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
+        return Result(state.evolve(misses=0), [phrase(flow, "offer_nurse", state, env)], [])
     state = state.evolve(misses=misses)
     # Hints are written for texting ("Reply YES or NO"); on the phone the repeated question lists the keys.
     hint = localize(node.hint, state.language, env.values) if node.hint and env.channel == "sms" else ""
-    unclear = _msg(flow, "unclear", state, env)
+    unclear = phrase(flow, "unclear", state, env)
     body = " ".join(part for part in (unclear.text, hint) if part)
     return Result(state, [Message("unclear", body), *_repeat(flow, state, env)], [])
 
 
-def _goto_outcome(flow: Flow, state: State, outcome_id: str, flags: tuple[str, ...], reason: str,
+def goto_outcome(flow: Flow, state: State, outcome_id: str, flags: tuple[str, ...], reason: str,
                   quotes: tuple[str, ...], env: Env) -> Result:
     state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
     return _enter(flow, state, outcome_id, env, reason=reason)

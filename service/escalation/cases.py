@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from twilio.twiml.voice_response import VoiceResponse
 
 from ..engine.flow import Flow, Level
 from ..engine.render import localize
@@ -168,22 +167,20 @@ def exhaust(svc: Services, session: Session, flow: Flow, case: Escalation, patie
     else:
         body = f"NO NURSE ANSWERED. {page_text(flow, case, patient, _channel(session, case))}"
         _queue_case_text(session, case, fallback.phone, body, "fallback", now)
-        queue_call(session, to=fallback.phone, twiml=fallback_twiml(svc, case, patient), kind="fallback_call",
+        queue_call(session, to=fallback.phone, say=fallback_words(svc, case, patient), kind="fallback_call",
                    now=now, patient_id=case.patient_id, escalation_id=case.id)
         audit(session, case, "fallback_alerted", now, detail=f"{fallback.name}: text and call")
     if tell_patient(svc, session, case, patient, "no_nurse_reached", now, kind="notice"):
         audit(session, case, "patient_told", now, detail="no_nurse_reached")
 
 
-def fallback_twiml(svc: Services, case: Escalation, patient: Patient) -> str:
+def fallback_words(svc: Services, case: Escalation, patient: Patient) -> str:
+    """What the fallback line hears (staff, not a patient: English, from the roster's clinic)."""
     urgent = "an urgent" if case.severity == "emergency" else "a"
     digits = " ".join(ch for ch in patient.phone if ch.isdigit()) if patient.phone else "not available"
-    said = (f"This is the {svc.settings.clinic_name} nurse line. No nurse has acknowledged {urgent} case, "
+    return (f"This is the {svc.settings.clinic_name} nurse line. No nurse has acknowledged {urgent} case, "
             f"number {case.id}. The patient's number is {digits}. Details are in a text message. "
             f"To take the case, text ACK {case.id} to this line.")
-    response = VoiceResponse()
-    response.say(said, loop=2)
-    return str(response)
 
 
 def tell_patient(svc: Services, session: Session, case: Escalation, patient: Patient, name: str, now: datetime,

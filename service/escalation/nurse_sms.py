@@ -21,10 +21,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..conversations import receipt, store_receipt
-from ..db import transaction
-from ..models import Message
+from ..models import Escalation, Message
 from ..phones import pretty
+from ..runtime import envelope
+from ..runtime.envelope import Codec, Turn
 from ..services import Services
 from . import operations
 from .operations import Actor, NotAllowed
@@ -61,15 +61,15 @@ def parse(body: str) -> Command:
     return Command(verb, int(number) if number and len(number) <= 9 else None, rest.strip())
 
 
+_ANSWER = Codec[list[str]](json.dumps, json.loads)
+
+
 def receive(svc: Services, *, nurse: Nurse, text: str, sid: str | None) -> list[str]:
     """One SMS from a roster number: run the command, answer in the TwiML reply. A repeated MessageSid
     gets the same answer and does nothing twice."""
-    now = svc.clock()
-    key = f"sms:{sid}" if sid else None
-    with transaction(svc.factory) as session:
-        seen = receipt(session, key)
-        if seen is not None:
-            return json.loads(seen)
+
+    def work(turn: Turn[list[str]]) -> list[str]:
+        session, now = turn.session, turn.now
         command = parse(text)
         actor = Actor(name=nurse.name, phone=nurse.phone)
         try:
@@ -78,10 +78,10 @@ def receive(svc: Services, *, nurse: Nurse, text: str, sid: str | None) -> list[
         except NotAllowed as refusal:
             reply, case_id = str(refusal), command.case_id
         _record(session, nurse, text, reply, command, case_id, sid, now)
-        store_receipt(session, key, json.dumps([reply]), now)
-    log.info("nurse_sms.command verb=%s case=%s", command.verb or "unknown", case_id)
-    svc.dispatch()
-    return [reply]
+        log.info("nurse_sms.command verb=%s case=%s", command.verb or "unknown", case_id)
+        return [reply]
+
+    return envelope.run(svc, work, key=f"sms:{sid}" if sid else None, codec=_ANSWER)
 
 
 def run(svc: Services, session: Session, command: Command, actor: Actor, now: datetime) -> tuple[str, int | None]:
@@ -141,6 +141,5 @@ def _record(session: Session, nurse: Nurse, text: str, reply: str, command: Comm
 
 def _existing(session: Session, case_id: int | None) -> int | None:
     """Only a real case id goes in the foreign key (a nurse may type a number that is no case)."""
-    from ..models import Escalation
 
     return case_id if case_id is not None and session.get(Escalation, case_id) is not None else None

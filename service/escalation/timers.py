@@ -20,9 +20,9 @@ from functools import partial
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db import transaction
 from ..models import Conversation, Escalation, Message, Patient
 from ..outbound import SendError
+from ..runtime import envelope
 from ..services import Services
 from . import cases
 from .cases import UNOWNED_STATUSES, audit
@@ -37,21 +37,21 @@ def tick(svc: Services) -> int:
     now = svc.clock()
     with svc.factory() as session:
         due = session.execute(
-            select(Escalation.id, Escalation.next_action_at)
+            select(Escalation.id, Escalation.next_action_at, Escalation.patient_id)
             .where(Escalation.next_action_at <= now, Escalation.status.in_(UNOWNED_STATUSES))
             .order_by(Escalation.next_action_at).limit(BATCH)
         ).all()
-    handled = 0
-    for case_id, due_at in due:
-        with transaction(svc.factory) as session:
-            if claim(session, case_id, due_at):
-                case = session.get(Escalation, case_id, populate_existing=True)
-                assert case is not None
-                follow_up(svc, session, case, now)
-                handled += 1
-    if handled:
-        svc.dispatch()
-    return handled
+    return sum(envelope.run(svc, partial(_due, case_id=case_id, due_at=due_at), patient_id=patient_id)
+               for case_id, due_at, patient_id in due)
+
+
+def _due(turn: envelope.Turn[int], *, case_id: int, due_at: datetime) -> int:
+    if not claim(turn.session, case_id, due_at):
+        return 0  # another clock took it, or a nurse acknowledged it meanwhile
+    case = turn.session.get(Escalation, case_id, populate_existing=True)
+    assert case is not None
+    follow_up(turn.svc, turn.session, case, turn.now)
+    return 1
 
 
 def claim(session: Session, case_id: int, due_at: datetime) -> bool:

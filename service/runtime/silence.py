@@ -9,45 +9,46 @@ clocks or a restart act once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .conversations import apply, flow_of
-from .db import transaction
-from .engine.state import State
-from .engine.step import GIVE_UP, REMIND, on_silence
-from .models import Conversation, Patient
-from .outbound import queue_sms
-from .services import Services
+from ..engine.state import State
+from ..engine.timed import GIVE_UP, REMIND, on_silence
+from ..models import Conversation, Patient
+from ..outbound import queue_sms
+from ..services import Services
+from .actions import apply
+from .conversation import flow_of
+from .envelope import Turn, run
 
 log = logging.getLogger(__name__)
 
+BATCH = 200
+
 
 def tick(svc: Services) -> int:
+    """Remind or give up on every conversation whose silence timer is due; returns how many moved."""
     now = svc.clock()
     with svc.factory() as session:
-        due = session.execute(select(Conversation.id, Conversation.nudge_due_at)
-                              .where(Conversation.nudge_due_at <= now).limit(200)).all()
-    handled = 0
-    for conversation_id, due_at in due:
-        with transaction(svc.factory) as session:
-            if _claim(session, conversation_id, due_at):
-                handled += _nudge(svc, session, conversation_id, now)
-    if handled:
-        svc.dispatch()
-    return handled
+        due = session.execute(select(Conversation.id, Conversation.nudge_due_at, Conversation.patient_id)
+                              .where(Conversation.nudge_due_at <= now).limit(BATCH)).all()
+    return sum(run(svc, lambda turn, c=conversation_id, d=due_at: _nudge(turn, c, d), patient_id=patient_id)
+               for conversation_id, due_at, patient_id in due)
 
 
-def _claim(session: Session, conversation_id: int, due_at: datetime) -> bool:
+def _claim(session: Session, conversation_id: int, due_at: object) -> bool:
+    """Ours if the timer still holds the value we read: one UPDATE, so only one clock acts."""
     result = session.execute(update(Conversation)
                              .where(Conversation.id == conversation_id, Conversation.nudge_due_at == due_at)
                              .values(nudge_due_at=None).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
-def _nudge(svc: Services, session: Session, conversation_id: int, now: datetime) -> int:
+def _nudge(turn: Turn[int], conversation_id: int, due_at: object) -> int:
+    svc, session, now = turn.svc, turn.session, turn.now
+    if not _claim(session, conversation_id, due_at):
+        return 0
     conversation = session.get(Conversation, conversation_id, populate_existing=True)
     assert conversation is not None
     patient = session.get(Patient, conversation.patient_id)

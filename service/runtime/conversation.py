@@ -1,20 +1,10 @@
-"""The runtime around the engine: one inbound text, end to end, in one transaction.
-
-    lock the patient -> seen this webhook before? (answer the same) -> load or start the
-    conversation -> engine.step -> save state, replies, escalations, check-ins -> commit
-    -> pages and other REST sends go out after the commit (outbound.py)
-
-A text that only moves the conversation on (most of them) is six statements and the commit (counted
-by tests/test_sms_statements.py): lock the patient, read the rest (conversation, receipt, open case,
-check-in out), the inbound row, the conversation's UPDATE, the reply row, the receipt. Only the
-engine's actions load ORM objects.
+"""A conversation's rows: the patient locked once, the receipt, the conversation loaded, started and
+saved. Plain Core statements built once: every text runs them, and the ORM's identity map and unit of
+work cost several times more per row (bench/load.py). Rare steps load ORM objects (orm_patient).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,42 +14,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .checkins.schedule import CHECKIN_OUT, cancel_pending, replied, schedule
-from .db import transaction
-from .engine.flow import Flow
-from .engine.keywords import Keyword, match_keyword
-from .engine.redflags import detect
-from .engine.state import (
-    ACTIVE,
-    DONE,
-    Action,
-    CancelCheckins,
-    Escalate,
-    ForwardToNurse,
-    OptIn,
-    OptOut,
-    Result,
-    ScheduleCheckin,
-    SetLanguage,
-    State,
-)
-from .engine.step import outcome_of, silence_timer, step
-from .escalation import cases
-from .flowstore import FlowStore
-from .models import Conversation, Patient, WebhookReceipt
-from .outbound import INSERT_MESSAGE, queued_in, record_reply
-from .services import Services
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What one inbound text produced, for the channel to render."""
-
-    replies: list[str]
-    conversation_id: int | None
-
+from ..checkins.schedule import CHECKIN_OUT
+from ..engine.flow import Flow
+from ..engine.state import ACTIVE, DONE, State
+from ..engine.timed import silence_timer
+from ..escalation import cases
+from ..flowstore import FlowStore
+from ..models import Conversation, Patient, WebhookReceipt
+from ..outbound import INSERT_MESSAGE
+from ..services import Services
 
 # Every inbound text runs the statements below, so they are plain Core statements on the session's
 # connection (same transaction), built once: the ORM's identity map and unit of work cost several
@@ -70,6 +33,7 @@ RECEIPTS = WebhookReceipt.__table__
 PATIENT_COLUMNS = (PATIENTS.c.id, PATIENTS.c.phone, PATIENTS.c.language, PATIENTS.c.opted_out_at,
                    PATIENTS.c.privacy_notice_sent)
 LOCK_PATIENT = select(*PATIENT_COLUMNS).where(PATIENTS.c.phone == bindparam("phone")).with_for_update()
+LOCK_PATIENT_BY_ID = select(*PATIENT_COLUMNS).where(PATIENTS.c.id == bindparam("id")).with_for_update()
 READ_RECEIPT = select(RECEIPTS.c.response).where(RECEIPTS.c.key == bindparam("key"))
 STORE_RECEIPT = insert(RECEIPTS)
 INSERT_CONVERSATION = insert(CONVERSATIONS)
@@ -131,6 +95,12 @@ def lock_patient_row(session: Session, phone: str | None, now: datetime) -> Pati
         connection.execute(upsert(PATIENTS).values(phone=phone, **new).on_conflict_do_nothing(index_elements=["phone"]))
         row = connection.execute(LOCK_PATIENT, {"phone": phone}).one()
     return PatientRow(*row)
+
+
+def lock_patient_by_id(session: Session, patient_id: int) -> PatientRow | None:
+    """A known patient's row, locked (a clock job, a nurse's action): no patient is created."""
+    row = session.connection().execute(LOCK_PATIENT_BY_ID, {"id": patient_id}).first()
+    return PatientRow(*row) if row is not None else None
 
 
 def lock_patient(session: Session, phone: str | None, now: datetime) -> Patient:
@@ -221,63 +191,6 @@ def record_inbound(session: Session, patient_id: int, conversation_id: int | Non
         "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now})
 
 
-def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
-                answered_by_twilio: str | None = None) -> Turn:
-    """Handle one inbound SMS from a patient. A repeated MessageSid gets the same answer, once.
-    `answered_by_twilio`: the keyword reply ("stop", "start", "help") Twilio already sent (Advanced Opt-Out)."""
-    now = svc.clock()
-    key = f"sms:{sid}" if sid else None
-    with transaction(svc.factory) as session:
-        patient = lock_patient_row(session, phone, now)
-        situation = read_situation(session, patient.id, key)
-        if situation.seen is not None:
-            return Turn(json.loads(situation.seen), None)
-        conversation = current_conversation(svc, session, patient, situation, now)
-        record_inbound(session, patient.id, conversation.id, "sms", text, sid, now)
-        bodies = advance(svc, session, conversation, patient, situation, text, now, answered_by_twilio)
-        if situation.case_id is not None and situation.case_nurse is not None:
-            cases.relay_to_nurse(session, situation.case_id, patient.id, text, now)  # the nurse sees every text, once
-        store_receipt(session, key, json.dumps(bodies), now)
-        queued = queued_in(session)
-    if queued:  # most texts queue nothing: no send, no extra transaction (the clock's sweep does retries)
-        svc.dispatch(queued)
-    return Turn(bodies, conversation.id)
-
-
-def advance(svc: Services, session: Session, conversation: ConversationRow, patient: PatientRow, situation: Situation,
-            text: str, now: datetime, answered_by_twilio: str | None = None) -> list[str]:
-    """Run the engine on one text and save everything it decided. Returns the reply bodies."""
-    flow = flow_of(svc, session, conversation)
-    state = State.from_json(conversation.state)
-    if patient.opted_out and match_keyword(text) not in (Keyword.start, Keyword.help):
-        _while_opted_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
-                         state, text, now)
-        return []
-    result = step(flow, state, text, svc.context, opted_out=patient.opted_out)
-    if situation.case_nurse is not None:  # a nurse has the case: say the message went to them, not "reply NURSE"
-        result = cases.reassure_if_with_nurse(svc, flow, result)
-    if answered_by_twilio is not None:  # the carrier confirmation went out already: one, not two (FCC 2024)
-        result = Result(result.state, [m for m in result.messages if m.key != answered_by_twilio], result.actions)
-    new = result.state
-    save_conversation(session, conversation, {**conversation_values(flow, conversation, new, now),
-                                              "last_inbound_at": now})
-    if new.privacy_notice_sent and not patient.privacy_notice_sent:
-        session.connection().execute(update(PATIENTS).where(PATIENTS.c.id == patient.id)
-                                     .values(privacy_notice_sent=True))
-    if result.actions:
-        carry_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
-                  result.actions, now)
-        session.flush()
-    if situation.checkin_out:
-        replied(session, patient.id, now)  # the check-in that is out is answered: no reminder follows
-    bodies = [m.text for m in result.messages]
-    if bodies:
-        record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel="sms",
-                     body="\n\n".join(bodies), key=",".join(m.key for m in result.messages), now=now,
-                     to=patient.phone)
-    return bodies
-
-
 def orm_patient(session: Session, patient: PatientRow) -> Patient:
     found = session.get(Patient, patient.id)
     assert found is not None
@@ -290,21 +203,6 @@ def orm_conversation(session: Session, conversation: ConversationRow) -> Convers
     return found
 
 
-def _while_opted_out(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
-                     state: State, text: str, now: datetime) -> None:
-    """No texts after STOP (carrier rules), but a red flag or a request for a nurse still reaches the
-    nurse, who can call: an opt-out from texts is not an opt-out from care."""
-    findings = detect(flow, text)
-    if findings:
-        action = Escalate(findings[0].level, outcome_of(flow, findings[0].flag), tuple(f.flag for f in findings),
-                          "red flag texted by an opted-out patient", tuple(f.quote for f in findings))
-        cases.escalate(svc, session, flow, conversation, patient, action, now)
-    elif match_keyword(text) is Keyword.nurse:
-        level = flow.outcome(flow.nurse_outcome).level
-        action = Escalate(level, flow.nurse_outcome, (), "opted-out patient asked for a nurse (call, do not text)")
-        cases.escalate(svc, session, flow, conversation, patient, action, now)
-
-
 def conversation_values(flow: Flow, conversation: Conversation | ConversationRow, new: State,
                         now: datetime) -> dict[str, Any]:
     """The conversation's columns after a step: its state and the silence timer (nudges.py)."""
@@ -313,34 +211,3 @@ def conversation_values(flow: Flow, conversation: Conversation | ConversationRow
             "level": new.level.value if new.level else None,
             "disposition": new.level.disposition if new.level else None, "updated_at": now,
             "nudge_due_at": due_at, "nudge_stage": stage}
-
-
-def apply(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
-          result: Result, now: datetime) -> None:
-    """Save the new state and carry out the engine's actions (ORM objects: voice, check-ins, nudges)."""
-    for name, value in conversation_values(flow, conversation, result.state, now).items():
-        setattr(conversation, name, value)
-    patient.privacy_notice_sent = patient.privacy_notice_sent or result.state.privacy_notice_sent
-    carry_out(svc, session, flow, conversation, patient, result.actions, now)
-    session.flush()
-
-
-def carry_out(svc: Services, session: Session, flow: Flow, conversation: Conversation, patient: Patient,
-              actions: Iterable[Action], now: datetime) -> None:
-    """The engine's actions, in the caller's transaction."""
-    for action in actions:
-        if isinstance(action, Escalate):
-            cases.escalate(svc, session, flow, conversation, patient, action, now)
-        elif isinstance(action, ForwardToNurse):
-            cases.forward(session, conversation, patient, action.quote, now)
-        elif isinstance(action, CancelCheckins):
-            cancel_pending(session, patient)
-        elif isinstance(action, ScheduleCheckin):
-            schedule(session, conversation, patient, action.ask, now + action.after, now)
-        elif isinstance(action, OptOut):
-            patient.opted_out_at = now
-            cancel_pending(session, patient)
-        elif isinstance(action, OptIn):
-            patient.opted_out_at = None
-        elif isinstance(action, SetLanguage):
-            patient.language = action.language

@@ -1,0 +1,33 @@
+"""Every feature of the service, in one list: create_app registers their routes, commands and hooks;
+the clock runs their jobs; the conversation tests' `wait:` steps jump between their timers."""
+
+from __future__ import annotations
+
+from . import delivery
+from .channels.feature import FEATURE as CHANNELS
+from .checkins.feature import FEATURE as CHECKINS
+from .dashboard.feature import FEATURE as DASHBOARD
+from .escalation.feature import FEATURE as ESCALATION
+from .feature import Feature, Job, Timer
+from .models import Message
+from .runtime.feature import FEATURE as SILENCE
+from .services import Services
+
+
+def _outbox(svc: Services) -> int:
+    return svc.outbox.deliver()
+
+
+# Sending and retrying what was queued; carrier opt-outs (21610) and lost check-ins (delivery.py).
+OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),),
+                 install=delivery.install)
+
+FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD)
+
+
+def jobs() -> list[Job]:
+    return [job for feature in FEATURES for job in feature.jobs]
+
+
+def timers() -> list[Timer]:
+    return [timer for job in jobs() for timer in job.timers]

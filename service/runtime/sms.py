@@ -1,0 +1,97 @@
+"""A patient's text, through the envelope: the conversation moves on once, however often Twilio asks.
+
+A text that only moves the conversation on (most of them) is six statements and the commit (counted
+by tests/test_sms_statements.py): lock the patient, read the rest (conversation, receipt, open case,
+check-in out), the inbound row, the conversation's UPDATE, the reply row, the receipt. Only the
+engine's actions load ORM objects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from ..checkins.schedule import replied
+from ..engine.state import Result, State
+from ..engine.step import step
+from ..escalation import cases
+from ..outbound import record_reply
+from ..services import Services
+from .actions import carry_out
+from .conversation import (
+    PATIENTS,
+    ConversationRow,
+    PatientRow,
+    Situation,
+    conversation_values,
+    current_conversation,
+    flow_of,
+    orm_conversation,
+    orm_patient,
+    read_situation,
+    record_inbound,
+    save_conversation,
+)
+from .envelope import Codec, Turn, run
+
+
+@dataclass(frozen=True)
+class Replies:
+    """What one inbound text produced, for the channel to render."""
+
+    replies: list[str]
+    conversation_id: int | None
+
+
+_REPLIES = Codec[Replies](lambda answer: json.dumps(answer.replies), lambda raw: Replies(json.loads(raw), None))
+
+
+def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
+                answered_by_twilio: str | None = None) -> Replies:
+    """Handle one inbound SMS from a patient. A repeated MessageSid gets the same answer, once.
+    `answered_by_twilio`: the keyword reply ("stop", "start", "help") Twilio already sent (Advanced Opt-Out)."""
+
+    def work(turn: Turn[Replies]) -> Replies:
+        patient, situation = turn.patient, turn.found
+        assert patient is not None and isinstance(situation, Situation)
+        conversation = current_conversation(turn.svc, turn.session, patient, situation, turn.now)
+        record_inbound(turn.session, patient.id, conversation.id, "sms", text, sid, turn.now)
+        bodies = _advance(turn, conversation, patient, situation, text, answered_by_twilio)
+        if situation.case_id is not None and situation.case_nurse is not None:
+            # the nurse sees every text, once
+            cases.relay_to_nurse(turn.session, situation.case_id, patient.id, text, turn.now)
+        return Replies(bodies, conversation.id)
+
+    return run(svc, work, key=f"sms:{sid}" if sid else None, codec=_REPLIES, phone=phone,
+               read=lambda session, patient, key: read_situation(session, patient.id, key))  # type: ignore[union-attr]
+
+
+def _advance(turn: Turn[Replies], conversation: ConversationRow, patient: PatientRow, situation: Situation,
+             text: str, answered_by_twilio: str | None) -> list[str]:
+    """Run the engine on one text and save everything it decided. Returns the reply bodies."""
+    svc, session, now = turn.svc, turn.session, turn.now
+    flow = flow_of(svc, session, conversation)
+    result = step(flow, State.from_json(conversation.state), text, svc.context, opted_out=patient.opted_out,
+                  with_nurse=situation.case_nurse is not None)
+    if answered_by_twilio is not None:  # the carrier confirmation went out already: one, not two (FCC 2024)
+        result = Result(result.state, [m for m in result.messages if m.key != answered_by_twilio], result.actions)
+    new = result.state
+    save_conversation(session, conversation, {**conversation_values(flow, conversation, new, now),
+                                              "last_inbound_at": now})
+    if new.privacy_notice_sent and not patient.privacy_notice_sent:
+        session.connection().execute(update(PATIENTS).where(PATIENTS.c.id == patient.id)
+                                     .values(privacy_notice_sent=True))
+    if result.actions:
+        carry_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
+                  result.actions, now)
+        session.flush()
+    if situation.checkin_out:
+        replied(session, patient.id, now)  # the check-in that is out is answered: no reminder follows
+    bodies = [m.text for m in result.messages]
+    if bodies:
+        record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel="sms",
+                     body="\n\n".join(bodies), key=",".join(m.key for m in result.messages), now=now,
+                     to=patient.phone)
+    return bodies
