@@ -14,12 +14,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import transaction
 from ..escalation import operations
 from ..escalation.cases import LANGUAGE_NAMES
 from ..escalation.operations import Actor, NotAllowed
 from ..models import AuditLog, Conversation, Escalation, Patient
 from ..phones import mask, pretty
+from ..runtime import envelope
 from . import bp, diagram
 from .auth import actor_for, admin_required, audit, audit_row, login_required, svc
 from .history import patient_history
@@ -144,13 +144,18 @@ def _act(case_id: int, action: str, operation: Operation) -> Any:
     """Run one nurse operation in one transaction with its audit row, then send what it queued."""
     user = g.user
     actor = actor_for(user)
-    now = svc().clock()
+
+    def work(turn: envelope.Turn[str]) -> str:
+        found = operations.get_case(turn.session, case_id)
+        done = operation(turn.session, found, actor, turn.now)
+        turn.session.add(audit_row(user, action, turn.now, escalation_id=found.id, patient_id=found.patient_id,
+                                   detail=done))
+        return done
+
+    with svc().factory() as session:  # whose case: the patient is locked, as for their own texts
+        patient_id = session.scalar(select(Escalation.patient_id).where(Escalation.id == case_id))
     try:
-        with transaction(svc().factory) as session:
-            found = operations.get_case(session, case_id)
-            done = operation(session, found, actor, now)
-            session.add(audit_row(user, action, now, escalation_id=found.id, patient_id=found.patient_id,
-                                  detail=done))
+        done = envelope.run(svc(), work, patient_id=patient_id)
     except NotAllowed as refusal:
         with svc().factory() as session:
             exists = session.get(Escalation, case_id)
@@ -160,7 +165,6 @@ def _act(case_id: int, action: str, operation: Operation) -> Any:
         if exists is None:
             return redirect(url_for("dashboard.queue"))
     else:
-        svc().dispatch()
         flash(done, "success")
     return redirect(url_for("dashboard.case", case_id=case_id))
 
