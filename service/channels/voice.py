@@ -139,7 +139,7 @@ def fallback(svc: Services) -> str:
         chain = []
     if chain:
         response.dial(chain[0].phone, timeout=DIAL_TIMEOUT, caller_id=svc.settings.twilio_phone_number or None)
-    response.say("If this is an emergency, hang up and call 911. Goodbye.", language="en-US")
+    response.say(calls.trouble_text(svc), language="en-US")  # again after the dial: 911 and the clinic's number
     response.hangup()
     return str(response)
 
