@@ -121,6 +121,10 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A call whose TwiML Twilio fetches from our webhook (a path under PUBLIC_BASE_URL) instead of fixed
+    # words in `body` (a callback through the clinic number), and where Twilio reports how it ended.
+    call_url: Mapped[str | None] = mapped_column(Text)
+    call_status_url: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookReceipt(Base):
@@ -155,11 +159,37 @@ class Escalation(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    paged_at: Mapped[datetime | None]  # the first page sent (service levels: issue #20)
     acknowledged_at: Mapped[datetime | None]
+    # The first time a nurse reached the patient: a relayed text, or a call that connected (either way).
+    first_contact_at: Mapped[datetime | None]
+    first_contact_via: Mapped[str | None] = mapped_column(String(8))  # sms | voice
     resolved_at: Mapped[datetime | None]
 
     patient: Mapped[Patient] = relationship()
     events: Mapped[list[EscalationEvent]] = relationship(order_by="EscalationEvent.id")
+
+
+class Callback(Base):
+    """A nurse's call to a patient through the clinic number: the nurse's phone rings first, hears the
+    case, presses 1, and the patient is dialled with the clinic's caller ID. One row per attempt."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    nurse_phone: Mapped[str] = mapped_column(String(20))  # the roster phone rung first
+    requested_by: Mapped[str] = mapped_column(String(64))
+    # queued -> ringing nurse -> whispered -> dialling -> ended; outcome says how it ended
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    outcome: Mapped[str | None] = mapped_column(String(24))  # talked | patient_no_answer | nurse_no_answer ...
+    nurse_call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the queued call to the nurse
+    requested_at: Mapped[datetime]
+    nurse_answered_at: Mapped[datetime | None]
+    patient_answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    talk_seconds: Mapped[int | None]  # the nurse and the patient connected this long (Twilio's DialCallDuration)
 
 
 class EscalationEvent(Base):
