@@ -304,3 +304,19 @@ class AuditLog(Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class MessageMedia(Base):
+    """A photo or file that came with a patient's text (MMS): Twilio's link to it, kept on the conversation.
+    Nurses see it only through the dashboard, which fetches it with the account's credentials."""
+
+    __tablename__ = "message_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)  # the inbound text
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    position: Mapped[int]  # n of MediaUrl<n>: the order the patient attached them in
+    url: Mapped[str] = mapped_column(Text)  # Twilio's MediaUrl<n>: under the account's Messages resource
+    content_type: Mapped[str] = mapped_column(String(100))  # MediaContentType<n>, as Twilio gave it
+    created_at: Mapped[datetime]
