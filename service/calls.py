@@ -43,7 +43,7 @@ from .engine.phone_turns import (
     phone_phrase,
 )
 from .engine.state import State
-from .escalation.cases import LEVEL_WORDS, audit, open_case_for
+from .escalation.cases import LEVEL_WORDS, audit, first_contact, open_case_for
 from .models import Conversation, Escalation, EscalationEvent, Message, Patient
 from .outbound import queue_sms, record_reply, release
 from .phones import mask, pretty
@@ -204,6 +204,8 @@ def nurse_screen_answer(svc: Services, *, case_id: int | None, call_sid: str, ac
         case = turn.session.get(Escalation, case_id) if case_id else None
         if case is not None:
             audit(turn.session, case, "call_accepted" if accepted else "call_declined", turn.now, detail=call_sid)
+            if accepted:  # the caller is put through now: the nurse has reached the patient
+                first_contact(case, turn.now, "voice")
 
     run(svc, work)
 

@@ -124,6 +124,7 @@ def case(case_id: int) -> Any:
             "owner": owner(svc(), found, user_names(session)),
             "mine": found.acknowledged_by == actor_for(g.user).label,
             "age": _age(found.created_at),
+            "times": case_times(found),
         }
     audit("view_case", escalation_id=found.id, patient_id=patient.id)
     log.info("dashboard.view_case case=%s user_id=%s", found.id, g.user.id)
@@ -135,6 +136,15 @@ def case(case_id: int) -> Any:
 
 def _age(since: datetime) -> str:
     return age(since, svc().clock())
+
+
+def case_times(case: Escalation) -> list[tuple[str, datetime | None, str]]:
+    """The times service levels are measured by (issue #20), each with how long after the case opened."""
+    via = {"sms": "by text", "voice": "by phone"}.get(case.first_contact_via or "", "")
+    rows = [("Paged", case.paged_at, ""), ("Acknowledged", case.acknowledged_at, ""),
+            ("First contact", case.first_contact_at, via), ("Resolved", case.resolved_at, "")]
+    return [(label, at, ", ".join(filter(None, [via_words, f"{age(case.created_at, at)} after opening" if at else ""])))
+            for label, at, via_words in rows]
 
 
 Operation = Callable[[Session, Escalation, Actor, datetime], str]

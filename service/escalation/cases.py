@@ -48,6 +48,12 @@ def audit(session: Session, case: Escalation, event: str, now: datetime, actor: 
     session.add(EscalationEvent(escalation_id=case.id, at=now, event=event, actor=actor, detail=detail))
 
 
+def first_contact(case: Escalation, now: datetime, via: str) -> None:
+    """A nurse reached the patient (a relayed text, a call that connected): only the first time counts."""
+    if case.first_contact_at is None:
+        case.first_contact_at, case.first_contact_via = now, via
+
+
 def open_case_for(session: Session, conversation_id: int) -> Escalation | None:
     return session.scalars(
         select(Escalation).where(Escalation.conversation_id == conversation_id,
@@ -142,6 +148,7 @@ def page(svc: Services, session: Session, flow: Flow, case: Escalation, patient:
     case.status = "paged" if case.status == "open" else case.status
     case.nurse_phone = nurse.phone
     case.pages_sent += 1
+    case.paged_at = case.paged_at or now  # the first page: what time to acknowledge is measured against
     wait = svc.roster.ack_timeout_for(case.severity)
     case.next_action_at = now + wait
     case.updated_at = now

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..checkins.schedule import cancel_pending
 from ..models import Conversation, Escalation, Patient
 from ..services import Services
-from .cases import OPEN_STATUSES, UNOWNED_STATUSES, audit, cancel_pending_alerts, tell_patient
+from .cases import OPEN_STATUSES, UNOWNED_STATUSES, audit, cancel_pending_alerts, first_contact, tell_patient
 
 
 class NotAllowed(Exception):
@@ -104,6 +104,7 @@ def message_patient(svc: Services, session: Session, case: Escalation, actor: Ac
     if patient.opted_out:
         raise NotAllowed(f"Case {case.id}: the patient has opted out of texts. Please call them.")
     _patient_text(svc, session, case, patient, "relay", now, kind="relay", nurse=actor.name, text=text)
+    first_contact(case, now, "sms")
     case.updated_at = now
     audit(session, case, "nurse_message", now, actor=actor.label, detail=f"{len(text)} characters")
 
