@@ -4,6 +4,7 @@ the clock runs their jobs; the conversation tests' `wait:` steps jump between th
 from __future__ import annotations
 
 from . import delivery
+from .callbacks.feature import FEATURE as CALLBACKS
 from .channels.feature import FEATURE as CHANNELS
 from .checkins.feature import FEATURE as CHECKINS
 from .dashboard.feature import FEATURE as DASHBOARD
@@ -22,7 +23,7 @@ def _outbox(svc: Services) -> int:
 OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),),
                  install=delivery.install)
 
-FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD)
+FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS)
 
 
 def jobs() -> list[Job]:

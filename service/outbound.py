@@ -58,6 +58,11 @@ class Transport(Protocol):
         """Place one outbound call that says `say` (twice); return the call SID or raise SendError."""
         ...
 
+    def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
+        """Place one outbound call whose TwiML Twilio fetches from our webhook `url` (a path), reporting its end
+        at `status_url`; return the call SID or raise SendError."""
+        ...
+
 
 def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime, patient_id: int | None = None,
               conversation_id: int | None = None, escalation_id: int | None = None,
@@ -74,12 +79,14 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
 
 
 def queue_call(session: Session, *, to: str, say: str, kind: str, now: datetime, patient_id: int | None = None,
-               escalation_id: int | None = None) -> Message:
-    """An outbound call (e.g. alerting the fallback line) that says `say`, queued and retried exactly like a
-    text. The words are stored, not TwiML: the transport speaks Twilio's language."""
+               escalation_id: int | None = None, url: str | None = None, status_url: str | None = None) -> Message:
+    """An outbound call, queued and retried exactly like a text: one that says `say` (e.g. alerting the
+    fallback line), or, given `url`, one that runs our own webhook at that path when answered (then `say`
+    is only its description in the history). Words and paths are stored, not TwiML: the transport speaks
+    Twilio's language."""
     message = Message(patient_id=patient_id, escalation_id=escalation_id, direction="out", channel="voice",
                       kind=kind, to_phone=to, body=say, status="queued", attempts=0, next_attempt_at=now,
-                      created_at=now)
+                      created_at=now, call_url=url, call_status_url=status_url)
     session.add(message)
     session.flush()
     session.info.setdefault(QUEUED, []).append(message.id)
@@ -169,8 +176,12 @@ class Outbox:
             if patient is not None and patient.opted_out and message.to_phone == patient.phone:
                 return self._finish(message_id, status="suppressed", error="patient opted out")
             to, body, channel = message.to_phone or "", message.body, message.channel
+            url, status_url = message.call_url, message.call_status_url
         try:
-            sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
+            if url:
+                sid = self.transport.call_webhook(to, url, status_url)
+            else:
+                sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
         except SendError as error:
             self._failed(message_id, error)
             return 0

@@ -18,6 +18,8 @@ from .channels.twilio_errors import NEVER_DELIVERABLE
 from .outbound import SendError, Transport
 from .settings import Settings
 
+CALL_RING_SECONDS = 30  # a call we place rings this long before Twilio gives up (no-answer)
+
 
 class ConsoleTransport:
     """Dev mode: no Twilio account needed. The row in `messages` is the record; this shows it."""
@@ -42,12 +44,19 @@ class ConsoleTransport:
             print(f"--- CALL {sid} to {to}\n{say}\n---", file=self.stream or sys.stdout, flush=True)
         return sid
 
+    def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
+        with self._lock:
+            sid = f"CONSOLECALL{next(self._ids):06d}"
+            print(f"--- CALL {sid} to {to}\nTwiML from {url}\n---", file=self.stream or sys.stdout, flush=True)
+        return sid
+
 
 class TwilioTransport:
     name = "twilio"
 
     def __init__(self, settings: Settings):
         self.from_ = settings.twilio_phone_number
+        self.base_url = settings.public_base_url
         self.status_callback = (f"{settings.public_base_url}/twilio/status" if settings.public_base_url else None)
         http = TwilioHttpClient(timeout=settings.twilio_timeout)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
@@ -62,6 +71,15 @@ class TwilioTransport:
 
     def place_call(self, to: str, say: str) -> str:
         return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=call_twiml(say)).sid)
+
+    def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
+        if not self.base_url:  # Twilio must reach, and sign, our own URL
+            raise SendError("PUBLIC_BASE_URL is required for calls that run our webhooks", retryable=False)
+        kwargs = {"to": to, "from_": self.from_, "url": self.base_url + url, "method": "POST",
+                  "timeout": CALL_RING_SECONDS}
+        if status_url:
+            kwargs.update(status_callback=self.base_url + status_url, status_callback_method="POST")
+        return self._create(lambda: self.client.calls.create(**kwargs).sid)
 
     @staticmethod
     def _create(request: Callable[[], str]) -> str:

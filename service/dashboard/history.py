@@ -20,6 +20,7 @@ KIND_WORDS = {
     "answer": "answer", "reply": "reply", "prompt": "spoken", "page": "page", "checkin": "check-in",
     "relay": "nurse message", "forward": "forwarded to nurse", "notice": "notice", "reminder": "reminder",
     "fallback_call": "call to fallback line", "nurse_command": "nurse SMS command", "nurse_reply": "answer to nurse",
+    "callback": "callback call to nurse", "callback_note": "callback note to nurse",
 }
 
 
@@ -49,7 +50,7 @@ def _message_entry(svc: Services, message: Message, patient: Patient) -> Entry:
     if message.delivery_error_code:
         status += f" (error {message.delivery_error_code})"
     text = message.body
-    if message.channel == "voice" and message.direction == "out" and message.status != "twiml":
+    if message.channel == "voice" and message.direction == "out" and message.status != "twiml" and not message.call_url:
         text = "(automated call)"  # the body is the call's TwiML
     if message.direction == "in":
         from_patient = message.from_phone is None or message.from_phone == patient.phone

@@ -14,10 +14,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..callbacks import attempts as callbacks
 from ..escalation import operations
 from ..escalation.cases import LANGUAGE_NAMES
 from ..escalation.operations import Actor, NotAllowed
-from ..models import AuditLog, Conversation, Escalation, Patient
+from ..models import AuditLog, Callback, Conversation, Escalation, Patient
 from ..phones import mask, pretty
 from ..runtime import envelope
 from . import bp, diagram
@@ -116,6 +117,8 @@ def case(case_id: int) -> Any:
         other_cases = session.scalars(select(Escalation).where(Escalation.patient_id == patient.id,
                                                                Escalation.id != found.id)
                                       .order_by(Escalation.id.desc())).all()
+        calls = session.scalars(select(Callback).where(Callback.escalation_id == found.id)
+                                .order_by(Callback.id)).all()
         details = {
             "severity_words": SEVERITY_WORDS.get(found.severity, found.severity),
             "level_words": level_words(found.level),
@@ -129,7 +132,8 @@ def case(case_id: int) -> Any:
     audit("view_case", escalation_id=found.id, patient_id=patient.id)
     log.info("dashboard.view_case case=%s user_id=%s", found.id, g.user.id)
     return render_template("dashboard/case.html", case=found, patient=patient, phone=pretty(patient.phone),
-                           conversation=conversation, history=history, other_cases=other_cases,
+                           conversation=conversation, history=history, other_cases=other_cases, calls=calls,
+                           outcome_words=callbacks.OUTCOME_WORDS, duration=callbacks.duration,
                            message_limit=MESSAGE_LIMIT, note_limit=NOTE_LIMIT,
                            language=LANGUAGE_NAMES.get(patient.language, patient.language), **details)
 
@@ -213,6 +217,18 @@ def message(case_id: int) -> Any:
         return f"Message to the patient queued ({len(text)} characters)."
 
     return _act(case_id, "message_patient", run)
+
+
+@bp.post(f"/cases/{CASE_ID}/call")
+@login_required
+def call(case_id: int) -> Any:
+    """Ring the signed-in nurse's roster phone, then the patient, from the clinic number (as SMS CALL does)."""
+
+    def run(session: Session, found: Escalation, actor: Actor, now: datetime) -> str:
+        callbacks.request(svc(), session, found, actor, now)
+        return callbacks.calling_you(actor, found)
+
+    return _act(case_id, "call_patient", run)
 
 
 @bp.post(f"/cases/{CASE_ID}/note")

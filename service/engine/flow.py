@@ -249,6 +249,10 @@ class Messages(Strict):
     sms_trouble: LocalText | None = None  # the SMS answer when the line cannot read a text (database down)
     voice_advice_header: LocalText | None = None
     voice_advice_footer: LocalText | None = None
+    # A nurse calling back through the clinic number (service/callbacks): what the patient hears on picking up,
+    # and the text a nurse may send after the patient did not answer.
+    voice_callback_hello: LocalText | None = None
+    callback_missed: LocalText | None = None
 
 
 class Openings(Strict):

@@ -2,6 +2,7 @@
 
     ACK [case]          take a case (plain ACK: your latest page)
     MSG <case> <text>   text the patient from the clinic number
+    CALL [case]         call the patient through the clinic number: we ring you, then them (plain CALL: your latest)
     DONE <case> [note]  resolve the case, with a note
     NOTE <case> <text>  add a note
     WHO                 who is on call now
@@ -21,6 +22,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ..callbacks import attempts as callbacks
+from ..callbacks.phrases import staff
 from ..models import Escalation, Message
 from ..phones import pretty
 from ..runtime import envelope
@@ -33,11 +36,12 @@ from .roster import Nurse, Roster
 log = logging.getLogger(__name__)
 
 HELP = ("Nurse line commands: ACK <case> take a case (ACK alone: your latest page); MSG <case> <text> text the "
-        "patient; DONE <case> <note> resolve; NOTE <case> <text> add a note; WHO on call now; HELP this list.")
+        "patient; CALL <case> we ring you, then the patient, from the clinic number; DONE <case> <note> resolve; "
+        "NOTE <case> <text> add a note; WHO on call now; HELP this list.")
 FAILED = "Sorry, that command could not be carried out just now. Please try again, or call the clinic."
 _COMMAND = re.compile(r"^\s*([A-Za-z]+)[\s:.,!#-]*(?:case\s*)?#?\s*(\d+)?[\s:.,-]*(.*)$", re.IGNORECASE | re.DOTALL)
-VERBS = ("ACK", "MSG", "DONE", "NOTE", "WHO", "HELP")
-_SYNONYMS = {"ACKNOWLEDGE": "ACK", "ACCEPT": "ACK", "TAKE": "ACK", "MESSAGE": "MSG", "TEXT": "MSG",
+VERBS = ("ACK", "MSG", "CALL", "DONE", "NOTE", "WHO", "HELP")
+_SYNONYMS = {"ACKNOWLEDGE": "ACK", "ACCEPT": "ACK", "TAKE": "ACK", "MESSAGE": "MSG", "TEXT": "MSG", "CALLBACK": "CALL",
              "RESOLVE": "DONE", "RESOLVED": "DONE", "CLOSE": "DONE", "COMMANDS": "HELP", "ONCALL": "WHO"}
 USAGE = {"ACK": "ACK <case>", "MSG": "MSG <case> <text>", "DONE": "DONE <case> <note>", "NOTE": "NOTE <case> <text>"}
 
@@ -95,6 +99,10 @@ def run(svc: Services, session: Session, command: Command, actor: Actor, now: da
         case = operations.latest_case_paged_to(session, actor.phone or "", waiting=True)
         if case is None:
             raise NotAllowed("No case is waiting for you.")
+    elif verb == "CALL" and command.case_id is None:
+        case = operations.latest_case_paged_to(session, actor.phone or "")
+        if case is None:
+            raise NotAllowed(staff("no_case"))
     elif command.case_id is None:
         raise NotAllowed(f"Which case? Reply {USAGE[verb]}.")
     else:
@@ -104,6 +112,9 @@ def run(svc: Services, session: Session, command: Command, actor: Actor, now: da
         head = f"Case {case.id} is yours." if taken else f"You already have case {case.id}."
         return (f"{head} Patient {pretty(case.patient.phone)}. Reply MSG {case.id} <text> to text them, "
                 f"DONE {case.id} <note> when finished."), case.id
+    if verb == "CALL":
+        callbacks.request(svc, session, case, actor, now)
+        return callbacks.calling_you(actor, case), case.id
     if not command.text:
         raise NotAllowed(f"Please add the {'note' if verb == 'DONE' else 'text'}: {USAGE[verb]}.")
     if verb == "MSG":
