@@ -12,6 +12,7 @@ from .escalation.feature import FEATURE as ESCALATION
 from .feature import Feature, Job, Timer
 from .models import Message
 from .runtime.feature import FEATURE as SILENCE
+from .servicelevels.feature import FEATURE as SERVICE_LEVELS
 from .services import Services
 
 
@@ -23,7 +24,8 @@ def _outbox(svc: Services) -> int:
 OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),),
                  install=delivery.install)
 
-FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS)
+FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
+                                SERVICE_LEVELS)
 
 
 def jobs() -> list[Job]:

@@ -48,6 +48,8 @@ class Settings:
     dashboard_require_2fa: bool = False  # TOTP for every account (admins always need it)
     trusted_proxies: int = 0  # proxy hops in front of the service whose X-Forwarded-For is believed
     advanced_opt_out: bool = False  # Twilio answers STOP/START/HELP itself (it sends OptOutType): no second reply
+    target_ack_minutes_emergency: float = 5.0  # service levels: an emergency acknowledged within this long
+    target_contact_minutes_callback: float = 30.0  # ...and a nurse callback reached within this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +80,10 @@ class Settings:
             dashboard_require_2fa=_flag(env.get("DASHBOARD_REQUIRE_2FA"), False),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or default.trusted_proxies),
             advanced_opt_out=_flag(env.get("TWILIO_ADVANCED_OPT_OUT"), False),
+            target_ack_minutes_emergency=float(env.get("TARGET_ACK_MINUTES_EMERGENCY")
+                                               or default.target_ack_minutes_emergency),
+            target_contact_minutes_callback=float(env.get("TARGET_CONTACT_MINUTES_CALLBACK")
+                                                  or default.target_contact_minutes_callback),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
@@ -112,6 +118,9 @@ class Settings:
         if not 0 < self.twilio_timeout < 25:
             # outbound.LEASE (30 s) must outlast one send, or a slow send could be claimed twice.
             found.append(f"TWILIO_TIMEOUT must be between 0 and 25 seconds, not {self.twilio_timeout}")
+        for name in ("target_ack_minutes_emergency", "target_contact_minutes_callback"):
+            if not 0 < getattr(self, name) <= 24 * 60:
+                found.append(f"{name.upper()} must be more than 0 and at most 1440 minutes, not {getattr(self, name)}")
         return found
 
     @property

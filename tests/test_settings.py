@@ -38,6 +38,8 @@ def test_twilio_transport_needs_its_credentials() -> None:
     ({"DASHBOARD_IDLE_MINUTES": "0"}, "DASHBOARD_IDLE_MINUTES must be more than 0"),
     ({"DASHBOARD_IDLE_MINUTES": "600"}, "DASHBOARD_IDLE_MINUTES must be more than 0 and at most"),  # past 8 h
     ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES must be 0 to 5"),
+    ({"TARGET_ACK_MINUTES_EMERGENCY": "0"}, "TARGET_ACK_MINUTES_EMERGENCY must be more than 0 and at most 1440"),
+    ({"TARGET_CONTACT_MINUTES_CALLBACK": "2000"}, "TARGET_CONTACT_MINUTES_CALLBACK must be more than 0"),
 ])
 def test_unsafe_values_are_named(env: dict[str, str], problem: str) -> None:
     problems = Settings.from_env(env).problems()
@@ -53,3 +55,11 @@ def test_dashboard_security_settings_are_read_from_the_environment() -> None:
     assert (default.dashboard_idle_minutes, default.dashboard_require_2fa, default.trusted_proxies) == (30, False, 0)
     settings = Settings.from_env({"DASHBOARD_IDLE_MINUTES": "15", "DASHBOARD_REQUIRE_2FA": "1", "TRUSTED_PROXIES": "2"})
     assert (settings.dashboard_idle_minutes, settings.dashboard_require_2fa, settings.trusted_proxies) == (15, True, 2)
+
+
+def test_service_level_targets_are_read_from_the_environment() -> None:
+    default = Settings.from_env({})
+    assert (default.target_ack_minutes_emergency, default.target_contact_minutes_callback) == (5, 30)
+    settings = Settings.from_env({"TARGET_ACK_MINUTES_EMERGENCY": "2.5", "TARGET_CONTACT_MINUTES_CALLBACK": "20"})
+    assert (settings.target_ack_minutes_emergency, settings.target_contact_minutes_callback) == (2.5, 20)
+    assert settings.problems() == []
