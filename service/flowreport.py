@@ -1,5 +1,5 @@
 """`flows report`: every red flag with its level, source, the question that asks it, and the
-conversation cases that prove it, for a clinician to sign off."""
+conversation cases that prove it, for a clinician to sign off; then every SMS text's segments."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 from .conversation_tests import case_files, load_case_file
 from .engine.flow import Question
 from .engine.loader import LoadedFlow
+from .engine.segments import PART, SINGLE
+from .engine.sms_budget import SmsText, longest_path, sms_texts
 
 
 def covering_cases(cases_dir: Path, flow_id: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -55,4 +57,32 @@ def red_flag_report(loaded: LoadedFlow, cases_dir: Path) -> str:
         negated = twins.get(flag_id, [])
         lines.append(f"- negated twins ({len(negated)}): " + ("; ".join(negated) if negated else "NONE"))
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + segment_table(loaded))
+
+
+def segment_table(loaded: LoadedFlow) -> list[str]:
+    """Each SMS text in each language: segments, encoding and characters, as `flows check` counts them;
+    a re-asked form is listed where it takes more segments. Then the longest conversation per language."""
+    flow = loaded.flow
+    budget = flow.segment_budget
+    rows: dict[tuple[str, str], dict[str, SmsText]] = {}
+    for lang in flow.languages:
+        for text in sms_texts(flow, lang):
+            rows.setdefault((text.name, text.variant), {})[lang] = text
+    lines = [f"## SMS segments (budget: {budget.per_text} a text, segment_budget.per_text)",
+             f"Placeholders at their longest: clinic_name {budget.longest.clinic_name}, clinic_phone "
+             f"{budget.longest.clinic_phone} characters. One segment holds {SINGLE['GSM-7']} GSM-7 or "
+             f"{SINGLE['UCS-2']} UCS-2 characters; a longer text {PART['GSM-7']} or {PART['UCS-2']} a segment.",
+             "", "| text | " + " | ".join(flow.languages) + " |", "|---" * (len(flow.languages) + 1) + "|"]
+    for (name, variant), texts in rows.items():
+        first = rows.get((name, ""), {})
+        if variant and all(t.size.segments <= first[lang].size.segments for lang, t in texts.items() if lang in first):
+            continue  # said again in a form that costs no more
+        cells = [f"{t.size.segments} ({t.size.encoding}, {t.size.units})" for t in texts.values()]
+        lines.append(f"| {name}{', ' + variant if variant else ''} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for lang in flow.languages:
+        path = longest_path(flow, lang)
+        lines.append(f"Longest conversation ({lang}): {path.segments} segments in {path.texts} texts: "
+                     + " > ".join(path.nodes))
+    return lines + [""]

@@ -102,7 +102,7 @@ def test_a_benign_case_gets_spanish_home_care_then_spanish_check_ins(twilio: Twi
     replies = play(twilio, "hola", *ALL_CLEAR)
     final = replies[-1].text
     assert "20 minutos" in final and "almohada debajo de las rodillas" in final and "911" in final
-    assert "Le escribiremos en 1 y en 3 días" in final and "Ice" not in final
+    assert "Le vamos a escribir en 24 y en 72 horas" in final and "Ice" not in final
     assert pages(twilio_fake) == []
     sent_before = len(texts_to(twilio_fake))
     run_clock(svc, clock, hours=25)
@@ -115,7 +115,7 @@ def test_a_benign_case_gets_spanish_home_care_then_spanish_check_ins(twilio: Twi
     assert "le escribimos otra vez" in reminder and "Responda 1 Mejor, 2 Igual, 3 Peor." in reminder
     assert len(reminder) <= 160 and private(reminder)
     better = twilio.sms("mucho mejor")
-    assert "Qué bueno que está mejor" in better.text and "posture" not in better.text
+    assert "Me alegra que se sienta mejor" in better.text and "posture" not in better.text
     with svc.factory() as session:
         assert session.scalar(select(func.count()).select_from(Checkin).where(Checkin.status == "pending")) == 0
     assert twilio_fake.violations == []

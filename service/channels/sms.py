@@ -53,6 +53,7 @@ def incoming_sms():  # type: ignore[no-untyped-def]
         # Never a 500 to Twilio (the patient would hear nothing): log without content, answer safely.
         log.exception("sms.failed sid=%s", sid)
         replies = [nurse_sms.FAILED if nurse is not None else fallback_text(svc)]
-    for chunk in split_for_sms(replies):
+    # One <Message> per text, each within the flow's segment budget (several short texts, in order).
+    for chunk in split_for_sms(replies, svc.flows.current().flow.segment_budget.per_text):
         response.message(chunk)
     return twiml(str(response))

@@ -10,9 +10,13 @@ from typing import Any
 from flask import Request, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from ..engine.flow import SegmentBudget
+from ..engine.segments import pack
+
 log = logging.getLogger(__name__)
 
 SMS_LIMIT = 1600  # Twilio's maximum body for one message
+DEFAULT_BUDGET = SegmentBudget().per_text  # segments a text may take when no flow says (flows: segment_budget)
 
 
 def public_url(req: Request, base_url: str) -> str:
@@ -49,12 +53,12 @@ def twiml(body: str) -> Response:
     return Response(body, status=200, mimetype="application/xml")
 
 
-def split_for_sms(bodies: list[str], limit: int = SMS_LIMIT) -> list[str]:
-    """Join replies into as few messages as fit, so they arrive in order."""
+def split_for_sms(bodies: list[str], max_segments: int = DEFAULT_BUDGET, limit: int = SMS_LIMIT) -> list[str]:
+    """The replies as the texts that go out (one <Message> each), in order: joined while the joined text
+    stays within `max_segments` SMS segments (the flow's segment_budget), so each one a patient gets is
+    no longer than a flow text may be. A reply too long on its own is split at blank lines; what is
+    still past Twilio's 1 600 characters is cut there."""
     chunks: list[str] = []
-    for body in bodies:
-        if chunks and len(chunks[-1]) + 2 + len(body) <= limit:
-            chunks[-1] += "\n\n" + body
-        else:
-            chunks.extend(body[i:i + limit] for i in range(0, len(body), limit))
+    for text in pack(bodies, max_segments):
+        chunks.extend(text[i:i + limit] for i in range(0, len(text), limit))
     return chunks

@@ -275,6 +275,23 @@ class Scope(Strict):
     ask: str = Field(description="yes/no question asked when a first text names another complaint")
 
 
+class Longest(Strict):
+    """The longest value each placeholder may take, in characters: every text is counted with it."""
+
+    clinic_name: int = Field(30, ge=1, le=80)
+    clinic_phone: int = Field(20, ge=1, le=40)
+    unicode: bool = Field(False, description="a value may hold a letter outside GSM-7 (Clínica): count the "
+                                             "texts that use one as UCS-2")
+
+
+class SegmentBudget(Strict):
+    """How long a text may be by SMS: `flows check` counts every text a patient can get, in every language,
+    and fails past `per_text` segments (each is billed; Twilio advises under 320 characters)."""
+
+    per_text: int = Field(3, ge=1, le=10, description="SMS segments a text may take")
+    longest: Longest = Longest()
+
+
 class Flow(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -287,6 +304,7 @@ class Flow(Strict):
     expiry: Duration = timedelta(hours=24)
     reask_limit: int = Field(2, ge=0, le=5)
     silence: Silence = Silence()
+    segment_budget: SegmentBudget = SegmentBudget()
     unclear_outcome: str = Field(description="outcome when the red-flag screen cannot be finished")
     nurse_outcome: str = Field(description="outcome when the patient asks for a nurse")
     level_outcomes: dict[Level, str] = Field(

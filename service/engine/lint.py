@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
+from .sms_budget import check_segment_budget
 
 MAX_KEYPAD_CHOICES = 8  # 9 repeats the question and 0 reaches a nurse on the phone
 CHECKIN_MAX_CHARS = 160  # TCPA healthcare exemption (references.md, FCC 15-72)
@@ -390,6 +391,7 @@ RULES = (
     check_emergency_advice,
     check_keypad,
     check_followup_privacy,
+    check_segment_budget,
 )
 
 
