@@ -8,6 +8,8 @@ conditional UPDATEs), so any number of them, on any number of machines, may serv
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -35,3 +37,20 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # servers on one machine (tests, CI's two database runs) would fight over it, and the Procfile's
 # platform manages processes by signals anyway.
 control_socket_disable = True
+
+# /metrics adds up every worker's counts (service/metrics): prometheus_client's multiprocess mode, each worker
+# writing its own files in one directory, set before any worker imports the app (no preload).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="triage-metrics-")
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """A fresh start counts from zero: files a previous server left in a given directory would add up."""
+    for old in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        old.unlink()
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

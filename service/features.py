@@ -10,6 +10,7 @@ from .checkins.feature import FEATURE as CHECKINS
 from .dashboard.feature import FEATURE as DASHBOARD
 from .escalation.feature import FEATURE as ESCALATION
 from .feature import Feature, Job, Timer
+from .metrics.feature import FEATURE as METRICS
 from .models import Message
 from .runtime.feature import FEATURE as SILENCE
 from .servicelevels.feature import FEATURE as SERVICE_LEVELS
@@ -25,7 +26,7 @@ OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_a
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
-                                SERVICE_LEVELS)
+                                SERVICE_LEVELS, METRICS)
 
 
 def jobs() -> list[Job]:

@@ -50,6 +50,7 @@ class Settings:
     advanced_opt_out: bool = False  # Twilio answers STOP/START/HELP itself (it sends OptOutType): no second reply
     target_ack_minutes_emergency: float = 5.0  # service levels: an emergency acknowledged within this long
     target_contact_minutes_callback: float = 30.0  # ...and a nurse callback reached within this long
+    metrics_token: str = field(default="", repr=False)  # GET /metrics needs it as a bearer token; empty: off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +85,7 @@ class Settings:
                                                or default.target_ack_minutes_emergency),
             target_contact_minutes_callback=float(env.get("TARGET_CONTACT_MINUTES_CALLBACK")
                                                   or default.target_contact_minutes_callback),
+            metrics_token=env.get("METRICS_TOKEN", "").strip(),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
@@ -121,6 +123,8 @@ class Settings:
         for name in ("target_ack_minutes_emergency", "target_contact_minutes_callback"):
             if not 0 < getattr(self, name) <= 24 * 60:
                 found.append(f"{name.upper()} must be more than 0 and at most 1440 minutes, not {getattr(self, name)}")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            found.append("METRICS_TOKEN must have at least 16 characters (it is a password for /metrics)")
         return found
 
     @property

@@ -40,6 +40,7 @@ def test_twilio_transport_needs_its_credentials() -> None:
     ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES must be 0 to 5"),
     ({"TARGET_ACK_MINUTES_EMERGENCY": "0"}, "TARGET_ACK_MINUTES_EMERGENCY must be more than 0 and at most 1440"),
     ({"TARGET_CONTACT_MINUTES_CALLBACK": "2000"}, "TARGET_CONTACT_MINUTES_CALLBACK must be more than 0"),
+    ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must have at least 16 characters"),
 ])
 def test_unsafe_values_are_named(env: dict[str, str], problem: str) -> None:
     problems = Settings.from_env(env).problems()
@@ -63,3 +64,10 @@ def test_service_level_targets_are_read_from_the_environment() -> None:
     settings = Settings.from_env({"TARGET_ACK_MINUTES_EMERGENCY": "2.5", "TARGET_CONTACT_MINUTES_CALLBACK": "20"})
     assert (settings.target_ack_minutes_emergency, settings.target_contact_minutes_callback) == (2.5, 20)
     assert settings.problems() == []
+
+
+def test_metrics_are_off_until_a_token_is_set() -> None:
+    assert Settings.from_env({}).metrics_token == ""
+    settings = Settings.from_env({"METRICS_TOKEN": " k3y-for-prometheus-0123 "})
+    assert settings.metrics_token == "k3y-for-prometheus-0123" and settings.problems() == []
+    assert "k3y" not in repr(settings)  # a secret: never in a log line that prints the settings
