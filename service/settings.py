@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
+FHIR_PLACEHOLDER = "https://nurse-line.invalid/fhir"  # names no real host: set FHIR_BASE_URL in production
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -43,6 +44,7 @@ class Settings:
     outbox_threads: int = 4  # background sends at once per process: a page must not queue behind others
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
+    fhir_base_url: str = ""  # where our FHIR canonical URLs and code systems live (records/fhir.py); see fhir_base
     dashboard_session_hours: float = 8.0  # a dashboard login lasts this long, however active (one shift)
     dashboard_idle_minutes: float = 30.0  # ...and ends sooner after this long without activity (not refreshes)
     dashboard_require_2fa: bool = False  # TOTP for every account (admins always need it)
@@ -76,6 +78,7 @@ class Settings:
             outbox_threads=int(env.get("OUTBOX_THREADS") or default.outbox_threads),
             auto_migrate=_flag(env.get("AUTO_MIGRATE"), database_url.startswith("sqlite")),
             run_clock=_flag(env.get("RUN_CLOCK"), database_url.startswith("sqlite")),
+            fhir_base_url=env.get("FHIR_BASE_URL", "").strip().rstrip("/"),
             dashboard_session_hours=float(env.get("DASHBOARD_SESSION_HOURS") or default.dashboard_session_hours),
             dashboard_idle_minutes=float(env.get("DASHBOARD_IDLE_MINUTES") or default.dashboard_idle_minutes),
             dashboard_require_2fa=_flag(env.get("DASHBOARD_REQUIRE_2FA"), False),
@@ -111,6 +114,9 @@ class Settings:
                          f"not {self.dashboard_idle_minutes}")
         if not 0 <= self.trusted_proxies <= 5:
             found.append(f"TRUSTED_PROXIES must be 0 to 5 (proxy hops), not {self.trusted_proxies}")
+        if self.fhir_base_url and not self.fhir_base_url.startswith(("https://", "http://")):
+            found.append(f"FHIR_BASE_URL must be an http(s) URL (the FHIR export's canonical base), "
+                         f"not {self.fhir_base_url!r}")
         if self.dispatch not in ("inline", "background"):
             found.append(f"TRIAGE_DISPATCH must be inline or background, not {self.dispatch!r}")
         if not 1 <= self.outbox_threads <= 32:
@@ -131,3 +137,8 @@ class Settings:
     def context(self) -> dict[str, str]:
         """Placeholders flows may use in their texts."""
         return {"clinic_name": self.clinic_name, "clinic_phone": self.clinic_phone or "the clinic"}
+
+    @property
+    def fhir_base(self) -> str:
+        """FHIR_BASE_URL, else PUBLIC_BASE_URL/fhir, else a placeholder under .invalid (RFC 2606: no such host)."""
+        return self.fhir_base_url or (f"{self.public_base_url}/fhir" if self.public_base_url else FHIR_PLACEHOLDER)

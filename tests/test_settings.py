@@ -71,3 +71,13 @@ def test_metrics_are_off_until_a_token_is_set() -> None:
     settings = Settings.from_env({"METRICS_TOKEN": " k3y-for-prometheus-0123 "})
     assert settings.metrics_token == "k3y-for-prometheus-0123" and settings.problems() == []
     assert "k3y" not in repr(settings)  # a secret: never in a log line that prints the settings
+
+
+def test_fhir_base_url_names_the_exports_canonical_urls() -> None:
+    assert Settings.from_env({"FHIR_BASE_URL": "https://ehr.example.org/fhir/"}).fhir_base == \
+        "https://ehr.example.org/fhir"
+    assert Settings.from_env({"PUBLIC_BASE_URL": "https://line.example.org"}).fhir_base == \
+        "https://line.example.org/fhir"  # no FHIR_BASE_URL: under the service's own address
+    assert Settings.from_env({}).fhir_base.endswith(".invalid/fhir")  # a placeholder that names no host
+    problems = Settings.from_env({"FHIR_BASE_URL": "ehr.example.org/fhir"}).problems()
+    assert len(problems) == 1 and problems[0].startswith("FHIR_BASE_URL must be an http(s) URL"), problems
