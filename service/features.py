@@ -12,6 +12,7 @@ from .escalation.feature import FEATURE as ESCALATION
 from .feature import Feature, Job, Timer
 from .metrics.feature import FEATURE as METRICS
 from .models import Message
+from .records.feature import FEATURE as RECORDS
 from .runtime.feature import FEATURE as SILENCE
 from .servicelevels.feature import FEATURE as SERVICE_LEVELS
 from .services import Services
@@ -26,7 +27,7 @@ OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_a
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
-                                SERVICE_LEVELS, METRICS)
+                                SERVICE_LEVELS, METRICS, RECORDS)
 
 
 def jobs() -> list[Job]:

@@ -20,6 +20,7 @@ from ..escalation.cases import LANGUAGE_NAMES
 from ..escalation.operations import Actor, NotAllowed
 from ..models import AuditLog, Callback, Conversation, Escalation, Patient
 from ..phones import mask, pretty
+from ..records.store import case_summary
 from ..runtime import envelope
 from . import bp, diagram
 from .auth import actor_for, admin_required, audit, audit_row, login_required, svc
@@ -127,6 +128,7 @@ def case(case_id: int) -> Any:
             "owner": owner(svc(), found, user_names(session)),
             "mine": found.acknowledged_by == actor_for(g.user).label,
             "age": _age(found.created_at),
+            **case_summary(svc(), session, found),  # the structured summary, above the transcript
             "times": case_times(found),
         }
     audit("view_case", escalation_id=found.id, patient_id=patient.id)
