@@ -18,6 +18,7 @@ references.md), and never to a hidden number or one that has opted out.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +43,7 @@ from .engine.phone_turns import (
     VoiceTurn,
     phone_phrase,
 )
-from .engine.state import State
+from .engine.state import DONE, State
 from .escalation.cases import LEVEL_WORDS, audit, first_contact, open_case_for
 from .models import Conversation, Escalation, EscalationEvent, Message, Patient
 from .outbound import queue_sms, record_reply, release
@@ -182,6 +183,29 @@ def call_ended(svc: Services, *, call_sid: str, status: str) -> bool:
         return True
 
     return run(svc, work)  # Twilio may repeat it: the conversation is then done, so nothing happens twice
+
+
+def missed_call(svc: Services, *, call_sid: str, phone: str | None) -> bool:
+    """A call Twilio's fallback URL answered while the database was down (the outage spool, replayed): nobody
+    heard the caller, so it is recorded as a missed call and a nurse callback, once per CallSid. A call that
+    went on to an outcome after all needs nothing more. True if a case was opened or raised now."""
+
+    def work(turn: Turn[bool]) -> bool:
+        call = _open_call(svc, turn.session, call_sid, turn.now)
+        if call is None:
+            patient = orm_patient(turn.session, turn.patient) if turn.patient is not None else None
+            call = _begin(svc, turn.session, call_sid, patient, turn.now)
+        elif call.conversation.status == DONE:
+            return False
+        apply(svc, turn.session, call.flow, call.conversation, call.patient, phone_menu.missed_call(call.menu()),
+              turn.now)
+        log.info("voice.missed_call conversation=%s", call.conversation.id)
+        return True
+
+    return run(svc, work, key=f"voice:{call_sid}:missed", codec=_MISSED, phone=_caller(phone))
+
+
+_MISSED = Codec[bool](json.dumps, json.loads)
 
 
 def nurse_screen_text(svc: Services, case_id: int | None) -> str:

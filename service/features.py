@@ -16,6 +16,7 @@ from .records.feature import FEATURE as RECORDS
 from .runtime.feature import FEATURE as SILENCE
 from .servicelevels.feature import FEATURE as SERVICE_LEVELS
 from .services import Services
+from .spool.feature import FEATURE as SPOOL
 
 
 def _outbox(svc: Services) -> int:
@@ -27,7 +28,7 @@ OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_a
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
-                                SERVICE_LEVELS, METRICS, RECORDS)
+                                SERVICE_LEVELS, METRICS, RECORDS, SPOOL)
 
 
 def jobs() -> list[Job]:

@@ -7,6 +7,7 @@ default that would work in production.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
+# Twilio's <Say voice>: its basic voices, Amazon Polly's (Polly.Name, -Neural, -Generative), Google's.
+TWILIO_VOICE = re.compile(r"man|woman|alice|Polly\.[A-Z][A-Za-z]+(-Neural|-Generative|-LongForm)?"
+                          r"|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
 FHIR_PLACEHOLDER = "https://nurse-line.invalid/fhir"  # names no real host: set FHIR_BASE_URL in production
 
 
@@ -53,6 +57,10 @@ class Settings:
     target_ack_minutes_emergency: float = 5.0  # service levels: an emergency acknowledged within this long
     target_contact_minutes_callback: float = 30.0  # ...and a nurse callback reached within this long
     metrics_token: str = field(default="", repr=False)  # GET /metrics needs it as a bearer token; empty: off
+    spool_dir: str = str(ROOT / "instance" / "spool")  # Twilio requests kept on disk while the database is down
+    voice_en: str = ""  # Twilio voice for English <Say> (e.g. Polly.Joanna-Neural); empty: Twilio's default
+    voice_es: str = ""  # ...and for Spanish (e.g. Polly.Lupe-Neural)
+    voice_input_timeout: int = 6  # seconds a caller has to answer a question (relay and TTY callers need more)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +97,10 @@ class Settings:
             target_contact_minutes_callback=float(env.get("TARGET_CONTACT_MINUTES_CALLBACK")
                                                   or default.target_contact_minutes_callback),
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
+            spool_dir=env.get("SPOOL_DIR", "").strip() or default.spool_dir,
+            voice_en=env.get("VOICE_EN", "").strip(),
+            voice_es=env.get("VOICE_ES", "").strip(),
+            voice_input_timeout=int(env.get("VOICE_INPUT_TIMEOUT") or default.voice_input_timeout),
         )
         if env.get("SECRET_KEY"):
             values["secret_key"] = env["SECRET_KEY"]
@@ -131,6 +143,12 @@ class Settings:
                 found.append(f"{name.upper()} must be more than 0 and at most 1440 minutes, not {getattr(self, name)}")
         if self.metrics_token and len(self.metrics_token) < 16:
             found.append("METRICS_TOKEN must have at least 16 characters (it is a password for /metrics)")
+        for name, voice in (("VOICE_EN", self.voice_en), ("VOICE_ES", self.voice_es)):
+            if voice and not TWILIO_VOICE.fullmatch(voice):
+                found.append(f"{name} must be a Twilio voice (man, woman, alice, Polly.Joanna-Neural, "
+                             f"Google.es-US-Neural2-A ...), not {voice!r}")
+        if not 3 <= self.voice_input_timeout <= 60:
+            found.append(f"VOICE_INPUT_TIMEOUT must be 3 to 60 seconds, not {self.voice_input_timeout}")
         return found
 
     @property

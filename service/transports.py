@@ -15,6 +15,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from .channels.twilio_errors import NEVER_DELIVERABLE
+from .media import Fetched, MediaUnavailable
 from .outbound import SendError, Transport
 from .settings import Settings
 
@@ -50,6 +51,9 @@ class ConsoleTransport:
             print(f"--- CALL {sid} to {to}\nTwiML from {url}\n---", file=self.stream or sys.stdout, flush=True)
         return sid
 
+    def fetch_media(self, url: str) -> Fetched:
+        raise MediaUnavailable("the console transport has no Twilio account to fetch media with")
+
 
 class TwilioTransport:
     name = "twilio"
@@ -62,6 +66,9 @@ class TwilioTransport:
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
         # TWILIO_API_BASE_URL points the real client at a Twilio-compatible fake (tests) or proxy.
         self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+        self.media_auth = (settings.twilio_account_sid, settings.twilio_auth_token)
+        self.timeout = settings.twilio_timeout
+        self.voice = settings.voice_en  # alert calls speak to nurses, in English
 
     def send_sms(self, to: str, body: str) -> str:
         kwargs = {"to": to, "from_": self.from_, "body": body}
@@ -70,7 +77,8 @@ class TwilioTransport:
         return self._create(lambda: self.client.messages.create(**kwargs).sid)
 
     def place_call(self, to: str, say: str) -> str:
-        return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=call_twiml(say)).sid)
+        twiml = call_twiml(say, self.voice)
+        return self._create(lambda: self.client.calls.create(to=to, from_=self.from_, twiml=twiml).sid)
 
     def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
         if not self.base_url:  # Twilio must reach, and sign, our own URL
@@ -80,6 +88,21 @@ class TwilioTransport:
         if status_url:
             kwargs.update(status_callback=self.base_url + status_url, status_callback_method="POST")
         return self._create(lambda: self.client.calls.create(**kwargs).sid)
+
+    def fetch_media(self, url: str) -> Fetched:
+        """A patient's photo, with the account's credentials (media may require HTTP auth). Twilio answers with
+        a redirect to its CDN; requests drops the credentials when the redirect leaves the host."""
+        try:
+            response = requests.get(url, auth=self.media_auth, stream=True, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise MediaUnavailable(f"network: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            response.close()
+            raise MediaUnavailable(f"twilio {response.status_code}")
+        length = response.headers.get("Content-Length")
+        return Fetched(response.headers.get("Content-Type", "application/octet-stream"),
+                       int(length) if length and length.isdigit() else None,
+                       response.iter_content(64 * 1024), response.close)
 
     @staticmethod
     def _create(request: Callable[[], str]) -> str:
@@ -94,13 +117,13 @@ class TwilioTransport:
             raise SendError(f"network: {type(exc).__name__}", retryable=True) from None
 
 
-def call_twiml(say: str) -> str:
-    """What an outbound alert call plays: the words twice (a nurse picking up may miss the start). A row
-    queued before calls stored words holds its TwiML already."""
+def call_twiml(say: str, voice: str = "") -> str:
+    """What an outbound alert call plays: the words twice (a nurse picking up may miss the start), in VOICE_EN
+    when one is set. A row queued before calls stored words holds its TwiML already."""
     if say.lstrip().startswith("<Response"):
         return say
     response = VoiceResponse()
-    response.say(say, loop=2)
+    response.say(say, loop=2, voice=voice or None)
     return str(response)
 
 

@@ -80,7 +80,7 @@ def fresh_database(directory: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, twilio_fake: TwilioFake) -> Settings:
+def settings(database_url: str, twilio_fake: TwilioFake, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         transport="twilio",
@@ -96,6 +96,7 @@ def settings(database_url: str, twilio_fake: TwilioFake) -> Settings:
         dispatch="inline",
         secret_key="test-secret",
         auto_migrate=True,
+        spool_dir=str(tmp_path / "spool"),  # the outage spool: each test's own
     )
 
 

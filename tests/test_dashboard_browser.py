@@ -195,3 +195,41 @@ def test_admin_enrols_two_factor_and_is_warned_before_the_idle_timeout(app: Flas
     page.wait_for_selector("h1:has-text('Log in')")
     assert "without activity" in page.inner_text("main")
     page.screenshot(path=str(ARTIFACTS / "dashboard-idle-ended.png"))
+
+
+def test_a_patients_photo_shows_on_the_case_page_fetched_by_the_dashboard(app: Flask, live_url: str,
+                                                                          browser_page: Any, twilio_fake: Any) -> None:
+    """Issue #19, item 2: an MMS photo at a red-flag question, then "yes"; the nurse sees the picture, which
+    the browser gets from the dashboard (signed in), never from Twilio."""
+    from tests.test_media import png
+
+    created = app.test_cli_runner().invoke(args=["users", "create", "avery", "--role", "nurse", "--name",
+                                                 "Nurse Avery", "--password-stdin"], input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    ARTIFACTS.mkdir(exist_ok=True)
+    media_url = twilio_fake.add_media(png(40, 30), "image/png")
+    url = live_url + "/twilio/sms"
+    for number, (body, extra) in enumerate([("hello", {}), ("no", {}), ("", {
+            "NumMedia": "1", "MediaUrl0": media_url, "MediaContentType0": "image/png"}), ("yes", {})]):
+        params = {"From": PATIENT, "To": CLINIC_NUMBER, "Body": body, "MessageSid": f"MM{number:032x}",
+                  "AccountSid": "AC" + "0" * 32, **extra}
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        reply = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+        assert reply.status_code == 200, reply.text
+        if extra:
+            assert "can't look at photos" in reply.text
+    assert "emergency department" in reply.text
+
+    page = browser_page
+    page.goto(live_url + "/dashboard/")
+    page.fill("input[name=username]", "avery")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("tr.sev-emergency a.case-link")
+    image = page.wait_for_selector("img.media-thumb")
+    wait_until(lambda: page.evaluate("document.querySelector('img.media-thumb').complete"), "the photo to load")
+    assert page.evaluate("document.querySelector('img.media-thumb').naturalWidth") == 40  # decoded: a real picture
+    assert (image.get_attribute("src") or "").startswith("/dashboard/media/")
+    assert twilio_fake.base_url not in page.content()
+    assert [(f["via"], f["authorized"]) for f in twilio_fake.media_fetches] == [("api", True), ("cdn", False)]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-case-photo.png"), full_page=True)

@@ -82,6 +82,7 @@ def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, *
         "CLINIC_NAME": "Test Spine Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": "test-secret",
         "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO", **env,
     }
+    environment.setdefault("SPOOL_DIR", str(directory / f"{name}-spool"))  # never the checkout's instance/spool
     log = directory / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

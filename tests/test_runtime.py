@@ -92,6 +92,9 @@ def test_a_failing_item_in_a_clock_batch_holds_back_no_other(svc: Services, twil
 def test_every_clock_job_says_which_timers_it_polls() -> None:
     names = [job.name for job in jobs()]
     assert len(names) == len(set(names)) and {"outbox", "silence", "checkins", "escalations"} <= set(names)
-    assert all(job.timers for job in jobs())  # the conversation tests' `wait:` jumps between these
+    # The conversation tests' `wait:` jumps between these. The spool's job polls a file (SPOOL_DIR), not a
+    # column: a conversation test never has an outage to replay, so there is nothing for `wait:` to reach.
+    assert all(job.timers for job in jobs() if job.name != "spool")
+    assert [job.timers for job in jobs() if job.name == "spool"] == [()]
     assert len(timers()) == sum(len(job.timers) for job in jobs())
     assert len({feature.name for feature in FEATURES}) == len(FEATURES)

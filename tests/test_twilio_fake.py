@@ -73,7 +73,7 @@ def test_spec_is_parsed_once_and_subset_is_valid_openapi() -> None:
         for op in item.values()
         if isinstance(op, dict) and "operationId" in op
     }
-    assert op_ids == {"CreateMessage", "CreateCall", "UpdateCall"}
+    assert op_ids == {"CreateMessage", "CreateCall", "UpdateCall", "FetchMedia"}
     assert spec.conditional_groups(OPERATIONS_BY_ID["CreateMessage"]) == [
         ["From", "MessagingServiceSid"],
         ["Body", "MediaUrl", "ContentSid"],
@@ -221,16 +221,20 @@ def test_responses_validate_against_spec_schemas(twilio_fake: TwilioFake, client
     call = client.calls.create(to=PATIENT, from_=NURSE_LINE, twiml="<Response><Say>Hi</Say></Response>")
     client.calls(call.sid).update(twiml="<Response><Hangup/></Response>")
     client.calls("CA" + "f" * 32).update(status="canceled")  # call unknown to the fake
+    message_sid, media_sid = twilio_fake.add_media(b"photo", "image/jpeg").split("/")[-3::2]
+    client.messages(message_sid).media(media_sid).fetch()
     records = {
         "CreateMessage": twilio_fake.messages,
         "CreateCall": twilio_fake.calls,
         "UpdateCall": twilio_fake.call_updates,
+        "FetchMedia": twilio_fake.media_fetches,
     }
 
     for op in OPERATIONS:
         assert records[op.operation_id], op.operation_id
         for record in records[op.operation_id]:
-            path = op.path.format(AccountSid=twilio_fake.account_sid, Sid=record["sid"])
+            path = op.path.format(AccountSid=twilio_fake.account_sid, Sid=record["sid"],
+                                  MessageSid=record.get("message_sid"))
             body = json.dumps(record["response"]).encode()
             assert twilio_fake.spec.response_errors(op, path, op.success_status, body) == []
 

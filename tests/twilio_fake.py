@@ -85,6 +85,10 @@ KNOWN_ERROR_MESSAGES = {
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
 CALL_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json"
+MEDIA_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json"
+# The media itself: the same path without ".json" (Twilio's documented MediaUrl; the spec lists only the JSON).
+MEDIA_CONTENT = re.compile(r"/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)/Media/([^/.]+)")
+CDN_PREFIX = "/media-cdn/"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ OPERATIONS = (
     Operation("CreateMessage", MESSAGES_PATH, "post", 201, "create"),
     Operation("CreateCall", CALLS_PATH, "post", 201, "create"),
     Operation("UpdateCall", CALL_PATH, "post", 200, "update"),
+    Operation("FetchMedia", MEDIA_PATH, "get", 200, "fetch"),
 )
 OPERATIONS_BY_ID = {op.operation_id: op for op in OPERATIONS}
 
@@ -256,6 +261,8 @@ class TwilioSpec:
         with self._lock:
             result = self.openapi.unmarshal_request(request)
         errors = [line for error in result.errors for line in _format_openapi_error(error)]
+        if op.method == "get":  # no form to check
+            return errors
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         return errors + self._conditional_errors(op, form) + self._unknown_field_errors(op, form)
 
@@ -382,6 +389,14 @@ class _Delay:
     operation_id: str | None
 
 
+@dataclass
+class _Media:
+    message_sid: str
+    content_type: str
+    content: bytes
+    cdn_token: str
+
+
 def _pop_matching(queue: list[Any], operation_id: str) -> Any | None:
     for index, item in enumerate(queue):
         if item.operation_id in (None, operation_id):
@@ -414,6 +429,8 @@ class TwilioFake:
         self._violations: list[str] = []
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
+        self._media: dict[str, _Media] = {}
+        self._media_fetches: list[dict[str, Any]] = []
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -502,6 +519,22 @@ class TwilioFake:
         with self._cond:
             return list(self._violations)
 
+    @property
+    def media_fetches(self) -> list[dict[str, Any]]:
+        """Each GET of a media item: {"sid", "via": "api" | "cdn" | "json", "authorized", "status"}."""
+        with self._cond:
+            return list(self._media_fetches)
+
+    # ----- media (MMS) -------------------------------------------------------
+
+    def add_media(self, content: bytes, content_type: str, message_sid: str | None = None) -> str:
+        """A photo a patient sent: the MediaUrl<n> Twilio would put in the incoming-message webhook."""
+        message_sid = message_sid or new_sid("MM")
+        sid = new_sid("ME")
+        with self._cond:
+            self._media[sid] = _Media(message_sid, content_type, content, uuid.uuid4().hex)
+        return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{sid}"
+
     def reset(self) -> None:
         """Forget recorded traffic and pending faults."""
         with self._cond:
@@ -511,6 +544,7 @@ class TwilioFake:
                 self._call_updates,
                 self._rejected,
                 self._violations,
+                self._media_fetches,
             ):
                 store.clear()
             self._failures.clear()
@@ -577,6 +611,11 @@ class TwilioFake:
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        if request.path.startswith(CDN_PREFIX):
+            return self._media_from_cdn(request)
+        content = MEDIA_CONTENT.fullmatch(request.path)
+        if content is not None and request.method == "GET":
+            return self._media_content(request, *content.groups())
         try:
             operation_id, path_args = self._url_map.bind_to_environ(request.environ).match()
         except MethodNotAllowed:
@@ -653,6 +692,7 @@ class TwilioFake:
             "CreateMessage": self._create_message,
             "CreateCall": self._create_call,
             "UpdateCall": self._update_call,
+            "FetchMedia": self._fetch_media,
         }
         return _json_response(op.success_status, builders[op.operation_id](form, path_args))
 
@@ -798,6 +838,58 @@ class TwilioFake:
             },
         )
         return body
+
+    def _fetch_media(self, _: dict[str, list[str]], path_args: dict[str, str]) -> dict[str, Any]:
+        """FetchMedia (<MediaUrl>.json): the item's metadata, shaped as the spec's example."""
+        sid, message_sid = path_args["Sid"], path_args["MessageSid"]
+        item = self._media.get(sid)
+        body = _from_template(self.spec, OPERATIONS_BY_ID["FetchMedia"],
+                              {"AC": self.account_sid, "SM": message_sid, "ME": sid},
+                              {"content_type": item.content_type if item else None,
+                               "date_created": _rfc2822_now(), "date_updated": _rfc2822_now()})
+        with self._cond:
+            self._media_fetches.append({"sid": sid, "message_sid": message_sid, "via": "json", "authorized": True,
+                                        "status": 200, "response": body})
+        return body
+
+    def _media_content(self, request: Request, account_sid: str, message_sid: str, sid: str) -> Response:
+        """GET MediaUrl: the account's credentials, then a 307 to the CDN (Twilio's own answer)."""
+        op = OPERATIONS_BY_ID["FetchMedia"]
+        errors = self.spec.request_errors(op, request.path + ".json", b"", "")  # the SIDs' patterns
+        if errors:
+            return self._reject(request, op, "validation", 400, VALIDATION_ERROR_CODE, "; ".join(errors))
+        auth = request.authorization
+        authorized = auth is not None and auth.username == self.account_sid and auth.password == self.auth_token
+        item = self._media.get(sid)
+        status = 401 if not authorized else 404 if item is None or item.message_sid != message_sid \
+            or account_sid != self.account_sid else 307
+        _media_fetched(self, sid, "api", authorized, status)
+        if status == 401:  # HTTP auth on media: not a violation, what Twilio answers a stranger
+            return _json_response(401, twilio_error_body(401, AUTH_ERROR_CODE, "Authenticate"))
+        if status == 404:
+            return _json_response(404, twilio_error_body(404, NOT_FOUND_CODE, f"{request.path} was not found"))
+        assert item is not None
+        response = Response(status=307)
+        # Another host name, as Twilio's CDN is: a client must not carry the credentials there.
+        cdn = self.base_url.replace("127.0.0.1", "localhost")
+        response.headers["Location"] = f"{cdn}{CDN_PREFIX}{item.cdn_token}"
+        return response
+
+    def _media_from_cdn(self, request: Request) -> Response:
+        token = request.path[len(CDN_PREFIX):]
+        with self._cond:
+            found = next(((sid, m) for sid, m in self._media.items() if m.cdn_token == token), None)
+        if found is None:
+            return Response(status=404)
+        sid, item = found
+        _media_fetched(self, sid, "cdn", request.authorization is not None, 200)
+        return Response(item.content, status=200, mimetype=item.content_type)
+
+
+def _media_fetched(fake: TwilioFake, sid: str, via: str, authorized: bool, status: int) -> None:
+    with fake._cond:
+        fake._media_fetches.append({"sid": sid, "via": via, "authorized": authorized, "status": status})
+        fake._cond.notify_all()
 
 
 def _to_werkzeug_rule(openapi_path: str) -> str:

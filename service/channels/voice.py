@@ -21,20 +21,34 @@ import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, g, request, url_for
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from .. import calls
-from ..engine.phone_turns import CLOSING, DIAL, GATHER, LANGUAGE, OFFER, QUESTION, RECORD, Heard, VoiceTurn
+from ..engine.phone_turns import (
+    CLOSING,
+    DIAL,
+    GATHER,
+    LANGUAGE,
+    OFFER,
+    QUESTION,
+    RECORD,
+    Heard,
+    VoiceTurn,
+    phone_phrase,
+)
 from ..engine.text import clean_for_storage
 from ..phones import to_e164
 from ..services import Services
+from ..settings import Settings
+from ..spool.keep import keep_request
 from .twilio_http import twilio_signed, twiml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 
-GATHER_TIMEOUT = 6  # seconds of silence before a Gather gives up (then its action hears "nothing")
-LANGUAGE_TIMEOUT = 4  # the language offer: silence soon means "carry on in the language I heard"
+# Seconds of silence before a question's Gather gives up (then its action hears "nothing"): VOICE_INPUT_TIMEOUT.
+LANGUAGE_TIMEOUT = 4  # the language offer: silence soon means "carry on in the language I heard"...
+LANGUAGE_SHORTER_BY = 2  # ...so it waits this much less than a question (relay callers get the longer wait)
 DIAL_TIMEOUT = 20  # seconds the nurse's phone rings
 SCREEN_TIMEOUT = 10  # seconds the nurse has to press 1
 VOICEMAIL_MAX_SECONDS = 120
@@ -84,8 +98,25 @@ def _int(name: str) -> int | None:
         return None
 
 
-def _respond(run: Callable[[], VoiceTurn]) -> str:
-    """Run the runtime (which retries a lost race with a duplicate callback itself) and render its turn."""
+def voice_for(settings: Settings, language: str) -> str:
+    """The Twilio voice set for a language (VOICE_EN, VOICE_ES); "" leaves Twilio's default."""
+    return {"en": settings.voice_en, "es": settings.voice_es}.get(language, "")
+
+
+def say_in(verb: VoiceResponse | Gather, text: str, language: str, settings: Settings) -> None:
+    """One <Say> in a language, in the voice set for it: every <Say> the line speaks goes through here."""
+    verb.say(text, language=SAY_LANGUAGES.get(language, "en-US"), voice=voice_for(settings, language) or None)
+
+
+def gather_timeout(settings: Settings, at: str) -> int:
+    if at == LANGUAGE:
+        return max(LANGUAGE_TIMEOUT, settings.voice_input_timeout - LANGUAGE_SHORTER_BY)
+    return settings.voice_input_timeout
+
+
+def _respond(run: Callable[[], VoiceTurn], keep_as: str | None = None) -> str:
+    """Run the runtime (which retries a lost race with a duplicate callback itself) and render its turn.
+    `keep_as`: an incoming call, kept in the outage spool if it fails (a nurse calls back)."""
     svc = _svc()
     call_sid = _call_sid()
     try:
@@ -94,27 +125,29 @@ def _respond(run: Callable[[], VoiceTurn]) -> str:
         # Never a 500 (the caller would hear an error tone and be cut off): say what to do, and still try
         # to put them through to a nurse, because this may be an emergency line for them.
         log.exception("voice.failed call=%s path=%s", call_sid, request.path)
+        if keep_as is not None:
+            keep_request(svc, keep_as, "trouble")
         return fallback(svc)
 
 
 def render(turn: VoiceTurn, call_sid: str) -> str:
+    settings = _svc().settings
     response = VoiceResponse()
     language = SAY_LANGUAGES.get(turn.language, "en-US")
     if turn.then == GATHER:
         action = url_for("voice.answer", at=turn.at, step=turn.step, tries=turn.tries)
-        timeout = LANGUAGE_TIMEOUT if turn.at == LANGUAGE else GATHER_TIMEOUT
         gather = response.gather(input="dtmf speech", action=action, method="POST", num_digits=1,
-                                 timeout=timeout, speech_timeout="auto", action_on_empty_result=True,
-                                 language=language, hints=", ".join(turn.hints) or None)
+                                 timeout=gather_timeout(settings, turn.at), speech_timeout="auto",
+                                 action_on_empty_result=True, language=language, hints=", ".join(turn.hints) or None)
         if turn.voices:  # the language offer: each sentence in the voice of its own language
             for text, voice in zip(turn.say, turn.voices, strict=True):
-                gather.say(text, language=SAY_LANGUAGES.get(voice, "en-US"))
+                say_in(gather, text, voice, settings)
         else:
-            gather.say(" ".join(turn.say), language=language)  # one <Say>: the question and its keys, in full
+            say_in(gather, " ".join(turn.say), turn.language, settings)  # one <Say>: the question and its keys
         response.redirect(action, method="POST")  # no input at all still reaches the action, never silence
         return str(response)
     if turn.say:
-        response.say(" ".join(turn.say), language=language)
+        say_in(response, " ".join(turn.say), turn.language, settings)
     if turn.then == DIAL and turn.nurse_phone:
         dial = response.dial(action=url_for("voice.dial_status", case=turn.case_id, step=turn.step), method="POST",
                              timeout=DIAL_TIMEOUT, caller_id=_svc().settings.twilio_phone_number or None)
@@ -124,22 +157,29 @@ def render(turn: VoiceTurn, call_sid: str) -> str:
         response.record(action=url_for("voice.voicemail", case=turn.case_id), method="POST",
                         max_length=VOICEMAIL_MAX_SECONDS, finish_on_key="#", play_beep=True, timeout=5)
         if turn.finally_say:  # Twilio goes on here only when nothing was recorded
-            response.say(" ".join(turn.finally_say), language=language)
+            say_in(response, " ".join(turn.finally_say), turn.language, settings)
     response.hangup()
     return str(response)
 
 
 def fallback(svc: Services) -> str:
+    """What a caller hears when the line cannot go on (the database is down; Twilio's fallback URL): the flow's
+    voice_trouble (911, the clinic's number) in every language, a try at the on-call nurse (the roster is in
+    memory), then the words again. No query."""
+    flow, settings = svc.flows.current().flow, svc.settings
     response = VoiceResponse()
-    response.say(calls.trouble_text(svc), language="en-US")
+    trouble = [(phone_phrase(flow, "trouble", language, svc.context), language) for language in flow.languages]
+    for text, language in trouble:
+        say_in(response, text, language, settings)
     try:
         chain = svc.roster.chain(svc.clock())
     except Exception:
         log.exception("voice.fallback_no_roster")
         chain = []
     if chain:
-        response.dial(chain[0].phone, timeout=DIAL_TIMEOUT, caller_id=svc.settings.twilio_phone_number or None)
-    response.say(calls.trouble_text(svc), language="en-US")  # again after the dial: 911 and the clinic's number
+        response.dial(chain[0].phone, timeout=DIAL_TIMEOUT, caller_id=settings.twilio_phone_number or None)
+    for text, language in trouble:  # again after the dial: 911 and the clinic's number
+        say_in(response, text, language, settings)
     response.hangup()
     return str(response)
 
@@ -155,7 +195,7 @@ def incoming_call():  # type: ignore[no-untyped-def]
         heard = heard_from(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
         return twiml(_respond(lambda: calls.call_input(svc, call_sid=call_sid, phone=phone, step_number=None,
                                                        at=QUESTION, tries=0, heard=heard)))
-    return twiml(_respond(lambda: calls.start_call(svc, call_sid=call_sid, phone=phone)))
+    return twiml(_respond(lambda: calls.start_call(svc, call_sid=call_sid, phone=phone), keep_as="voice"))
 
 
 @bp.post("/twilio/voice/answer")
@@ -218,7 +258,7 @@ def screen():  # type: ignore[no-untyped-def]
         text = "Nurse line: a patient call. Press 1 to talk to the patient now."
     gather = response.gather(input="dtmf", num_digits=1, timeout=SCREEN_TIMEOUT, action_on_empty_result=True,
                              action=url_for("voice.screen_answer", case=case_id, call=call), method="POST")
-    gather.say(f"{text} {text}", language="en-US")  # twice: the nurse may miss the start
+    say_in(gather, f"{text} {text}", "en", svc.settings)  # twice: the nurse may miss the start
     response.hangup()
     return twiml(str(response))
 

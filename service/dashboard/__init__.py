@@ -46,7 +46,7 @@ def init_dashboard(app: Flask) -> None:
 
     app.session_interface = DatabaseSessionInterface()
 
-    from . import accounts, auth, login, views  # noqa: F401  (routes register on bp)
+    from . import accounts, auth, login, media, views  # noqa: F401  (routes register on bp)
 
     app.register_blueprint(bp)
     app.add_url_rule("/", "home", lambda: redirect(url_for("dashboard.queue")))

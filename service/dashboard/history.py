@@ -3,13 +3,15 @@ conversation outcomes and voicemails, in time order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from .. import media as media_rows
 from ..models import Checkin, Conversation, Escalation, EscalationEvent, Message, Patient
 from ..phones import mask
 from ..services import Services
@@ -20,6 +22,7 @@ KIND_WORDS = {
     "answer": "answer", "reply": "reply", "prompt": "spoken", "page": "page", "checkin": "check-in",
     "relay": "nurse message", "forward": "forwarded to nurse", "notice": "notice", "reminder": "reminder",
     "fallback_call": "call to fallback line", "nurse_command": "nurse SMS command", "nurse_reply": "answer to nurse",
+    "late": "answer (reached us late: the line was down)",
     "callback": "callback call to nurse", "callback_note": "callback note to nurse",
 }
 
@@ -37,6 +40,16 @@ class Entry:
     case_id: int | None = None
     rank: int = 1  # same time (one request writes many rows): conversation start, texts, outcome, case events
     seq: int = 0  # the row's id: the order rows were written in
+    media: tuple[MediaLink, ...] = ()  # photos or files the patient sent with this text
+
+
+@dataclass(frozen=True)
+class MediaLink:
+    """A patient's photo or file, as the case page links it: through /dashboard/media/<id>, never Twilio's URL."""
+
+    id: int
+    content_type: str
+    inline: bool  # a picture the page shows (others are offered as a download)
 
 
 def _staff_name(svc: Services, phone: str | None) -> str:
@@ -63,6 +76,13 @@ def _message_entry(svc: Services, message: Message, patient: Patient) -> Entry:
                  status, case_id=message.escalation_id, seq=message.id)
 
 
+def _with_media(entry: Entry, media: list[Any]) -> Entry:
+    if not media:
+        return entry
+    links = tuple(MediaLink(m.id, m.content_type, m.content_type in media_rows.INLINE_TYPES) for m in media)
+    return replace(entry, media=links)
+
+
 def patient_history(svc: Services, session: Session, patient: Patient, zone: ZoneInfo) -> list[Entry]:
     cases = session.scalars(select(Escalation).where(Escalation.patient_id == patient.id)).all()
     case_ids = [c.id for c in cases]
@@ -71,7 +91,8 @@ def patient_history(svc: Services, session: Session, patient: Patient, zone: Zon
         condition = or_(condition, Message.escalation_id.in_(case_ids))
     messages = session.scalars(select(Message).where(condition).order_by(Message.id.desc())
                                .limit(HISTORY_LIMIT)).all()
-    entries = [_message_entry(svc, m, patient) for m in messages]
+    attached = media_rows.for_messages(session, [m.id for m in messages if m.direction == "in"])
+    entries = [_with_media(_message_entry(svc, m, patient), attached.get(m.id, [])) for m in messages]
     for case in cases:
         if case.recording_url:
             entries.append(Entry(case.created_at, "patient", "Patient", "voicemail", "Voicemail recording",

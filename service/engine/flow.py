@@ -247,6 +247,8 @@ class Messages(Strict):
     voice_goodbye: LocalText | None = None
     voice_trouble: LocalText | None = None
     sms_trouble: LocalText | None = None  # the SMS answer when the line cannot read a text (database down)
+    media_only: LocalText | None = None  # a photo or file with no words: we cannot look at it, say it in words
+    sms_late: LocalText | None = None  # before the replies to a text that waited in the outage spool
     voice_advice_header: LocalText | None = None
     voice_advice_footer: LocalText | None = None
     # A nurse calling back through the clinic number (service/callbacks): what the patient hears on picking up,

@@ -48,7 +48,7 @@ from .phone_turns import (
 from .redflags import detect
 from .render import Env, localize, node_text, prompt
 from .state import ACTIVE, DONE, Escalate, Result, ScheduleCheckin, SetLanguage, State
-from .step import step
+from .step import goto_outcome, step
 from .timed import GIVE_UP, awaiting_screening, on_silence
 
 OFFER_TRIES = 2  # unanswered text offers (and closing prompts) before we take it as "no"
@@ -168,6 +168,14 @@ def hung_up(call: Call, status: str) -> Result | None:
     reason = f"caller hung up before finishing the screening (call {status or 'ended'})"
     return Result(result.state, [], [replace(a, reason=reason) if isinstance(a, Escalate) else a
                                      for a in result.actions if not isinstance(a, ScheduleCheckin)])
+
+
+def missed_call(call: Call) -> Result:
+    """A call the line could not take (the database was down: Twilio's fallback URL answered it and it waited
+    in the spool). Nobody heard the caller: a nurse calls back, as for a screen left unfinished (no texts)."""
+    reason = "called while the line was down (answered by the fallback URL): call the patient back"
+    result = goto_outcome(call.flow, call.state, call.flow.unclear_outcome, (), reason, (), Env(call.context, "voice"))
+    return Result(result.state, [], [a for a in result.actions if not isinstance(a, ScheduleCheckin)])
 
 
 # --- what the caller's keys or words mean ------------------------------------------------------------

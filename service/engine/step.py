@@ -11,6 +11,8 @@ Order of precedence for an inbound text, safest first:
 6. the answer to the question the patient is at: hedges and implied answers read against the
    question; unclear words that suggest a red flag get a confirming question; otherwise re-asked,
    never guessed.
+A photo with no words (`media`) answers nothing; nor does a text that reached us `late` (spooled in an
+outage while the conversation moved on), though its red flags and keywords count as ever.
 """
 
 from __future__ import annotations
@@ -44,15 +46,16 @@ _MAX_CHAIN = 50  # info -> info -> ... guard; lint already rejects loops without
 
 
 def step(flow: Flow, state: State, text: str, context: Context | None = None, channel: str = "sms", *,
-         opted_out: bool = False, with_nurse: bool = False) -> Result:
+         opted_out: bool = False, with_nurse: bool = False, media: int = 0, late: bool = False) -> Result:
     """Handle one inbound text (SMS body, or a caller's speech or keypress turned into text).
     `opted_out`: the patient has opted out of texts (no replies; START re-subscribes rather than begins).
-    `with_nurse`: a nurse has the patient's open case (say the message went to them, not "reply NURSE")."""
+    `with_nurse`: a nurse has the patient's open case (say the message went to them, not "reply NURSE").
+    `media`: photos or files with the text (MMS). `late`: sent before the conversation last changed."""
     env = Env(context or {}, channel, opted_out, with_nurse)
     if opted_out and match_keyword(text) not in (Keyword.start, Keyword.help):
         return _while_opted_out(flow, state, text)
     state, chosen = _language_at_start(flow, state, text)
-    result = _step(flow, state, text, env)
+    result = _step(flow, state, text, env, media, late)
     if with_nurse and any(m.key == "after_outcome" for m in result.messages):
         reassure = phrase(flow, "open_emergency", result.state, env)
         result = Result(result.state, [reassure if m.key == "after_outcome" else m for m in result.messages],
@@ -98,7 +101,9 @@ def _opening_state(state: State) -> bool:
     return state.node is None and state.outcome is None and not state.answers and state.status != DONE
 
 
-def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
+def _step(flow: Flow, state: State, text: str, env: Env, media: int = 0, late: bool = False) -> Result:
+    if media and not text.strip():
+        return _media_only(flow, state, env)
     keyword = match_keyword(text)
     if keyword is not None and not (state.held and keyword in (Keyword.nurse, Keyword.restart)):
         return _keyword(flow, state, keyword, env)
@@ -106,6 +111,8 @@ def _step(flow: Flow, state: State, text: str, env: Env) -> Result:
         state = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
     if state.held:
         return _held(flow, state, text, env)
+    if late:
+        return _late(flow, state, text, env)
     findings = detect(flow, text, likely=True)
     sure = [f for f in findings if f.sure]
     if sure:
@@ -132,6 +139,35 @@ def _held(flow: Flow, state: State, text: str, env: Env) -> Result:
     return Result(state, [phrase(flow, "held", state, env)], [ForwardToNurse(text)])
 
 
+MEDIA_QUOTE = "(a photo or file, no words)"  # what the nurse is told of it (the case page shows it)
+
+
+def _media_only(flow: Flow, state: State, env: Env) -> Result:
+    """A photo or file and no words: nobody can look at it here, so it answers nothing and changes nothing;
+    the patient is asked in words (with the 911 line), and whatever was out is asked again."""
+    if state.held:
+        return _held(flow, state, MEDIA_QUOTE, env)
+    said = phrase(flow, "media_only" if flow.messages.media_only else "unclear", state, env)
+    kind, _, subject = (state.confirm or "").partition(":")
+    if kind == "flag":  # the confirming question is still out ("no:": the question itself, asked again)
+        return Result(state, [said, _confirm_question(flow, subject, state, env)], [])
+    return Result(state, [said, *_repeat(flow, state, env)], [])
+
+
+def _late(flow: Flow, state: State, text: str, env: Env) -> Result:
+    """A text that waited in the outage spool while the conversation moved on: it was meant for an earlier
+    question, so it answers none; a red flag in it is one all the same."""
+    sure = [f for f in detect(flow, text, likely=True) if f.sure]
+    if sure and (sure[0].level.disposition == "emergency" or state.node is None):
+        return _red_flag(flow, state.evolve(confirm=None), sure, text, env,
+                         reason="red flag in a text that reached us late (the line was down)")
+    if not sure:
+        return Result(state, [], [])
+    state = state.evolve(red_flags=_merge(state.red_flags, tuple(f.flag for f in sure)),  # its floor, as mid-screen
+                         quotes=_merge(state.quotes, tuple(f.quote for f in sure)))
+    return Result(state, [phrase(flow, "noted", state, env), *_repeat(flow, state, env)], [])
+
+
 def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message] | None = None) -> Result:
     """The first text of a conversation: most begin the screen; some are not for it (flow.scope)."""
     opening = classify_opening(flow, text)
@@ -147,15 +183,19 @@ def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message]
 
 def _ask_confirm(flow: Flow, state: State, finding: Finding, env: Env) -> Result:
     """The words suggest a red flag without saying it plainly: ask, rather than "didn't understand"."""
-    flag = flow.red_flags[finding.flag]
-    assert flag.confirm is not None, finding.flag  # lint: a flag with an unsure `near` rule has a confirm
     state = state.evolve(confirm=f"flag:{finding.flag}", quotes=_merge(state.quotes, (finding.quote,)))
+    return Result(state, [_confirm_question(flow, finding.flag, state, env)], [])
+
+
+def _confirm_question(flow: Flow, flag_id: str, state: State, env: Env) -> Message:
+    flag = flow.red_flags[flag_id]
+    assert flag.confirm is not None, flag_id  # lint: a flag with an unsure `near` rule has a confirm
     question = localize(flag.confirm, state.language, env.values)
     if env.channel == "voice":  # keys, not "reply YES": 1 is yes and 2 is no, as at every yes/no question
         question = " ".join([question, *voice_keys(flow, _YES_NO, state.language)])
     else:
         question = f"{question} {localize(flow.messages.sms_yes_no, state.language)}"
-    return Result(state, [Message(f"confirm_{finding.flag}", question)], [])
+    return Message(f"confirm_{flag_id}", question)
 
 
 def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:

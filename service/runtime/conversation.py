@@ -185,10 +185,11 @@ def save_conversation(session: Session, conversation: ConversationRow, values: d
 
 
 def record_inbound(session: Session, patient_id: int, conversation_id: int | None, channel: str, text: str,
-                   sid: str | None, now: datetime, kind: str = "answer") -> None:
-    session.connection().execute(INSERT_MESSAGE, {
+                   sid: str | None, now: datetime, kind: str = "answer") -> int:
+    """The inbound row; its id (media attached to the text point at it)."""
+    return session.connection().execute(INSERT_MESSAGE, {
         "patient_id": patient_id, "conversation_id": conversation_id, "direction": "in", "channel": channel,
-        "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now})
+        "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now}).inserted_primary_key[0]
 
 
 def orm_patient(session: Session, patient: PatientRow) -> Patient:
