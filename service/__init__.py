@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     if settings.public_base_url.startswith("https://"):
         _strict_transport(app)
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.keyring())
     if settings.auto_migrate:
         upgrade(engine)
     factory = make_session_factory(engine)

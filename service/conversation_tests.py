@@ -295,10 +295,13 @@ class ConversationTester:
         found: list[datetime] = []
         with self.svc.factory() as session:
             for timer in timers():
-                query = select(func.min(timer.column)).where(timer.column > now)
+                after = timer.after(self.svc.settings) if timer.after is not None else timedelta(0)
+                if after is None:
+                    continue
+                query = select(func.min(timer.column)).where(timer.column > now - after)
                 value = session.scalar(query if timer.where is None else query.where(timer.where))
                 if value is not None:
-                    found.append(value if value.tzinfo else value.replace(tzinfo=UTC))
+                    found.append((value if value.tzinfo else value.replace(tzinfo=UTC)) + after)
         return min(found) if found else None
 
     def _held_checkins(self) -> bool:

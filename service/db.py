@@ -10,12 +10,22 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from .privacy.keys import Keyring
+from .privacy.sealed import attach
+
 LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
 STATEMENT_TIMEOUT_MS = 8000  # Postgres: longest any one statement may run
 
 
-def make_engine(url: str) -> Engine:
-    """hide_parameters: SQL errors (and so tracebacks in logs) never show values: numbers, texts."""
+def make_engine(url: str, keyring: Keyring | None = None) -> Engine:
+    """hide_parameters: SQL errors (and so tracebacks in logs) never show values: numbers, texts.
+    `keyring`: the data keys its sealed columns use (None: stored readable, dev)."""
+    engine = _make_engine(url)
+    attach(engine, keyring)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith("postgres://"):  # what some platforms still hand out
@@ -59,6 +69,9 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # What a row held before an update or delete is zeroed in the file, not left in free space: an
+        # erasure (privacy/record.py) or a purge leaves nothing to read in the file's bytes.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import click
 from flask import Blueprint, Flask
 
 from .services import Services
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Timer:
 
     column: Any  # an InstrumentedAttribute, e.g. Checkin.due_at
     where: Any = None  # an extra condition, e.g. Checkin.status == "pending"
+    # Due this long after the column's time (a message's created_at + RETENTION_DAYS); None: not in use.
+    after: Callable[[Settings], timedelta | None] | None = None
 
 
 @dataclass(frozen=True)

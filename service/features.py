@@ -12,6 +12,7 @@ from .escalation.feature import FEATURE as ESCALATION
 from .feature import Feature, Job, Timer
 from .metrics.feature import FEATURE as METRICS
 from .models import Message
+from .privacy.feature import FEATURE as PRIVACY
 from .records.feature import FEATURE as RECORDS
 from .runtime.feature import FEATURE as SILENCE
 from .servicelevels.feature import FEATURE as SERVICE_LEVELS
@@ -28,7 +29,7 @@ OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_a
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
-                                SERVICE_LEVELS, METRICS, RECORDS, SPOOL)
+                                SERVICE_LEVELS, METRICS, RECORDS, SPOOL, PRIVACY)
 
 
 def jobs() -> list[Job]:

@@ -1,4 +1,10 @@
-"""SQLAlchemy tables. Times are stored as UTC; every change a patient or nurse causes is kept."""
+"""SQLAlchemy tables. Times are stored as UTC; every change a patient or nurse causes is kept.
+
+What patients said and what was said about them is sealed (privacy/sealed.py: encrypted under DATA_KEY):
+message bodies, the conversation state (answers, quotes), cases' quotes, notes and voicemail links, the
+audit trail's details (notes, links) and webhook receipts (the replies). Left plain: phone numbers (each
+text looks its patient up by number), levels, statuses, times, flow ids and the engine's own reasons.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .logs import current_request_id
+from .privacy.sealed import SealedJSON, SealedText
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -44,6 +51,7 @@ class Patient(Base):
     privacy_notice_sent: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]  # an erasure request carried out (flask data erase-patient)
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="patient")
 
@@ -62,7 +70,7 @@ class Conversation(Base):
     flow_version: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(8))  # sms | voice
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(SealedJSON("conversations.state"), default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
     node: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
@@ -75,6 +83,7 @@ class Conversation(Base):
     nudge_due_at: Mapped[datetime | None] = mapped_column(index=True)
     nudge_stage: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    content_purged_at: Mapped[datetime | None]  # answers and quotes removed (retention, erasure)
 
     patient: Mapped[Patient] = relationship(back_populates="conversations")
     __mapper_args__ = {"version_id_col": version}  # a lost update raises instead of passing silently
@@ -109,7 +118,7 @@ class Message(Base):
     key: Mapped[str | None] = mapped_column(String(64))  # flow node or message name
     to_phone: Mapped[str | None] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(20))  # inbound from staff (nurse commands)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(SealedText("messages.body"))
     status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # from Twilio's status callback
@@ -121,6 +130,7 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    content_purged_at: Mapped[datetime | None]  # the body removed (retention, erasure): the row stays
     # A call whose TwiML Twilio fetches from our webhook (a path under PUBLIC_BASE_URL) instead of fixed
     # words in `body` (a callback through the clinic number), and where Twilio reports how it ended.
     call_url: Mapped[str | None] = mapped_column(Text)
@@ -133,7 +143,7 @@ class WebhookReceipt(Base):
     __tablename__ = "webhook_receipts"
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    response: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(SealedText("webhook_receipts.response"))
     created_at: Mapped[datetime]
 
 
@@ -146,7 +156,7 @@ class Escalation(Base):
     level: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))  # emergency | nurse_callback | clinic_queue
     red_flags: Mapped[list[Any]] = mapped_column(default=list)
-    quotes: Mapped[list[Any]] = mapped_column(default=list)
+    quotes: Mapped[list[Any]] = mapped_column(SealedJSON("escalations.quotes"), default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     nurse_phone: Mapped[str | None] = mapped_column(String(20))  # the nurse paged last, or the owner
@@ -155,8 +165,8 @@ class Escalation(Base):
     repages_done: Mapped[int] = mapped_column(default=0)  # re-pages sent to the nurse at chain_position
     pages_sent: Mapped[int] = mapped_column(default=0)
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
-    recording_url: Mapped[str | None] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(SealedText("escalations.recording_url"))
+    note: Mapped[str | None] = mapped_column(SealedText("escalations.note"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     paged_at: Mapped[datetime | None]  # the first page sent (service levels: issue #20)
@@ -165,6 +175,7 @@ class Escalation(Base):
     first_contact_at: Mapped[datetime | None]
     first_contact_via: Mapped[str | None] = mapped_column(String(8))  # sms | voice
     resolved_at: Mapped[datetime | None]
+    content_purged_at: Mapped[datetime | None]  # quotes, note and voicemail link removed (retention, erasure)
 
     patient: Mapped[Patient] = relationship()
     events: Mapped[list[EscalationEvent]] = relationship(order_by="EscalationEvent.id")
@@ -202,7 +213,7 @@ class EscalationEvent(Base):
     at: Mapped[datetime]
     event: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64), default="system")
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(SealedText("escalation_events.detail"), default="")  # may be a note
 
 
 class Checkin(Base):

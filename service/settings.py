@@ -1,6 +1,6 @@
 """Every environment variable the service reads, in one place, with its default.
 
-Secrets (Twilio credentials, SECRET_KEY) come only from the environment; nothing secret has a
+Secrets (Twilio credentials, SECRET_KEY, DATA_KEY) come only from the environment; nothing secret has a
 default that would work in production.
 """
 
@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .privacy.keys import Keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
@@ -57,6 +59,9 @@ class Settings:
     target_ack_minutes_emergency: float = 5.0  # service levels: an emergency acknowledged within this long
     target_contact_minutes_callback: float = 30.0  # ...and a nurse callback reached within this long
     metrics_token: str = field(default="", repr=False)  # GET /metrics needs it as a bearer token; empty: off
+    data_key: str = field(default="", repr=False)  # seals patient content in the database (privacy/keys.py)
+    data_key_old: str = field(default="", repr=False)  # earlier keys, comma-separated: read only (rotate-key)
+    retention_days: int | None = None  # patient content older than this is purged by the clock; None: kept
     spool_dir: str = str(ROOT / "instance" / "spool")  # Twilio requests kept on disk while the database is down
     voice_en: str = ""  # Twilio voice for English <Say> (e.g. Polly.Joanna-Neural); empty: Twilio's default
     voice_es: str = ""  # ...and for Spanish (e.g. Polly.Lupe-Neural)
@@ -97,6 +102,9 @@ class Settings:
             target_contact_minutes_callback=float(env.get("TARGET_CONTACT_MINUTES_CALLBACK")
                                                   or default.target_contact_minutes_callback),
             metrics_token=env.get("METRICS_TOKEN", "").strip(),
+            data_key=env.get("DATA_KEY", "").strip(),
+            data_key_old=env.get("DATA_KEY_OLD", "").strip(),
+            retention_days=int(env["RETENTION_DAYS"]) if env.get("RETENTION_DAYS", "").strip() else None,
             spool_dir=env.get("SPOOL_DIR", "").strip() or default.spool_dir,
             voice_en=env.get("VOICE_EN", "").strip(),
             voice_es=env.get("VOICE_ES", "").strip(),
@@ -135,6 +143,9 @@ class Settings:
             found.append(f"OUTBOX_THREADS must be 1 to 32, not {self.outbox_threads}")
         if not self.secret_key:
             found.append("SECRET_KEY is required with a shared database (every web process must sign alike)")
+        found += self._data_key_problems()
+        if self.retention_days is not None and self.retention_days < 1:
+            found.append(f"RETENTION_DAYS must be at least 1 (or unset: keep everything), not {self.retention_days}")
         if not 0 < self.twilio_timeout < 25:
             # outbound.LEASE (30 s) must outlast one send, or a slow send could be claimed twice.
             found.append(f"TWILIO_TIMEOUT must be between 0 and 25 seconds, not {self.twilio_timeout}")
@@ -150,6 +161,26 @@ class Settings:
         if not 3 <= self.voice_input_timeout <= 60:
             found.append(f"VOICE_INPUT_TIMEOUT must be 3 to 60 seconds, not {self.voice_input_timeout}")
         return found
+
+    def _data_key_problems(self) -> list[str]:
+        if not self.data_key:
+            if self.data_key_old:
+                return ["DATA_KEY_OLD is set without DATA_KEY: the current key must be set too"]
+            if not self.database_url.startswith("sqlite"):
+                # A shared database is production (as for SECRET_KEY): patient content is never stored plain.
+                return ["DATA_KEY is required with a shared database (patient content is encrypted at rest; "
+                        "make one with `flask --app service data new-key`)"]
+            return []
+        try:
+            self.keyring()
+        except ValueError as error:
+            return [f"DATA_KEY and DATA_KEY_OLD must each be 32 bytes in base64url "
+                    f"(`flask --app service data new-key`): {error}"]
+        return []
+
+    def keyring(self) -> Keyring | None:
+        """The data keys; None in dev without DATA_KEY (content stored readable)."""
+        return Keyring.parse(self.data_key, self.data_key_old)
 
     @property
     def context(self) -> dict[str, str]:

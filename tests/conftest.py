@@ -35,6 +35,8 @@ PATIENT = "+12125550123"
 NURSE_AVERY = "+12125550101"  # first nurse in roster.example.yaml
 NURSE_BLAKE = "+12125550102"
 SUPERVISOR = "+12125550109"
+# Every test's database is sealed as production's is (DATA_KEY): each read proves the content opens again.
+DATA_KEY = "CXcb5GxB3-ObHoDT5Sk5g6g98clPdIoOxmpqNivZUXY="
 
 
 @dataclass
@@ -95,6 +97,7 @@ def settings(database_url: str, twilio_fake: TwilioFake, tmp_path: Path) -> Sett
         clinic_phone="+12125550100",
         dispatch="inline",
         secret_key="test-secret",
+        data_key=DATA_KEY,
         auto_migrate=True,
         spool_dir=str(tmp_path / "spool"),  # the outage spool: each test's own
     )

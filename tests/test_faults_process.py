@@ -47,7 +47,7 @@ from service.models import Checkin, Conversation, Escalation, EscalationEvent, M
 from service.outbound import LEASE
 from service.services import Services, utc_now
 from service.settings import ROOT, Settings
-from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, NURSE_AVERY, Twilio, fresh_database, play
+from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, DATA_KEY, NURSE_AVERY, Twilio, fresh_database, play
 from tests.test_gunicorn import Server, at_once, conversation_of, start_web, stop
 from tests.twilio_fake import TwilioFake, new_sid
 
@@ -208,7 +208,8 @@ def sweeper_settings(database_url: str, fake: TwilioFake) -> Settings:
                     twilio_auth_token=AUTH_TOKEN, twilio_phone_number=CLINIC_NUMBER,
                     twilio_api_base_url=fake.base_url, flows_dir=str(ROOT / "flows"),
                     roster_file=str(ROOT / "roster.example.yaml"), clinic_name="Test Spine Clinic",
-                    clinic_phone=CLINIC_NUMBER, dispatch="inline", secret_key="test-secret", auto_migrate=False,
+                    clinic_phone=CLINIC_NUMBER, dispatch="inline", secret_key="test-secret", data_key=DATA_KEY,
+                    auto_migrate=False,
                     run_clock=False)
 
 

@@ -29,8 +29,8 @@ from twilio.request_validator import RequestValidator
 from service.db import make_engine
 from service.migrate import upgrade
 from service.models import Conversation, Escalation, Message, Patient
-from service.settings import ROOT
-from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, fresh_database
+from service.settings import ROOT, Settings
+from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, DATA_KEY, fresh_database
 from tests.twilio_fake import TwilioFake, new_sid
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ def start_web(directory: Path, name: str, database_url: str, fake: TwilioFake, *
         "TWILIO_PHONE_NUMBER": CLINIC_NUMBER, "TWILIO_API_BASE_URL": fake.base_url, "PUBLIC_BASE_URL": base,
         "FLOWS_DIR": str(ROOT / "flows"), "ROSTER_FILE": str(ROOT / "roster.example.yaml"),
         "CLINIC_NAME": "Test Spine Clinic", "CLINIC_PHONE": CLINIC_NUMBER, "SECRET_KEY": "test-secret",
-        "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO", **env,
+        "DATA_KEY": DATA_KEY, "NO_PROXY": "127.0.0.1,localhost", "LOG_LEVEL": "INFO", **env,
     }
     environment.setdefault("SPOOL_DIR", str(directory / f"{name}-spool"))  # never the checkout's instance/spool
     log = directory / f"{name}.log"
@@ -201,7 +201,7 @@ def wait_for_outbox(database_url: str, timeout: float = 20) -> None:
 
 
 def conversation_of(database_url: str, phone: str) -> dict[str, Any]:
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, Settings(data_key=DATA_KEY).keyring())  # sealed, as the server wrote it
     try:
         with engine.connect() as connection:
             [patient_id] = connection.scalars(select(Patient.id).where(Patient.phone == phone)).all()

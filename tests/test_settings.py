@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from service import create_app
+from service.privacy.keys import key_id, new_key, parse_key
 from service.settings import Settings
 
 POSTGRES = "postgresql://triage:secret@db.example.org/triage"
@@ -23,7 +25,7 @@ def test_a_shared_database_needs_its_secret_key_from_the_environment() -> None:
     settings = Settings.from_env({"DATABASE_URL": POSTGRES})
     assert not settings.auto_migrate and not settings.run_clock  # the release phase and the clock process do
     assert any("SECRET_KEY is required" in p for p in settings.problems())
-    assert Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32}).problems() == []
+    assert Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32, "DATA_KEY": new_key()}).problems() == []
 
 
 def test_twilio_transport_needs_its_credentials() -> None:
@@ -103,5 +105,36 @@ def test_the_outage_spool_and_the_voices_are_read_from_the_environment(tmp_path:
     ({"VOICE_INPUT_TIMEOUT": "90"}, "VOICE_INPUT_TIMEOUT must be 3 to 60 seconds"),
 ])
 def test_unusable_voice_settings_are_named(env: dict[str, str], problem: str) -> None:
+    problems = Settings.from_env(env).problems()
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+def test_a_shared_database_refuses_to_start_without_a_data_key() -> None:
+    """Production (a shared database, as for SECRET_KEY) never stores patient content in the clear."""
+    settings = Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32})
+    assert [p.split(" (")[0] for p in settings.problems()] == ["DATA_KEY is required with a shared database"]
+    with pytest.raises(RuntimeError, match="DATA_KEY is required"):
+        create_app(settings)
+    current, old = new_key(), new_key()
+    keyed = Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32, "DATA_KEY": current,
+                               "DATA_KEY_OLD": old})
+    keyring = keyed.keyring()
+    assert keyed.problems() == [] and keyring is not None
+    assert (keyring.current_id, keyring.old_ids) == (key_id(parse_key(current)), [key_id(parse_key(old))])
+    assert current not in repr(keyed) and old not in repr(keyed)  # secrets stay out of reprs and tracebacks
+
+
+def test_dev_without_a_data_key_stores_content_readable_and_keeps_it() -> None:
+    settings = Settings.from_env({})
+    assert settings.keyring() is None and settings.retention_days is None and settings.problems() == []
+    assert Settings.from_env({"RETENTION_DAYS": "2555"}).retention_days == 2555  # 7 years
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"DATA_KEY": "too-short"}, "DATA_KEY and DATA_KEY_OLD must each be 32 bytes in base64url"),
+    ({"DATA_KEY": new_key(), "DATA_KEY_OLD": "AAAA"}, "DATA_KEY and DATA_KEY_OLD must each be 32 bytes"),
+    ({"DATA_KEY_OLD": new_key()}, "DATA_KEY_OLD is set without DATA_KEY"),
+    ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS must be at least 1"),
+])
+def test_unsafe_data_settings_are_named(env: dict[str, str], problem: str) -> None:
     problems = Settings.from_env(env).problems()
     assert len(problems) == 1 and problems[0].startswith(problem), problems

@@ -65,6 +65,8 @@ def _message_entry(svc: Services, message: Message, patient: Patient) -> Entry:
     text = message.body
     if message.channel == "voice" and message.direction == "out" and message.status != "twiml" and not message.call_url:
         text = "(automated call)"  # the body is the call's TwiML
+    if message.content_purged_at is not None:
+        text = "(content removed: retention or erasure)"
     if message.direction == "in":
         from_patient = message.from_phone is None or message.from_phone == patient.phone
         who = "Patient" if from_patient else _staff_name(svc, message.from_phone)
