@@ -276,3 +276,14 @@ def test_two_texts_from_one_number_at_once_are_both_taken_in_turn(server: Server
         assert conversation_of(server.database_url, phone) == want, phone
     assert len(server.worker_pids()) == 2
     assert server.fake.violations == []
+
+
+def test_the_server_header_names_no_versions(server: Server) -> None:
+    """Werkzeug's development server (flask run, dev only) answers `Server: Werkzeug/3.1.8 Python/3.11.7`:
+    versions to look up known holes by. Production's gunicorn names itself and nothing more."""
+    for response in (requests.get(server.base + "/healthz", timeout=5),
+                     requests.get(server.base + "/dashboard/login", timeout=5),
+                     server.sms("hello", patient(300), sid(patient(300), 0))):
+        assert response.status_code == 200
+        assert response.raw.headers.getlist("Server") == ["gunicorn"], response.headers
+        assert not re.search(r"[0-9/]", response.headers["Server"])
