@@ -249,6 +249,19 @@ def test_the_nurse_not_answering_ends_the_attempt(twilio: Twilio, twilio_fake, s
         case_events(svc, 1)
 
 
+def test_an_attempt_never_heard_of_again_does_not_block_the_next(twilio: Twilio, twilio_fake, svc,
+                                                                clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    play(twilio, EMERGENCY)
+    twilio.sms("CALL 1", frm=NURSE_AVERY)
+    clock.advance(minutes=2)
+    assert twilio.sms("CALL 1", frm=NURSE_AVERY).texts == ["A call for case 1 is already under way."]
+    clock.advance(minutes=2)  # no webhook ever came for it (the nurse's phone off, a status callback lost)
+    assert twilio.sms("CALL 1", frm=NURSE_AVERY).texts[0].startswith("Calling you at")
+    with svc.factory() as session:
+        first, second = session.scalars(select(Callback).order_by(Callback.id)).all()
+    assert (first.outcome, second.status) == ("no_word", "queued") and len(twilio_fake.calls) == 2
+
+
 def test_a_call_that_cannot_be_placed_tells_the_nurse(twilio: Twilio, twilio_fake, svc) -> None:  # type: ignore[no-untyped-def]
     play(twilio, EMERGENCY)
     twilio_fake.error_next(1, code=21211, operation="CreateCall")  # invalid 'To' number: no retry will help

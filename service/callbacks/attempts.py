@@ -52,7 +52,7 @@ OUTCOME_WORDS = {
     "talked": "talked with the patient", "patient_no_answer": "the patient did not answer",
     "nurse_no_answer": "the nurse's phone did not answer", "not_connected": "the nurse did not press 1",
     "nurse_hung_up": "the nurse hung up before the patient answered", "case_closed": "the case was resolved",
-    "failed": "the call could not be placed",
+    "failed": "the call could not be placed", "no_word": "Twilio never reported how the call ended",
 }
 
 # What a webhook answers: said, then one of these.
@@ -111,15 +111,19 @@ def request(svc: Services, session: Session, case: Escalation, actor: Actor, now
 
 
 def under_way(session: Session, case: Escalation, now: datetime) -> Callback | None:
-    """The case's callback still in progress, if any (one at a time: never two calls for one request)."""
+    """The case's callback still in progress, if any (one at a time: never two calls for one request). One
+    Twilio never reported the end of, past its limit, is over: ended here, so a new one may start."""
     found = session.scalars(select(Callback).where(Callback.escalation_id == case.id,
                                                    Callback.status.in_(UNDER_WAY))
                             .order_by(Callback.id.desc()).limit(1)).first()
     if found is None:
         return None
     since = found.nurse_answered_at or found.requested_at
-    limit = RINGING_LIMIT if found.nurse_answered_at is None else TALKING_LIMIT
-    return found if now - since < limit else None
+    if now - since < (RINGING_LIMIT if found.nurse_answered_at is None else TALKING_LIMIT):
+        return found
+    _end(session, case, found, "no_word", now, "")
+    audit(session, case, "callback_ended", now, detail=f"callback {found.id}: {OUTCOME_WORDS['no_word']}")
+    return None
 
 
 # --- the legs -------------------------------------------------------------------------------------------
