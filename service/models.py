@@ -52,6 +52,9 @@ class Patient(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]  # an erasure request carried out (flask data erase-patient)
+    # The channel the patient last wrote on (sms | whatsapp): every text to them goes out on it.
+    messaging_channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    whatsapp_last_at: Mapped[datetime | None]  # their last WhatsApp message: free text only within 24 h of it
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="patient")
 
@@ -68,7 +71,7 @@ class Conversation(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     flow_id: Mapped[str] = mapped_column(String(64))
     flow_version: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(8))  # sms | voice
+    channel: Mapped[str] = mapped_column(String(8))  # sms | whatsapp | voice
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     state: Mapped[dict[str, Any]] = mapped_column(SealedJSON("conversations.state"), default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -113,12 +116,13 @@ class Message(Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
     direction: Mapped[str] = mapped_column(String(3))  # in | out
-    channel: Mapped[str] = mapped_column(String(8))  # sms | voice
+    channel: Mapped[str] = mapped_column(String(8))  # sms | whatsapp | voice
     kind: Mapped[str] = mapped_column(String(16))  # reply | page | checkin | relay | forward | prompt | answer
     key: Mapped[str | None] = mapped_column(String(64))  # flow node or message name
     to_phone: Mapped[str | None] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(20))  # inbound from staff (nurse commands)
     body: Mapped[str] = mapped_column(SealedText("messages.body"))
+    content_sid: Mapped[str | None] = mapped_column(String(34))  # the WhatsApp template sent in the body's place
     status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # from Twilio's status callback
