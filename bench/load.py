@@ -3,6 +3,7 @@
     python bench/load.py                                   # scratch SQLite file; 50 texters
     DATABASE_URL=postgresql://... python bench/load.py     # a scratch schema in that Postgres database
     python bench/load.py --texters 50 --duration 30 --think 3 --workers 2 --threads 8
+    python bench/load.py --encryption both                 # the service with DATA_KEY and without (SQLite)
 
 What it does:
 1. Starts the Twilio fake (tests/twilio_fake.py: validates every REST call against Twilio's OpenAPI
@@ -41,6 +42,11 @@ What it does:
 Pages are matched to red-flag answers by the patient's number: each conversation has its own
 number and the page quotes it ("Patient +1 312-201-0007 (text)"), so the digits in the page find
 the time the red-flag answer was sent. Only red-flag answers sent after the warm-up count.
+
+Encryption at rest: the service runs with a DATA_KEY (made afresh for the run), as production must;
+`--encryption off` runs it without one (dev's default, readable columns: SQLite only, since a shared
+database refuses to start without a key), and `both` runs the two one after the other ("service" with
+the key, "svc-nokey" without) on the same database, to show what sealing costs a text.
 
 Latency is client-side: from just before the request is written to when the whole reply is read,
 so it includes the load generator's own queueing (its threads share one interpreter and the cores
@@ -83,6 +89,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from service.db import make_engine, scratch_schema  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.models import Conversation, Escalation, Message  # noqa: E402
+from service.privacy.keys import new_key  # noqa: E402
 
 AUTH_TOKEN = "bench-auth-token"  # webhooks are signed with it; the fake checks REST calls with it too
 CLINIC_NUMBER = "+12125550100"
@@ -92,6 +99,7 @@ RED_FLAG = ["hi", "no", "yes"]  # "yes" to the bladder/bowel question: ED now, t
 PATH = "/twilio/sms"
 PAGE_PATIENT = re.compile(r"Patient (\+[\d ()-]+\d)")
 TICKS = os.sysconf("SC_CLK_TCK")
+DATA_KEY = new_key()  # this run's: the service seals patient content with it, as in production
 ROSTER = f"""# bench/load.py: one nurse, always on call (a roster with only nurses: the first is on call)
 nurses:
   - name: Nurse Bench
@@ -442,7 +450,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-HEADER = (f"{'run':10} {'server':8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+HEADER = (f"{'run':10} {'server':9} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'non-200':>7} {'CPU ms/req':>10} {'cores':>5} {'client':>6} {'workers':>9}  "
           "conversations (benign + red-flag)")
 
@@ -452,7 +460,7 @@ def describe(result: Result) -> str:
     lat = result.latencies_ms
     cpu_ms = 1000 * result.server_cpu / max(result.requests, 1)
     statuses = ", ".join(f"{'conn' if s == 0 else s}: {n}" for s, n in sorted(result.statuses.items()) if s != 200)
-    return (f"{result.name:8} {result.throughput:7.1f} {percentile(lat, .5):7.1f} {percentile(lat, .9):7.1f} "
+    return (f"{result.name:9} {result.throughput:7.1f} {percentile(lat, .5):7.1f} {percentile(lat, .9):7.1f} "
             f"{percentile(lat, .99):7.1f} {max(lat, default=0):7.1f} {result.errors:7d} {cpu_ms:10.2f} "
             f"{result.server_cpu / result.seconds:5.2f} {result.client_cpu / result.seconds:6.2f} {result.workers:>9}  "
             f"{result.conversations['benign']} + {result.conversations['red_flag']}"
@@ -517,6 +525,8 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="also run bench/floor_app.py: a signature check and one durable INSERT per webhook")
     parser.add_argument("--runs", choices=("both", "instant", "think"), default="both")
+    parser.add_argument("--encryption", choices=("on", "off", "both"), default="on",
+                        help="the service with DATA_KEY (on, as production), without (off: SQLite only), or both")
     args = parser.parse_args()
     if not 0 < args.texters <= 800:
         parser.error("--texters must be 1..800 (each has its own block of phone numbers)")
@@ -542,9 +552,13 @@ def main() -> None:
         phases = [(phase, think) for phase, think in phases
                   if args.runs in ("both", phase.split()[0]) and (think > 0 or phase == "instant")]
         for area, (phase, think) in enumerate(phases, start=312):
-            for name in ("service", "bare", "floor"):
-                if args.only in ("both", name) and (name != "floor" or args.floor or args.only == "floor"):
-                    result = run(name, area, think, args, fake, url, roster, folder)
+            services = {"on": ["service"], "off": ["svc-nokey"], "both": ["service", "svc-nokey"]}[args.encryption]
+            for name in (*services, "bare", "floor"):
+                if args.only in ("both", name.replace("svc-nokey", "service")) and (
+                        name != "floor" or args.floor or args.only == "floor"):
+                    # svc-nokey's patients get numbers of their own: a page is matched to its answer by number
+                    result = run(name, area + (100 if name == "svc-nokey" else 0), think, args, fake, url, roster,
+                                 folder)
                     runs.append((phase, result))
                     print(f"{phase:10} {describe(result)}", flush=True)
         if args.only != "bare":
@@ -563,7 +577,11 @@ def run(name: str, area: int, think: float, args: argparse.Namespace, fake: Fake
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers),
            "WEB_THREADS": str(args.threads), "NO_PROXY": "127.0.0.1,localhost",
            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "info")}
-    if name == "service":
+    if name in ("service", "svc-nokey"):
+        env.pop("DATA_KEY", None)
+        env.pop("DATA_KEY_OLD", None)
+        if name == "service":
+            env["DATA_KEY"] = DATA_KEY
         env.update({
             "DATABASE_URL": url, "RUN_CLOCK": "0", "TRIAGE_DISPATCH": "background", "TRIAGE_TRANSPORT": "twilio",
             "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -573,12 +591,12 @@ def run(name: str, area: int, think: float, args: argparse.Namespace, fake: Fake
     if name == "floor":
         env.update({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
                     "FLOOR_DATABASE": str(folder / f"floor-{area}.sqlite3")})
-    app = {"service": "service:create_app()", "bare": "bench.bare_app:create_app()",
-           "floor": "bench.floor_app:create_app()"}[name]
+    app = {"service": "service:create_app()", "svc-nokey": "service:create_app()",
+           "bare": "bench.bare_app:create_app()", "floor": "bench.floor_app:create_app()"}[name]
     server = start_server(name, app, env, folder)
     try:
         result = drive(server, area, args.texters, args.warmup, args.duration, args.red_flag_share, think)
-        if name == "service":
+        if name in ("service", "svc-nokey"):
             wait_for_pages(result, fake)
     finally:
         stop_server(server)
@@ -609,18 +627,27 @@ def report(runs: list[tuple[str, Result]], fake: Fake, texters: int) -> None:
         if floor and bare and phase == "instant":
             print(f"{phase}: throughput floor/bare {floor.throughput / bare.throughput:.0%}"
                   + (f", service/floor {service.throughput / floor.throughput:.0%}" if service else ""))
-        if service:
-            print(f"{phase}: service p99 at {texters} concurrent conversations "
-                  f"{percentile(service.latencies_ms, .99):.1f} ms (target < 100 ms)")
-            sent, answered, missing = page_delays(service, fake)
+        for variant in (results.get("service"), results.get("svc-nokey")):
+            if variant is None:
+                continue
+            print(f"{phase}: {variant.name} p99 at {texters} concurrent conversations "
+                  f"{percentile(variant.latencies_ms, .99):.1f} ms (target < 100 ms)")
+            sent, answered, missing = page_delays(variant, fake)
             if sent:
-                print(f"{phase}: red-flag answer -> page at the Twilio fake: {len(sent)} pages, p50 "
+                print(f"{phase}: {variant.name}: red-flag answer -> page at the Twilio fake: {len(sent)} pages, p50 "
                       f"{percentile(sent, .5) * 1000:.0f} ms, p99 {percentile(sent, .99) * 1000:.0f} ms, max "
                       f"{max(sent) * 1000:.0f} ms (target < 1 s); after the webhook's reply: p50 "
                       f"{percentile(answered, .5) * 1000:.0f} ms, max {max(answered) * 1000:.0f} ms; "
                       f"missing {missing}")
             else:
                 print(f"{phase}: no red-flag answers measured (missing pages: {missing})")
+        plain = results.get("svc-nokey")
+        if service and plain:
+            def cpu(result: Result) -> float:
+                return 1000 * result.server_cpu / max(result.requests, 1)
+            print(f"{phase}: encryption at rest: CPU {cpu(service):.2f} ms/text with DATA_KEY, {cpu(plain):.2f} "
+                  f"without; {service.throughput:.1f} vs {plain.throughput:.1f} texts/s; p99 "
+                  f"{percentile(service.latencies_ms, .99):.1f} vs {percentile(plain.latencies_ms, .99):.1f} ms")
     print(f"Twilio fake: {len(fake.violations)} spec violations, {fake.rejected} rejected requests"
           + (f": {fake.violations[:3]}" if fake.violations else ""))
 
