@@ -18,6 +18,7 @@ from .runtime.feature import FEATURE as SILENCE
 from .servicelevels.feature import FEATURE as SERVICE_LEVELS
 from .services import Services
 from .spool.feature import FEATURE as SPOOL
+from .whatsapp.feature import FEATURE as WHATSAPP
 
 
 def _outbox(svc: Services) -> int:
@@ -29,7 +30,7 @@ OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_a
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,
-                                SERVICE_LEVELS, METRICS, RECORDS, SPOOL, PRIVACY)
+                                SERVICE_LEVELS, METRICS, RECORDS, SPOOL, PRIVACY, WHATSAPP)
 
 
 def jobs() -> list[Job]:

@@ -11,6 +11,11 @@
    twice, which is better than not at all.
 
 Replies inside a webhook's TwiML are recorded here too (`record_reply`), so the history is whole.
+
+The channel of a text is decided once, here, as it is queued (`text_channel`): the patient's own (the
+one they last wrote on: SMS or WhatsApp) when it goes to the patient's number, SMS for anyone else (a
+nurse's page). The outbox sends each row on the channel the row says; WhatsApp's own rule (the
+24-hour window, templates outside it: service/whatsapp/) is its `whatsapp_rule`, applied as it sends.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import transaction
@@ -35,6 +40,14 @@ LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio t
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
 QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp template sent in a text's place (Twilio's ContentSid and ContentVariables)."""
+
+    sid: str
+    variables: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,11 @@ class Transport(Protocol):
         """Place one outbound call that says `say` (twice); return the call SID or raise SendError."""
         ...
 
+    def send_whatsapp(self, to: str, body: str, template: Template | None) -> str:
+        """Send one WhatsApp message to `to` (E.164): the body, or the template in its place; return the
+        message SID or raise SendError."""
+        ...
+
     def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
         """Place one outbound call whose TwiML Twilio fetches from our webhook `url` (a path), reporting its end
         at `status_url`; return the call SID or raise SendError."""
@@ -69,13 +87,26 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
               checkin_id: int | None = None, key: str | None = None) -> Message:
     message = Message(
         patient_id=patient_id, conversation_id=conversation_id, escalation_id=escalation_id,
-        checkin_id=checkin_id, direction="out", channel="sms", kind=kind, key=key, to_phone=to, body=body,
+        checkin_id=checkin_id, direction="out", channel=text_channel(session, patient_id, to), kind=kind, key=key,
+        to_phone=to, body=body,
         status="queued", attempts=0, next_attempt_at=now, created_at=now,
     )
     session.add(message)
     session.flush()
     session.info.setdefault(QUEUED, []).append(message.id)
     return message
+
+
+PATIENT_CHANNEL = (select(Patient.messaging_channel)
+                   .where(Patient.id == bindparam("patient_id"), Patient.phone == bindparam("to")))
+
+
+def text_channel(session: Session, patient_id: int | None, to: str) -> str:
+    """The channel a text to `to` goes on: the patient's current one when `to` is the patient's own number,
+    SMS for everyone else (pages to nurses stay SMS)."""
+    if patient_id is None:
+        return "sms"
+    return session.execute(PATIENT_CHANNEL, {"patient_id": patient_id, "to": to}).scalar() or "sms"
 
 
 def queue_call(session: Session, *, to: str, say: str, kind: str, now: datetime, patient_id: int | None = None,
@@ -122,6 +153,8 @@ def record_reply(session: Session, *, patient_id: int | None, conversation_id: i
 
 
 FailureHook = Callable[[Session, Message, SendError, datetime], None]
+# What a WhatsApp row is sent as, decided as it goes: None (its body), a template, or SendError (not sent).
+WhatsAppRule = Callable[[Message, Patient | None, datetime], Template | None]
 
 
 class Outbox:
@@ -133,6 +166,7 @@ class Outbox:
         self.clock = clock
         self.failure_hooks: list[FailureHook] = []
         self.retry_hooks: list[FailureHook] = []  # a failed attempt that will be retried (made visible)
+        self.whatsapp_rule: WhatsAppRule | None = None  # the WhatsApp feature's (service/whatsapp/feature.py)
 
     def due_ids(self, limit: int = 100) -> list[int]:
         now = self.clock()
@@ -177,9 +211,20 @@ class Outbox:
                 return self._finish(message_id, status="suppressed", error="patient opted out")
             to, body, channel = message.to_phone or "", message.body, message.channel
             url, status_url = message.call_url, message.call_status_url
+            template, refused = None, None
+            if channel == "whatsapp" and self.whatsapp_rule is not None:
+                try:
+                    template = self.whatsapp_rule(message, patient, self.clock())
+                except SendError as error:  # outside the 24-hour window with no template: not sent at all
+                    refused = error
+        if refused is not None:
+            self._failed(message_id, refused)
+            return 0
         try:
             if url:
                 sid = self.transport.call_webhook(to, url, status_url)
+            elif channel == "whatsapp":
+                sid = self.transport.send_whatsapp(to, body, template)
             else:
                 sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
         except SendError as error:
@@ -189,15 +234,17 @@ class Outbox:
             log.exception("outbound.transport_error message_id=%s", message_id)
             self._failed(message_id, SendError(type(exc).__name__, retryable=True))
             return 0
-        self._finish(message_id, status="sent", sid=sid)
+        self._finish(message_id, status="sent", sid=sid, template=template)
         return 1
 
-    def _finish(self, message_id: int, *, status: str, sid: str | None = None, error: str | None = None) -> int:
+    def _finish(self, message_id: int, *, status: str, sid: str | None = None, error: str | None = None,
+                template: Template | None = None) -> int:
         with transaction(self.factory) as session:
             message = session.get(Message, message_id)
             assert message is not None
             message.status = status
             message.twilio_sid = sid
+            message.content_sid = template.sid if template is not None else None
             message.last_error = error
             message.next_attempt_at = None
             message.sent_at = self.clock() if status == "sent" else None
@@ -226,3 +273,6 @@ class Outbox:
                       message.attempts, error)
             for hook in self.failure_hooks:
                 hook(session, message, error, now)
+            told = queued_in(session)
+        if told:  # what the hooks queued (a nurse told the patient was not reached) goes now, not at the sweep
+            self.deliver(told)

@@ -17,6 +17,7 @@ from .privacy.keys import Keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # Twilio's <Say voice>: its basic voices, Amazon Polly's (Polly.Name, -Neural, -Generative), Google's.
 TWILIO_VOICE = re.compile(r"man|woman|alice|Polly\.[A-Z][A-Za-z]+(-Neural|-Generative|-LongForm)?"
                           r"|Google\.[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
@@ -62,6 +63,8 @@ class Settings:
     data_key: str = field(default="", repr=False)  # seals patient content in the database (privacy/keys.py)
     data_key_old: str = field(default="", repr=False)  # earlier keys, comma-separated: read only (rotate-key)
     retention_days: int | None = None  # patient content older than this is purged by the clock; None: kept
+    twilio_whatsapp_from: str = ""  # the clinic's WhatsApp sender, E.164 (README, WhatsApp); empty: WhatsApp is off
+    whatsapp_templates_file: str = ""  # approved templates for texts outside WhatsApp's 24-hour window
     spool_dir: str = str(ROOT / "instance" / "spool")  # Twilio requests kept on disk while the database is down
     voice_en: str = ""  # Twilio voice for English <Say> (e.g. Polly.Joanna-Neural); empty: Twilio's default
     voice_es: str = ""  # ...and for Spanish (e.g. Polly.Lupe-Neural)
@@ -105,6 +108,8 @@ class Settings:
             data_key=env.get("DATA_KEY", "").strip(),
             data_key_old=env.get("DATA_KEY_OLD", "").strip(),
             retention_days=int(env["RETENTION_DAYS"]) if env.get("RETENTION_DAYS", "").strip() else None,
+            twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", "").strip().removeprefix("whatsapp:"),
+            whatsapp_templates_file=env.get("WHATSAPP_TEMPLATES_FILE", "").strip(),
             spool_dir=env.get("SPOOL_DIR", "").strip() or default.spool_dir,
             voice_en=env.get("VOICE_EN", "").strip(),
             voice_es=env.get("VOICE_ES", "").strip(),
@@ -154,6 +159,11 @@ class Settings:
                 found.append(f"{name.upper()} must be more than 0 and at most 1440 minutes, not {getattr(self, name)}")
         if self.metrics_token and len(self.metrics_token) < 16:
             found.append("METRICS_TOKEN must have at least 16 characters (it is a password for /metrics)")
+        if self.twilio_whatsapp_from and not E164.fullmatch(self.twilio_whatsapp_from):
+            found.append(f"TWILIO_WHATSAPP_FROM must be the WhatsApp sender's number in E.164 (+15551234567), "
+                         f"not {self.twilio_whatsapp_from!r}")
+        if self.whatsapp_templates_file and not Path(self.whatsapp_templates_file).is_file():
+            found.append(f"WHATSAPP_TEMPLATES_FILE {self.whatsapp_templates_file!r} is not a file")
         for name, voice in (("VOICE_EN", self.voice_en), ("VOICE_ES", self.voice_es)):
             if voice and not TWILIO_VOICE.fullmatch(voice):
                 found.append(f"{name} must be a Twilio voice (man, woman, alice, Polly.Joanna-Neural, "
@@ -161,6 +171,10 @@ class Settings:
         if not 3 <= self.voice_input_timeout <= 60:
             found.append(f"VOICE_INPUT_TIMEOUT must be 3 to 60 seconds, not {self.voice_input_timeout}")
         return found
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.twilio_whatsapp_from)
 
     def _data_key_problems(self) -> list[str]:
         if not self.data_key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import threading
 from collections.abc import Callable
@@ -14,9 +15,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from .channels.twilio_errors import NEVER_DELIVERABLE
+from .channels.twilio_errors import NEVER_DELIVERABLE, WHATSAPP_NO_SENDER
 from .media import Fetched, MediaUnavailable
-from .outbound import SendError, Transport
+from .outbound import SendError, Template, Transport
 from .settings import Settings
 
 CALL_RING_SECONDS = 30  # a call we place rings this long before Twilio gives up (no-answer)
@@ -45,6 +46,13 @@ class ConsoleTransport:
             print(f"--- CALL {sid} to {to}\n{say}\n---", file=self.stream or sys.stdout, flush=True)
         return sid
 
+    def send_whatsapp(self, to: str, body: str, template: Template | None) -> str:
+        with self._lock:
+            sid = f"CONSOLEWA{next(self._ids):06d}"
+            shown = body if template is None else f"(template {template.sid} {json.dumps(template.variables)})"
+            print(f"--- WHATSAPP {sid} to {to}\n{shown}\n---", file=self.stream or sys.stdout, flush=True)
+        return sid
+
     def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
         with self._lock:
             sid = f"CONSOLECALL{next(self._ids):06d}"
@@ -60,6 +68,7 @@ class TwilioTransport:
 
     def __init__(self, settings: Settings):
         self.from_ = settings.twilio_phone_number
+        self.whatsapp_from = settings.twilio_whatsapp_from
         self.base_url = settings.public_base_url
         self.status_callback = (f"{settings.public_base_url}/twilio/status" if settings.public_base_url else None)
         http = TwilioHttpClient(timeout=settings.twilio_timeout)
@@ -72,6 +81,20 @@ class TwilioTransport:
 
     def send_sms(self, to: str, body: str) -> str:
         kwargs = {"to": to, "from_": self.from_, "body": body}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        return self._create(lambda: self.client.messages.create(**kwargs).sid)
+
+    def send_whatsapp(self, to: str, body: str, template: Template | None) -> str:
+        """Twilio's channel addresses (whatsapp:+1...) on both ends; a template goes by ContentSid, not a body."""
+        if not self.whatsapp_from:
+            raise SendError("WhatsApp is off (TWILIO_WHATSAPP_FROM is not set)", retryable=False,
+                            code=WHATSAPP_NO_SENDER)
+        kwargs = {"to": f"whatsapp:{to}", "from_": f"whatsapp:{self.whatsapp_from}"}
+        if template is None:
+            kwargs["body"] = body
+        else:
+            kwargs.update(content_sid=template.sid, content_variables=json.dumps(template.variables))
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         return self._create(lambda: self.client.messages.create(**kwargs).sid)

@@ -33,6 +33,20 @@ def test_twilio_transport_needs_its_credentials() -> None:
     assert {p.split()[0] for p in problems} == {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"}
 
 
+def test_whatsapp_is_off_until_its_sender_is_set(tmp_path: Path) -> None:
+    default = Settings.from_env({})
+    assert (default.whatsapp_enabled, default.twilio_whatsapp_from, default.whatsapp_templates_file) == (False, "", "")
+    templates = tmp_path / "whatsapp_templates.yaml"
+    templates.write_text("{}")
+    settings = Settings.from_env({"TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+                                  "WHATSAPP_TEMPLATES_FILE": str(templates)})
+    assert (settings.whatsapp_enabled, settings.twilio_whatsapp_from) == (True, "+14155238886")  # prefix optional
+    assert settings.whatsapp_templates_file == str(templates) and settings.problems() == []
+    problems = Settings.from_env({"TWILIO_WHATSAPP_FROM": "415 523 8886",
+                                  "WHATSAPP_TEMPLATES_FILE": str(tmp_path / "missing.yaml")}).problems()
+    assert [p.split()[0] for p in problems] == ["TWILIO_WHATSAPP_FROM", "WHATSAPP_TEMPLATES_FILE"], problems
+
+
 @pytest.mark.parametrize("env, problem", [
     ({"TRIAGE_TRANSPORT": "carrier-pigeon"}, "TRIAGE_TRANSPORT must be console or twilio"),
     ({"TRIAGE_DISPATCH": "later"}, "TRIAGE_DISPATCH must be inline or background"),

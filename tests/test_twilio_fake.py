@@ -164,6 +164,20 @@ def test_messaging_service_and_media_urls(twilio_fake: TwilioFake, client: Clien
     assert twilio_fake.violations == []
 
 
+def test_whatsapp_addresses_and_a_template_by_content_sid(twilio_fake: TwilioFake, client: Client) -> None:
+    free = client.messages.create(to=f"whatsapp:{PATIENT}", from_=f"whatsapp:{NURSE_LINE}", body="hi")
+    template = client.messages.create(to=f"whatsapp:{PATIENT}", from_=f"whatsapp:{NURSE_LINE}",
+                                      content_sid="HX" + "c" * 32, content_variables=json.dumps({"1": "Clinic"}))
+
+    assert (free.to, free.from_) == (f"whatsapp:{PATIENT}", f"whatsapp:{NURSE_LINE}")
+    assert SID_RE["SM"].match(template.sid)
+    first, second = twilio_fake.messages
+    assert (first["channel"], first["body"], first["content_sid"]) == ("whatsapp", "hi", None)
+    assert (second["channel"], second["body"]) == ("whatsapp", None)  # no Body: the template is the text
+    assert (second["content_sid"], second["content_variables"]) == ("HX" + "c" * 32, {"1": "Clinic"})
+    assert twilio_fake.violations == []
+
+
 def test_create_and_update_call(twilio_fake: TwilioFake, client: Client) -> None:
     call = client.calls.create(
         to=PATIENT,
@@ -314,6 +328,14 @@ def test_missing_to_is_rejected_and_listed(twilio_fake: TwilioFake) -> None:
             },
             "StatusCallBack: unknown parameter",
         ),
+        ({"To": f"whatsapp:{PATIENT}", "From": NURSE_LINE, "Body": "hi"}, "must be on the same channel (21910)"),
+        ({"To": "whatsapp:5551230000", "From": "whatsapp:" + NURSE_LINE, "Body": "hi"}, "is not E.164"),
+        ({"To": "telegram:" + PATIENT, "From": NURSE_LINE, "Body": "hi"}, "unknown channel 'telegram'"),
+        ({"To": PATIENT, "From": NURSE_LINE, "Body": "hi", "ContentVariables": '{"1": "x"}'},
+         "content_sid must also be provided"),
+        ({"To": PATIENT, "From": NURSE_LINE, "ContentSid": "HX" + "c" * 32, "ContentVariables": '["x"]'},
+         "must be a JSON object of strings"),
+        ({"To": PATIENT, "From": NURSE_LINE, "ContentSid": "HX123"}, "does not match '^HX[0-9a-fA-F]{32}$'"),
     ],
 )
 def test_message_spec_violations(twilio_fake: TwilioFake, form: dict[str, str], expected: str) -> None:

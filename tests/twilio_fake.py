@@ -25,6 +25,12 @@ patterns, required fields) plus the operation's ``x-twilio.conditional`` groups
 (e.g. From|MessagingServiceSid and Body|MediaUrl|ContentSid) and unknown form
 fields. Failures answer 400 and are appended to ``fake.violations``.
 
+Channel addresses, as the spec's To/From descriptions give them: a number in
+E.164 or ``whatsapp:`` and a number in E.164, To and From on the same channel
+(Twilio's 21910 otherwise). ContentVariables, which the spec says needs
+ContentSid, must be a JSON object of strings. A message records its ``channel``
+(sms | whatsapp), ``content_sid`` and ``content_variables`` (parsed).
+
 Fault injection only hits requests that would otherwise succeed:
 ``fail_next``/``error_next`` answer with a Twilio JSON error (recorded in
 ``fake.rejected``); ``delay_next`` sleeps first and then answers normally, and
@@ -80,7 +86,11 @@ KNOWN_ERROR_MESSAGES = {
     21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
+    63007: "Twilio could not find a Channel with the specified From address",
+    63016: "Failed to send freeform message because you are outside the allowed window. Please use a Template.",
 }
+CHANNEL_PREFIXES = ("whatsapp",)  # `<channel>:<E.164>` addresses the fake knows
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
@@ -264,7 +274,8 @@ class TwilioSpec:
         if op.method == "get":  # no form to check
             return errors
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        return errors + self._conditional_errors(op, form) + self._unknown_field_errors(op, form)
+        return (errors + self._conditional_errors(op, form) + self._unknown_field_errors(op, form)
+                + (_message_channel_errors(form) if op.operation_id == "CreateMessage" else []))
 
     def response_errors(self, op: Operation, path: str, status: int, body: bytes) -> list[str]:
         """Check a response body the fake produced against the spec."""
@@ -358,6 +369,42 @@ def _from_template(spec: TwilioSpec, op: Operation, sids: dict[str, str], fields
     body = _replace_strings(template, placeholders)
     body.update(fields)
     return body
+
+
+def channel_of(address: str | None) -> tuple[str, str]:
+    """('whatsapp', '+1555...') for 'whatsapp:+1555...'; ('sms', address) for a bare number."""
+    prefix, colon, rest = (address or "").partition(":")
+    return (prefix.lower(), rest) if colon else ("sms", address or "")
+
+
+def _message_channel_errors(form: dict[str, list[str]]) -> list[str]:
+    """CreateMessage's addresses and template fields, as the spec's descriptions of To, From and
+    ContentVariables say (its schema has only `format: phone-number`, which validators ignore)."""
+    errors = []
+    channels = {}
+    for name in ("To", "From"):
+        value = _first(form, name)
+        if value is None:
+            continue
+        channel, number = channel_of(value)
+        if channel != "sms" and channel not in CHANNEL_PREFIXES:
+            errors.append(f"{name}: unknown channel {channel!r} in {value!r}")
+        elif not E164.match(number):
+            errors.append(f"{name}: {value!r} is not E.164 or a channel address such as whatsapp:+15552229999")
+        channels[name] = channel
+    if "To" in channels and "From" in channels and channels["To"] != channels["From"]:
+        errors.append(f"To ({channels['To']}) and From ({channels['From']}) must be on the same channel (21910)")
+    variables = _first(form, "ContentVariables")
+    if variables is not None:
+        if not _first(form, "ContentSid"):
+            errors.append("ContentVariables: content_sid must also be provided")
+        try:
+            parsed = json.loads(variables)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            errors.append("ContentVariables: must be a JSON object of strings, e.g. {\"1\": \"Clinic\"}")
+    return errors
 
 
 def _first(form: dict[str, list[str]], name: str) -> str | None:
@@ -761,6 +808,9 @@ class TwilioFake:
                 "status_callback": _first(form, "StatusCallback"),
                 "messaging_service_sid": body["messaging_service_sid"],
                 "media_url": form.get("MediaUrl", []),
+                "channel": channel_of(body["to"])[0],
+                "content_sid": _first(form, "ContentSid"),
+                "content_variables": json.loads(_first(form, "ContentVariables") or "null"),
                 "form": _flatten_form(form),
                 "response": body,
             },

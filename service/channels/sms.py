@@ -18,6 +18,7 @@ from ..phones import to_e164
 from ..runtime.sms import receive_sms
 from ..services import Services
 from ..spool.keep import keep_request
+from ..whatsapp.inbound import channel_of, off_reply
 from .twilio_http import split_for_sms, twilio_signed, twiml
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class InboundSms:
     sid: str | None
     opt_out_type: str  # Twilio's OptOutType (Advanced Opt-Out), lower case: stop | start | help | ""
     media: tuple[Media, ...]
+    channel: str = "sms"  # or whatsapp (From=whatsapp:+1...): the same patient as their number
 
 
 def read_inbound(form: Mapping[str, str], region: str) -> InboundSms:
@@ -50,7 +52,8 @@ def read_inbound(form: Mapping[str, str], region: str) -> InboundSms:
     raw_sid = form.get("MessageSid") or form.get("SmsSid") or ""
     return InboundSms(phone=to_e164(form.get("From"), region), text=clean_for_storage(form.get("Body", "")),
                       sid=clean_for_storage(raw_sid, limit=64).strip() or None,
-                      opt_out_type=(form.get("OptOutType") or "").strip().lower(), media=media_from_form(form))
+                      opt_out_type=(form.get("OptOutType") or "").strip().lower(), media=media_from_form(form),
+                      channel=channel_of(form.get("From")))
 
 
 def media_from_form(form: Mapping[str, str]) -> tuple[Media, ...]:
@@ -102,14 +105,16 @@ def messages_twiml(svc: Services, replies: list[str]) -> Response:
 def incoming_sms():  # type: ignore[no-untyped-def]
     svc: Services = current_app.extensions["triage"]
     inbound = read_inbound(request.form, svc.settings.default_region)
+    if inbound.channel == "whatsapp" and not svc.settings.whatsapp_enabled:
+        return messages_twiml(svc, [off_reply(svc)])  # not triaged, nothing kept: the clinic's number and 911
     nurse = svc.roster.staff_by_phone(inbound.phone)  # a roster number is never triaged as a patient
     try:
         if nurse is not None:
             replies = nurse_sms.receive(svc, nurse=nurse, text=inbound.text, sid=inbound.sid)
         else:
             replies = receive_sms(svc, phone=inbound.phone, text=inbound.text, sid=inbound.sid,
-                                  answered_by_twilio=answered_by_twilio(svc, inbound),
-                                  media=inbound.media).replies
+                                  answered_by_twilio=answered_by_twilio(svc, inbound), media=inbound.media,
+                                  channel=inbound.channel).replies
     except Exception:
         # Never a 500 to Twilio (the patient would hear nothing): log without content, answer safely, and
         # keep the text on disk for the spool's replay (Twilio will not send it again after a 200).

@@ -247,6 +247,7 @@ class Messages(Strict):
     voice_goodbye: LocalText | None = None
     voice_trouble: LocalText | None = None
     sms_trouble: LocalText | None = None  # the SMS answer when the line cannot read a text (database down)
+    whatsapp_off: LocalText | None = None  # the one answer to a WhatsApp message while WhatsApp is off
     media_only: LocalText | None = None  # a photo or file with no words: we cannot look at it, say it in words
     sms_late: LocalText | None = None  # before the replies to a text that waited in the outage spool
     voice_advice_header: LocalText | None = None

@@ -129,7 +129,7 @@ def page_text(flow: Flow, case: Escalation, patient: Patient, channel: str) -> s
     if case.quotes:
         lines.append("Patient said: " + " / ".join(f'"{q}"' for q in case.quotes) + ".")
     language = LANGUAGE_NAMES.get(patient.language, patient.language)
-    via = "voice call" if channel == "voice" else "text"
+    via = {"voice": "voice call", "whatsapp": "WhatsApp"}.get(channel, "text")
     speaks = f" Speaks {language}." if patient.language != "en" else ""
     lines.append(f"Patient {pretty(patient.phone)} ({via}).{speaks} Reply ACK {case.id} to take it.")
     return " ".join(lines)

@@ -31,7 +31,7 @@ PATIENTS = Patient.__table__
 CONVERSATIONS = Conversation.__table__
 RECEIPTS = WebhookReceipt.__table__
 PATIENT_COLUMNS = (PATIENTS.c.id, PATIENTS.c.phone, PATIENTS.c.language, PATIENTS.c.opted_out_at,
-                   PATIENTS.c.privacy_notice_sent)
+                   PATIENTS.c.privacy_notice_sent, PATIENTS.c.messaging_channel)
 LOCK_PATIENT = select(*PATIENT_COLUMNS).where(PATIENTS.c.phone == bindparam("phone")).with_for_update()
 LOCK_PATIENT_BY_ID = select(*PATIENT_COLUMNS).where(PATIENTS.c.id == bindparam("id")).with_for_update()
 READ_RECEIPT = select(RECEIPTS.c.response).where(RECEIPTS.c.key == bindparam("key"))
@@ -62,6 +62,7 @@ class PatientRow:
     language: str
     opted_out_at: datetime | None
     privacy_notice_sent: bool
+    messaging_channel: str  # sms | whatsapp: the channel they last wrote on
 
     @property
     def opted_out(self) -> bool:
@@ -87,7 +88,7 @@ def lock_patient_row(session: Session, phone: str | None, now: datetime) -> Pati
     new = {"language": "en", "privacy_notice_sent": False, "created_at": now}
     if phone is None:  # hidden caller ID: a patient of their own, with nothing to text
         patient_id = connection.execute(insert(PATIENTS), {"phone": None, **new}).inserted_primary_key[0]
-        return PatientRow(patient_id, None, "en", None, False)
+        return PatientRow(patient_id, None, "en", None, False, "sms")
     row = connection.execute(LOCK_PATIENT, {"phone": phone}).first()  # most texts: a known patient, one statement
     if row is None:
         dialect = connection.dialect.name
@@ -165,14 +166,14 @@ def read_situation(session: Session, patient_id: int, key: str | None) -> Situat
 
 
 def current_conversation(svc: Services, session: Session, patient: PatientRow, situation: Situation,
-                         now: datetime) -> ConversationRow:
+                         now: datetime, channel: str = "sms") -> ConversationRow:
     latest = situation.conversation
     if latest is not None:
         if latest.updated_at + flow_of(svc, session, latest).expiry > now:
             return latest
         if latest.status != DONE:
             save_conversation(session, latest, {"status": "expired"})
-    return open_conversation(session, svc.flows, patient, "sms", now)
+    return open_conversation(session, svc.flows, patient, channel, now)
 
 
 def save_conversation(session: Session, conversation: ConversationRow, values: dict[str, Any]) -> None:
@@ -207,7 +208,8 @@ def orm_conversation(session: Session, conversation: ConversationRow) -> Convers
 def conversation_values(flow: Flow, conversation: Conversation | ConversationRow, new: State,
                         now: datetime) -> dict[str, Any]:
     """The conversation's columns after a step: its state and the silence timer (nudges.py)."""
-    due_at, stage = silence_timer(flow, conversation.channel, new, now, conversation.nudge_stage)
+    read_as = "voice" if conversation.channel == "voice" else "sms"  # to the engine a WhatsApp message is a text
+    due_at, stage = silence_timer(flow, read_as, new, now, conversation.nudge_stage)
     return {"state": new.to_json(), "status": new.status, "node": new.node, "outcome": new.outcome,
             "level": new.level.value if new.level else None,
             "disposition": new.level.disposition if new.level else None, "updated_at": now,

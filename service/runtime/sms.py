@@ -25,6 +25,7 @@ from ..escalation import cases
 from ..media import Media
 from ..outbound import queue_sms, record_reply
 from ..services import Services
+from ..whatsapp.inbound import remember_channel
 from .actions import carry_out
 from .conversation import (
     PATIENTS,
@@ -56,20 +57,24 @@ _REPLIES = Codec[Replies](lambda answer: json.dumps(answer.replies), lambda raw:
 
 def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
                 answered_by_twilio: str | None = None, media: tuple[Media, ...] = (),
-                received_at: datetime | None = None) -> Replies:
+                received_at: datetime | None = None, channel: str = "sms") -> Replies:
     """Handle one inbound SMS from a patient. A repeated MessageSid gets the same answer, once.
     `answered_by_twilio`: the keyword reply ("stop", "start", "help") Twilio already sent (Advanced Opt-Out).
     `media`: photos or files with it, kept on the conversation (the engine reads only the words).
     `received_at`: a text replayed from the outage spool, received then: its replies go out as texts (the
-    webhook was answered long ago), and if the conversation moved on since, it answers no question."""
+    webhook was answered long ago), and if the conversation moved on since, it answers no question.
+    `channel`: sms or whatsapp: the patient's texts go back on the one they last wrote on."""
 
     def work(turn: Turn[Replies]) -> Replies:
         patient, situation = turn.patient, turn.found
         assert patient is not None and isinstance(situation, Situation)
-        conversation = current_conversation(turn.svc, turn.session, patient, situation, turn.now)
+        conversation = current_conversation(turn.svc, turn.session, patient, situation, turn.now, channel)
+        remember_channel(turn.session, patient, channel, turn.now)
+        if conversation.channel in ("sms", "whatsapp"):  # switched mid-conversation: the latest one counts
+            conversation.channel = channel
         late = (received_at is not None and conversation is situation.conversation
                 and conversation.updated_at > received_at)  # the patient (or the clock) moved it on meanwhile
-        message_id = record_inbound(turn.session, patient.id, conversation.id, "sms", text, sid, turn.now,
+        message_id = record_inbound(turn.session, patient.id, conversation.id, channel, text, sid, turn.now,
                                     kind="answer" if received_at is None else "late")
         media_rows.store(turn.session, message_id=message_id, patient_id=patient.id,
                          conversation_id=conversation.id, media=media, now=turn.now)
@@ -97,7 +102,7 @@ def _advance(turn: Turn[Replies], conversation: ConversationRow, patient: Patien
         result = Result(result.state, [m for m in result.messages if m.key != answered_by_twilio], result.actions)
     new = result.state
     save_conversation(session, conversation, {**conversation_values(flow, conversation, new, now),
-                                              "last_inbound_at": now})
+                                              "last_inbound_at": now, "channel": conversation.channel})
     if new.privacy_notice_sent and not patient.privacy_notice_sent:
         session.connection().execute(update(PATIENTS).where(PATIENTS.c.id == patient.id)
                                      .values(privacy_notice_sent=True))
@@ -111,9 +116,9 @@ def _advance(turn: Turn[Replies], conversation: ConversationRow, patient: Patien
     if bodies and by_text:
         return _text_replies(turn, flow, conversation, patient, result)
     if bodies:
-        record_reply(session, patient_id=patient.id, conversation_id=conversation.id, channel="sms",
-                     body="\n\n".join(bodies), key=",".join(m.key for m in result.messages), now=now,
-                     to=patient.phone)
+        record_reply(session, patient_id=patient.id, conversation_id=conversation.id,
+                     channel=patient.messaging_channel, body="\n\n".join(bodies),
+                     key=",".join(m.key for m in result.messages), now=now, to=patient.phone)
     return bodies
 
 
