@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from service import create_app
+from service.engine.lint import check_emergency_advice
+from service.engine.loader import load_flow
 from service.models import Checkin, Conversation, Escalation, EscalationEvent, Message, Patient
 from service.services import Services
-from service.settings import Settings
+from service.settings import ROOT, Settings
 from service.yamlfile import FileProblems
-from tests.conftest import ALL_CLEAR, CLINIC_NUMBER, NURSE_AVERY, PATIENT, FakeClock, Twilio, TwimlReply
+from tests.conftest import ALL_CLEAR, CLINIC_NUMBER, NURSE_AVERY, PATIENT, FakeClock, Twilio, TwimlReply, parse_twiml
 from tests.test_checkins import run_clock
 from tests.test_escalation_lifecycle import EMERGENCY, pages_to, texts_to
 from tests.test_sms_statements import ANSWERING, statements
@@ -231,6 +234,51 @@ def test_while_whatsapp_is_off_a_whatsapp_sender_gets_one_answer_and_is_not_tria
             assert rows(svc, model) == []  # not triaged, nothing kept
         assert twilio_fake.messages == []  # nobody paged
         assert "911" in twilio.sms(EMERGENCY).text and len(pages_to(twilio_fake, NURSE_AVERY)) == 1  # SMS as ever
+    finally:
+        svc.shutdown()
+        svc.engine.dispose()
+
+
+def test_the_answer_while_off_must_name_911_in_every_language() -> None:
+    flow = load_flow(ROOT / "flows" / "back_spasm.yaml").flow
+    assert list(check_emergency_advice(flow)) == []
+    quiet = {**flow.messages.whatsapp_off, "es": "Perdón, aún no atendemos por WhatsApp. Llame a la clínica."}
+    messages = flow.messages.model_copy(update={"whatsapp_off": quiet})
+    [problem] = check_emergency_advice(flow.model_copy(update={"messages": messages}))
+    assert problem.path == ("messages", "whatsapp_off") and "'es'" in problem.reason
+
+
+# --- the outage spool ------------------------------------------------------------------------------------
+
+
+def kept_by_the_fallback(twilio: Twilio, body: str) -> TwimlReply:
+    """Twilio's fallback URL took this WhatsApp message (the database was down): answered from memory, kept."""
+    reply = parse_twiml(twilio.signed_post("/twilio/fallback/sms", {
+        "From": WA_PATIENT, "To": LINE, "Body": body, "MessageSid": "SM" + "e" * 32, "AccountSid": "AC" + "0" * 32,
+        "ErrorCode": "11200"}))
+    assert reply.status == 200 and "911" in reply.text
+    return reply
+
+
+def test_a_whatsapp_message_kept_in_an_outage_is_answered_on_whatsapp_when_replayed(
+        app: Flask, twilio: Twilio, twilio_fake, svc: Services) -> None:  # type: ignore[no-untyped-def]
+    kept_by_the_fallback(twilio, EMERGENCY)
+    assert app.test_cli_runner().invoke(args=["spool", "replay"]).exit_code == 0
+    sent = to_patient(twilio_fake)
+    assert sent and {(m["to"], m["from_"]) for m in sent} == {(WA_PATIENT, LINE)}  # the late replies, on WhatsApp
+    assert len(pages_to(twilio_fake, NURSE_AVERY)) == 1
+    assert rows(svc, Patient)[0].messaging_channel == "whatsapp"
+
+
+def test_while_whatsapp_is_off_a_kept_whatsapp_message_is_not_triaged_on_replay(
+        settings: Settings, twilio_fake, clock: FakeClock) -> None:
+    app = create_app(replace(settings, twilio_whatsapp_from=""), clock=clock)
+    svc: Services = app.extensions["triage"]
+    try:
+        kept_by_the_fallback(Twilio(app.test_client()), EMERGENCY)
+        result = app.test_cli_runner().invoke(args=["spool", "replay"])
+        assert result.exit_code == 0, result.output
+        assert rows(svc, Patient) == [] and twilio_fake.messages == []
     finally:
         svc.shutdown()
         svc.engine.dispose()

@@ -291,7 +291,7 @@ def check_option_counts(flow: Flow) -> Iterator[Problem]:
 EMERGENCY_NUMBER = "911"
 _MUST_NAME_911 = ("help", "stop", "after_outcome", "offer_nurse", "privacy", "open_emergency", "case_acknowledged",
                   "no_nurse_reached", "held", "urgent_opening", "voice_greeting", "voice_no_nurse", "voice_goodbye",
-                  "voice_trouble", "voice_nurse_unanswered", "sms_trouble", "media_only")
+                  "voice_trouble", "voice_nurse_unanswered", "sms_trouble", "media_only", "whatsapp_off")
 
 
 def check_emergency_advice(flow: Flow) -> Iterator[Problem]:

@@ -87,8 +87,11 @@ def _replay_one(svc: Services, entry: Entry) -> tuple[str, str]:
         return SKIPPED, "a nurse's text: they were told it did not go through"
     if inbound.phone is None:
         return SKIPPED, "no number to answer"
+    if inbound.channel == "whatsapp" and not svc.settings.whatsapp_enabled:
+        return SKIPPED, "WhatsApp is off: not triaged (the fallback gave the clinic's number and 911)"
     # The fallback confirmed a STOP already (or Twilio did): the opt-out is recorded, not confirmed twice.
     answered = answered_by_twilio(svc, inbound) or ("stop" if entry.answered == "stop" else None)
     receive_sms(svc, phone=inbound.phone, text=inbound.text, sid=inbound.sid or f"spool-{entry.id}",
-                answered_by_twilio=answered, media=inbound.media, received_at=entry.received_at)
+                answered_by_twilio=answered, media=inbound.media, received_at=entry.received_at,
+                channel=inbound.channel)
     return REPLAYED, ""
