@@ -31,6 +31,13 @@ E.164 or ``whatsapp:`` and a number in E.164, To and From on the same channel
 ContentSid, must be a JSON object of strings. A message records its ``channel``
 (sms | whatsapp), ``content_sid`` and ``content_variables`` (parsed).
 
+Media (MMS): ``add_media(bytes, content_type)`` returns a MediaUrl as Twilio puts
+it in an incoming-message webhook. GET on it (with the account's credentials:
+the fake holds every account to HTTP auth on media) answers 307 to a CDN link
+on another host name (``localhost``) that serves the bytes, as Twilio does;
+``<MediaUrl>.json`` is FetchMedia,
+checked against the spec like the rest. Fetches are in ``fake.media_fetches``.
+
 Fault injection only hits requests that would otherwise succeed:
 ``fail_next``/``error_next`` answer with a Twilio JSON error (recorded in
 ``fake.rejected``); ``delay_next`` sleeps first and then answers normally, and
