@@ -374,7 +374,6 @@ def _screen_declined(session: Session, case: Escalation, call_sid: str) -> bool:
                                                                             EscalationEvent.event == "call_declined"))
 
 
-
 def _page_voicemail(call: _Call, case: Escalation, url: str) -> None:
     chain = call.svc.roster.chain(call.now)
     nurse = case.nurse_phone or (chain[0].phone if chain else None)

@@ -101,27 +101,6 @@ def test_fhir_base_url_names_the_exports_canonical_urls() -> None:
     assert len(problems) == 1 and problems[0].startswith("FHIR_BASE_URL must be an http(s) URL"), problems
 
 
-def test_the_outage_spool_and_the_voices_are_read_from_the_environment(tmp_path: Path) -> None:
-    default = Settings.from_env({})
-    assert default.spool_dir.endswith("instance/spool") and (default.voice_en, default.voice_es) == ("", "")
-    assert default.voice_input_timeout == 6
-    settings = Settings.from_env({"SPOOL_DIR": str(tmp_path), "VOICE_EN": "Polly.Joanna-Neural",
-                                  "VOICE_ES": "Google.es-US-Neural2-A", "VOICE_INPUT_TIMEOUT": "20"})
-    assert (settings.spool_dir, settings.voice_en, settings.voice_es) == (str(tmp_path), "Polly.Joanna-Neural",
-                                                                          "Google.es-US-Neural2-A")
-    assert settings.voice_input_timeout == 20 and settings.problems() == []
-
-
-@pytest.mark.parametrize("env, problem", [
-    ({"VOICE_EN": "Joanna"}, "VOICE_EN must be a Twilio voice"),
-    ({"VOICE_ES": "Polly.lupe"}, "VOICE_ES must be a Twilio voice"),
-    ({"VOICE_INPUT_TIMEOUT": "2"}, "VOICE_INPUT_TIMEOUT must be 3 to 60 seconds"),
-    ({"VOICE_INPUT_TIMEOUT": "90"}, "VOICE_INPUT_TIMEOUT must be 3 to 60 seconds"),
-])
-def test_unusable_voice_settings_are_named(env: dict[str, str], problem: str) -> None:
-    problems = Settings.from_env(env).problems()
-    assert len(problems) == 1 and problems[0].startswith(problem), problems
-
 def test_a_shared_database_refuses_to_start_without_a_data_key() -> None:
     """Production (a shared database, as for SECRET_KEY) never stores patient content in the clear."""
     settings = Settings.from_env({"DATABASE_URL": POSTGRES, "SECRET_KEY": "k" * 32})
@@ -150,5 +129,27 @@ def test_dev_without_a_data_key_stores_content_readable_and_keeps_it() -> None:
     ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS must be at least 1"),
 ])
 def test_unsafe_data_settings_are_named(env: dict[str, str], problem: str) -> None:
+    problems = Settings.from_env(env).problems()
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_the_outage_spool_and_the_voices_are_read_from_the_environment(tmp_path: Path) -> None:
+    default = Settings.from_env({})
+    assert default.spool_dir.endswith("instance/spool") and (default.voice_en, default.voice_es) == ("", "")
+    assert default.voice_input_timeout == 6
+    settings = Settings.from_env({"SPOOL_DIR": str(tmp_path), "VOICE_EN": "Polly.Joanna-Neural",
+                                  "VOICE_ES": "Google.es-US-Neural2-A", "VOICE_INPUT_TIMEOUT": "20"})
+    assert (settings.spool_dir, settings.voice_en, settings.voice_es) == (str(tmp_path), "Polly.Joanna-Neural",
+                                                                          "Google.es-US-Neural2-A")
+    assert settings.voice_input_timeout == 20 and settings.problems() == []
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"VOICE_EN": "Joanna"}, "VOICE_EN must be a Twilio voice"),
+    ({"VOICE_ES": "Polly.lupe"}, "VOICE_ES must be a Twilio voice"),
+    ({"VOICE_INPUT_TIMEOUT": "2"}, "VOICE_INPUT_TIMEOUT must be 3 to 60 seconds"),
+    ({"VOICE_INPUT_TIMEOUT": "90"}, "VOICE_INPUT_TIMEOUT must be 3 to 60 seconds"),
+])
+def test_unusable_voice_settings_are_named(env: dict[str, str], problem: str) -> None:
     problems = Settings.from_env(env).problems()
     assert len(problems) == 1 and problems[0].startswith(problem), problems
