@@ -4,7 +4,7 @@
 
 Trains a character n-gram logistic regression (scikit-learn) on the corpus parts the phrases were tuned
 on, plus ordinary benign texts (answers and back-spasm sentences from the conversation tests and
-tests/test_redflags.py), and judges it on the newest held-out part, which neither saw. Prints, per
+tests/engine/test_redflags.py), and judges it on the newest held-out part, which neither saw. Prints, per
 threshold: how many of the phrase detector's misses it flags, whether it names the right red flag, and
 how many mimics and ordinary texts it would flag on their own. Nothing here is used by the service.
 """
@@ -20,11 +20,11 @@ sys.path.insert(0, str(ROOT))
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from service.conversation_tests import case_files, load_case_file  # noqa: E402
-from service.corpus import PARTS, TUNED_PARTS, load_part, play  # noqa: E402
 from service.engine.loader import load_flow  # noqa: E402
 from service.engine.redflags import detect  # noqa: E402
 from service.engine.text import normalize  # noqa: E402
+from service.flowtools.conversation_tests import case_files, load_case_file  # noqa: E402
+from service.flowtools.corpus import PARTS, TUNED_PARTS, load_part, play  # noqa: E402
 
 BENIGN = "benign"
 

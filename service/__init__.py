@@ -17,10 +17,10 @@ from .features import FEATURES
 from .flowstore import FlowStore
 from .logs import configure_logging
 from .migrate import upgrade
-from .outbound import Outbox, Transport
+from .outbox.outbound import Outbox, Transport
+from .outbox.transports import make_transport
 from .services import Services, utc_now
 from .settings import Settings
-from .transports import make_transport
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,

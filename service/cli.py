@@ -16,12 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .channels.voice_terminal import terminal_call
 from .clock import build_scheduler
-from .corpus import PARTS, report
-from .dashboard import diagram
 from .db import transaction
 from .engine.diff import diff_flows
 from .engine.loader import FlowError, LoadedFlow, flow_files, load_flow, main_file_of, parse_stored
-from .flowreport import red_flag_report
+from .flowtools import diagram
+from .flowtools.corpus import PARTS, report
+from .flowtools.report import red_flag_report
 from .migrate import autogenerate, upgrade
 from .models import Conversation, FlowVersion
 from .runtime.conversation import lock_patient
@@ -102,7 +102,7 @@ def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
 @click.argument("path", required=False)
 def flows_test(path: str | None) -> None:
     """Play conversation tests (YAML) through the real engine; a readable diff for each failure."""
-    from .conversation_tests import case_files, run_files  # it builds apps (create_app): loaded when run
+    from .flowtools.conversation_tests import case_files, run_files  # it builds apps (create_app): loaded when run
 
     target = Path(path) if path else ROOT / "tests" / "conversations"
     flows_dir = current_app.extensions["triage"].settings.flows_dir

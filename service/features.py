@@ -3,7 +3,6 @@ the clock runs their jobs; the conversation tests' `wait:` steps jump between th
 
 from __future__ import annotations
 
-from . import delivery
 from .callbacks.feature import FEATURE as CALLBACKS
 from .channels.feature import FEATURE as CHANNELS
 from .checkins.feature import FEATURE as CHECKINS
@@ -12,6 +11,7 @@ from .escalation.feature import FEATURE as ESCALATION
 from .feature import Feature, Job, Timer
 from .metrics.feature import FEATURE as METRICS
 from .models import Message
+from .outbox import delivery
 from .privacy.feature import FEATURE as PRIVACY
 from .records.feature import FEATURE as RECORDS
 from .runtime.feature import FEATURE as SILENCE
@@ -25,7 +25,7 @@ def _outbox(svc: Services) -> int:
     return svc.outbox.deliver()
 
 
-# Sending and retrying what was queued; carrier opt-outs (21610) and lost check-ins (delivery.py).
+# Sending and retrying what was queued; carrier opt-outs (21610) and lost check-ins (outbox/delivery.py).
 OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),),
                  install=delivery.install)
 

@@ -2,7 +2,7 @@
 shown to a nurse only through the dashboard, which fetches them with the account's credentials.
 
 The link Twilio gives (MediaUrl<n>) stays on the server: the browser only ever sees /dashboard/media/<id>,
-behind the nurse's sign-in. The transport fetches it (transports.py: the only place with the credentials),
+behind the nurse's sign-in. The transport fetches it (outbox/transports.py: the only place with the credentials),
 and only a link under this account's own Messages resource is fetched at all, whatever a row holds.
 """
 

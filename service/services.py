@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .escalation.roster import Roster
 from .flowstore import FlowStore
-from .outbound import Outbox
+from .outbox.outbound import Outbox
 from .settings import Settings
 
 log = logging.getLogger(__name__)

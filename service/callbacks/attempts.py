@@ -28,7 +28,7 @@ from ..escalation import operations
 from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS, UNOWNED_STATUSES, audit, first_contact
 from ..escalation.operations import Actor, NotAllowed
 from ..models import Callback, Conversation, Escalation, Message, Patient
-from ..outbound import SendError, queue_call, queue_sms
+from ..outbox.outbound import SendError, queue_call, queue_sms
 from ..phones import mask, pretty
 from ..services import Services
 from .phrases import staff

@@ -8,7 +8,7 @@ import re
 from flask import Blueprint, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from .. import delivery
+from ..outbox import delivery
 from ..services import Services
 from .twilio_http import twilio_signed, twiml
 

@@ -1,7 +1,7 @@
 """The Twilio error codes the service acts on, kept as data in one place (twilio.com/docs/api/errors).
 
-Both the send path (transports.py: retry a failed REST call or not) and the delivery receipts
-(delivery.py: try a check-in again later or not) read this table, so they cannot disagree.
+Both the send path (outbox/transports.py: retry a failed REST call or not) and the delivery receipts
+(outbox/delivery.py: try a check-in again later or not) read this table, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ NEVER_DELIVERABLE = frozenset({21211, 21212, 21214, 21217, 21219, 21401, 21407, 
                                30004, 30005, 30006, 63007, 63016})
 # Every other code may pass later (30003 the handset is off or out of reach, 30007 carrier filtering,
 # often temporary, 30008 unknown). A page that fails with one still moves to the next nurse at once
-# (delivery.py): waiting is for check-ins only.
+# (outbox/delivery.py): waiting is for check-ins only.
 OPTED_OUT_AT_CARRIER = 21610  # the recipient replied STOP to the carrier: honour it as our own STOP
 # Free text outside WhatsApp's 24-hour window (Twilio's code; the WhatsApp rule refuses with it too). Never
 # deliverable as it was: only a template, or a new message from the patient, opens the way.

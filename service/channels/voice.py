@@ -2,7 +2,7 @@
 
 Every callback carries, in its URL, what it answers (the language offer, a question, the text offer, the
 closing prompt) and a step number, so a repeated callback for the same step gets the same TwiML and
-advances nothing. The runtime (service/calls.py, around the phone menu in service/engine/phone.py) decides;
+advances nothing. The runtime (service/runtime/calls.py, around the phone menu in service/engine/phone.py) decides;
 this module only speaks Twilio.
 
     /twilio/voice                 incoming call (the number's "A call comes in" webhook)
@@ -23,7 +23,6 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, g, request, url_for
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import calls
 from ..engine.phone_turns import (
     CLOSING,
     DIAL,
@@ -38,6 +37,7 @@ from ..engine.phone_turns import (
 )
 from ..engine.text import clean_for_storage
 from ..phones import to_e164
+from ..runtime import calls
 from ..services import Services
 from ..settings import Settings
 from ..spool.keep import keep_request

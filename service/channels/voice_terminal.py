@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from ..calls import call_input, dial_finished, start_call, voicemail_left
 from ..engine.phone_turns import DIAL, GATHER, RECORD, Heard, VoiceTurn
 from ..phones import mask
+from ..runtime.calls import call_input, dial_finished, start_call, voicemail_left
 from ..services import Services
 
 Read = Callable[[str], str | None]  # prompt -> a line, or None when the caller hangs up (Ctrl-D)

@@ -35,7 +35,7 @@ from ..engine.flow import Flow, Outcome, Question
 from ..engine.state import ACTIVE, State
 from ..engine.timed import begin_checkin, end_checkin, remind_checkin
 from ..models import Checkin, Conversation, Message, Patient
-from ..outbound import queue_sms
+from ..outbox.outbound import queue_sms
 from ..runtime import envelope
 from ..runtime.actions import apply
 from ..runtime.conversation import flow_of

@@ -1,6 +1,6 @@
 """GET /dashboard/media/<id>: a patient's photo or file, streamed from Twilio to a signed-in nurse.
 
-The transport fetches it with the account's credentials (transports.py), so a nurse needs no Twilio login
+The transport fetches it with the account's credentials (outbox/transports.py), so a nurse needs no Twilio login
 and Twilio's link never reaches a browser. Each view is in the audit log, like a case view. Pictures a
 browser decodes itself are shown inline; anything else is a download, so a patient's file cannot run as
 a page here (with the dashboard's nosniff and script policy on every answer).

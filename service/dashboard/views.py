@@ -18,11 +18,12 @@ from ..callbacks import attempts as callbacks
 from ..escalation import operations
 from ..escalation.cases import LANGUAGE_NAMES
 from ..escalation.operations import Actor, NotAllowed
+from ..flowtools import diagram
 from ..models import AuditLog, Callback, Conversation, Escalation, Patient
 from ..phones import mask, pretty
 from ..records.store import case_summary
 from ..runtime import envelope
-from . import bp, diagram
+from . import bp
 from .auth import actor_for, admin_required, audit, audit_row, login_required, svc
 from .history import patient_history
 from .oncall import stretches

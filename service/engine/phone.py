@@ -7,7 +7,7 @@ are in engine/phone_turns.py)
     -> Decision: what the caller hears and what happens next (a VoiceTurn), the engine's Result to save and
        carry out, and what becomes of the written advice (stage it, send it, drop it)
 
-service/calls.py runs it inside each callback's transaction. Where a call can be:
+service/runtime/calls.py runs it inside each callback's transaction. Where a call can be:
 
     LANGUAGE  the short language offer before the first question (its keys never answer one)
     QUESTION  a question of the flow: keys or speech go through engine.step(channel="voice")

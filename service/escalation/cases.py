@@ -18,7 +18,7 @@ from ..engine.render import localize
 from ..engine.state import Escalate, Result
 from ..engine.state import Message as Said
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
-from ..outbound import queue_call, queue_sms
+from ..outbox.outbound import queue_call, queue_sms
 from ..phones import pretty
 from ..services import Services
 

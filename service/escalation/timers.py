@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Conversation, Escalation, Message, Patient
-from ..outbound import SendError
+from ..outbox.outbound import SendError
 from ..runtime import envelope
 from ..services import Services
 from . import cases

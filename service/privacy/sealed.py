@@ -1,7 +1,7 @@
 """Encrypted columns: SQLAlchemy types that seal on the way in and open on the way out.
 
 Being column types, they apply to every statement that touches the column, ORM or Core: the SMS hot
-path's plain INSERTs and UPDATEs (runtime/conversation.py, outbound.py) seal exactly as the ORM does.
+path's plain INSERTs and UPDATEs (runtime/conversation.py, outbox/outbound.py) seal exactly as the ORM does.
 The keyring belongs to the engine (make_engine(url, keyring=...)): it is kept on the engine's dialect,
 the one object a column type is handed at every bind and every result, so two apps in one process (the
 tests) or a CLI command each use their own keys and nothing is global.

@@ -8,7 +8,7 @@ Twilio signs) on a scratch SQLite database, then exported as the CLI exports the
 - questionnaire-back_spasm.json: the flow as a Questionnaire (the version both conversations ran on).
 
 The clock is fixed and every entry's address is derived from its row, so a run changes these files only when
-the flow (its version), the engine's words or the export itself change. tests/test_records_fhir.py validates
+the flow (its version), the engine's words or the export itself change. tests/service/test_records_fhir.py validates
 them and runs this.
 """
 
@@ -25,8 +25,8 @@ from itertools import count
 from pathlib import Path
 
 from .. import create_app
+from ..outbox.transports import ConsoleTransport
 from ..settings import ROOT, Settings
-from ..transports import ConsoleTransport
 from . import store
 from .bundle import export_text
 from .fhir import Addresses, dumps
@@ -99,7 +99,7 @@ def write_examples(directory: Path) -> list[Path]:
 
 def _signature(url: str, params: dict[str, str]) -> str:
     """X-Twilio-Signature as Twilio computes it (HMAC-SHA1 of the URL and the sorted form fields, base64); the
-    webhook checks it with Twilio's own validator (only transports.py and channels/ import twilio)."""
+    webhook checks it with Twilio's own validator (only outbox/transports.py and channels/ import twilio)."""
     data = url + "".join(name + params[name] for name in sorted(params))
     return base64.b64encode(hmac.new(TOKEN.encode(), data.encode(), hashlib.sha1).digest()).decode()
 

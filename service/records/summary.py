@@ -22,7 +22,7 @@ from .reading import ANSWER, CONFIRMED, FREE, REPEAT, Asked, Reading, asked_afte
 # relayed words, notices) ask the patient nothing.
 LINE_KINDS = ("reply", "prompt", "checkin", "reminder")
 HOW_HEARD = {"dtmf": "keypad", "speech": "speech", "speech_unsure": "speech, heard unsurely", "silence": "no answer"}
-PRESSED = "pressed "  # calls.py stores a key press as "pressed 2"
+PRESSED = "pressed "  # runtime/calls.py stores a key press as "pressed 2"
 
 
 @dataclass(frozen=True)

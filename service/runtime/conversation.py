@@ -21,7 +21,7 @@ from ..engine.timed import silence_timer
 from ..escalation import cases
 from ..flowstore import FlowStore
 from ..models import Conversation, Patient, WebhookReceipt
-from ..outbound import INSERT_MESSAGE
+from ..outbox.outbound import INSERT_MESSAGE
 from ..services import Services
 
 # Every inbound text runs the statements below, so they are plain Core statements on the session's

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
-from ..outbound import QUEUED, queued_in
+from ..outbox.outbound import QUEUED, queued_in
 from ..services import Services
 from .conversation import PatientRow, lock_patient_by_id, lock_patient_row, receipt, store_receipt
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..engine.state import State
 from ..engine.timed import GIVE_UP, REMIND, on_silence
 from ..models import Conversation, Patient
-from ..outbound import queue_sms
+from ..outbox.outbound import queue_sms
 from ..services import Services
 from .actions import apply
 from .conversation import flow_of

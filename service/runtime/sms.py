@@ -1,7 +1,7 @@
 """A patient's text, through the envelope: the conversation moves on once, however often Twilio asks.
 
 A text that only moves the conversation on (most of them) is six statements and the commit (counted
-by tests/test_sms_statements.py): lock the patient, read the rest (conversation, receipt, open case,
+by tests/service/test_sms_statements.py): lock the patient, read the rest (conversation, receipt, open case,
 check-in out), the inbound row, the conversation's UPDATE, the reply row, the receipt. Only the
 engine's actions load ORM objects.
 """
@@ -23,7 +23,7 @@ from ..engine.state import Result, State
 from ..engine.step import step
 from ..escalation import cases
 from ..media import Media
-from ..outbound import queue_sms, record_reply
+from ..outbox.outbound import queue_sms, record_reply
 from ..services import Services
 from ..whatsapp.inbound import remember_channel
 from .actions import carry_out

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from .. import calls
 from ..channels.sms import answered_by_twilio, read_inbound
 from ..channels.voice import caller_phone
 from ..engine.text import clean_for_storage
 from ..logs import request_id
+from ..runtime import calls
 from ..runtime.sms import receive_sms
 from ..services import Services
 from .store import FAILED, REPLAYED, SKIPPED, Entry, Spool

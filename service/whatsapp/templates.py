@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from ..outbound import Template
+from ..outbox.outbound import Template
 from ..yamlfile import parse_model, read_source
 
 ContentSid = Annotated[str, Field(pattern=r"^HX[0-9a-fA-F]{32}$")]

@@ -18,7 +18,7 @@ from ..channels.twilio_errors import WHATSAPP_OUTSIDE_WINDOW
 from ..engine.flow import Level
 from ..escalation.cases import OPEN_STATUSES, audit
 from ..models import Escalation, Message, Patient
-from ..outbound import SendError, queue_sms
+from ..outbox.outbound import SendError, queue_sms
 from ..phones import pretty
 from .inbound import WHATSAPP
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ..channels.twilio_errors import WHATSAPP_NO_SENDER, WHATSAPP_OUTSIDE_WINDOW
 from ..models import Message, Patient
-from ..outbound import SendError, Template
+from ..outbox.outbound import SendError, Template
 from ..settings import Settings
 from .templates import Templates
 

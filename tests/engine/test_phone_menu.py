@@ -1,6 +1,6 @@
 """The phone menu alone (service/engine/phone.py): whole calls decided without a database, Flask or Twilio.
 
-`Phone` keeps between turns only what the runtime (service/calls.py) would save: the engine's state, the
+`Phone` keeps between turns only what the runtime (service/runtime/calls.py) would save: the engine's state, the
 patient's language, the step number, and whether written advice is staged. Expected phrases come from the
 flow itself (its `voice_*` messages and node texts), so the tests say what the caller hears, not how.
 """

@@ -1,0 +1,278 @@
+"""The one path every outbound text takes.
+
+1. `queue_sms` writes the message as a row (status `queued`) in the caller's transaction, so
+   nothing is sent that was not first stored, and nothing stored is forgotten.
+2. After the commit, `deliver` claims each due row with a conditional UPDATE (one row updated means
+   this process owns it; zero means another got there first), the same on SQLite and Postgres.
+3. The transport sends it. Success: `sent` with Twilio's SID. A retryable failure (5xx, 429,
+   timeout, network): `retry` with backoff. A permanent one (bad number, opted out at the carrier):
+   `failed`, and the failure hooks decide what follows (opt-out, next nurse in the chain).
+4. A row left `sending` by a crash is claimed again once its lease runs out: a page may then go
+   twice, which is better than not at all.
+
+Replies inside a webhook's TwiML are recorded here too (`record_reply`), so the history is whole.
+
+The channel of a text is decided once, here, as it is queued (`text_channel`): the patient's own (the
+one they last wrote on: SMS or WhatsApp) when it goes to the patient's number, SMS for anyone else (a
+nurse's page). The outbox sends each row on the channel the row says; WhatsApp's own rule (the
+24-hour window, templates outside it: service/whatsapp/) is its `whatsapp_rule`, applied as it sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db import transaction
+from ..logs import bind_request_id, current_request_id, request_id
+from ..models import Message, Patient
+from ..phones import mask
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio timeout); then anyone may retry
+MAX_ATTEMPTS = 8
+BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
+QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp template sent in a text's place (Twilio's ContentSid and ContentVariables)."""
+
+    sid: str
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SendError(Exception):
+    reason: str
+    retryable: bool
+    code: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.reason} (code {self.code})" if self.code else self.reason
+
+
+class Transport(Protocol):
+    name: str
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send one SMS; return the provider's message SID or raise SendError."""
+        ...
+
+    def place_call(self, to: str, say: str) -> str:
+        """Place one outbound call that says `say` (twice); return the call SID or raise SendError."""
+        ...
+
+    def send_whatsapp(self, to: str, body: str, template: Template | None) -> str:
+        """Send one WhatsApp message to `to` (E.164): the body, or the template in its place; return the
+        message SID or raise SendError."""
+        ...
+
+    def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
+        """Place one outbound call whose TwiML Twilio fetches from our webhook `url` (a path), reporting its end
+        at `status_url`; return the call SID or raise SendError."""
+        ...
+
+
+def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime, patient_id: int | None = None,
+              conversation_id: int | None = None, escalation_id: int | None = None,
+              checkin_id: int | None = None, key: str | None = None) -> Message:
+    message = Message(
+        patient_id=patient_id, conversation_id=conversation_id, escalation_id=escalation_id,
+        checkin_id=checkin_id, direction="out", channel=text_channel(session, patient_id, to), kind=kind, key=key,
+        to_phone=to, body=body,
+        status="queued", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.info.setdefault(QUEUED, []).append(message.id)
+    return message
+
+
+PATIENT_CHANNEL = (select(Patient.messaging_channel)
+                   .where(Patient.id == bindparam("patient_id"), Patient.phone == bindparam("to")))
+
+
+def text_channel(session: Session, patient_id: int | None, to: str) -> str:
+    """The channel a text to `to` goes on: the patient's current one when `to` is the patient's own number,
+    SMS for everyone else (pages to nurses stay SMS)."""
+    if patient_id is None:
+        return "sms"
+    return session.execute(PATIENT_CHANNEL, {"patient_id": patient_id, "to": to}).scalar() or "sms"
+
+
+def queue_call(session: Session, *, to: str, say: str, kind: str, now: datetime, patient_id: int | None = None,
+               escalation_id: int | None = None, url: str | None = None, status_url: str | None = None) -> Message:
+    """An outbound call, queued and retried exactly like a text: one that says `say` (e.g. alerting the
+    fallback line), or, given `url`, one that runs our own webhook at that path when answered (then `say`
+    is only its description in the history). Words and paths are stored, not TwiML: the transport speaks
+    Twilio's language."""
+    message = Message(patient_id=patient_id, escalation_id=escalation_id, direction="out", channel="voice",
+                      kind=kind, to_phone=to, body=say, status="queued", attempts=0, next_attempt_at=now,
+                      created_at=now, call_url=url, call_status_url=status_url)
+    session.add(message)
+    session.flush()
+    session.info.setdefault(QUEUED, []).append(message.id)
+    return message
+
+
+def release(session: Session, messages: Iterable[Message], now: datetime) -> None:
+    """Send rows that were stored and held (a call's advice, offered before the caller accepted) with this
+    transaction's own sends."""
+    for message in messages:
+        message.status, message.next_attempt_at = "queued", now
+        session.info.setdefault(QUEUED, []).append(message.id)
+
+
+def queued_in(session: Session) -> list[int]:
+    """The texts and calls this session queued: `svc.dispatch(...)` them after the commit."""
+    return list(session.info.get(QUEUED, ()))
+
+
+INSERT_MESSAGE = insert(Message.__table__)
+
+
+def record_reply(session: Session, *, patient_id: int | None, conversation_id: int | None, channel: str,
+                 body: str, key: str, now: datetime, to: str | None) -> None:
+    """A reply carried in the webhook's own TwiML response (no REST send). A Core insert on the
+    session's connection: every webhook writes one, and nothing reads it back in the request."""
+    kind = "prompt" if channel == "voice" else "reply"
+    session.flush()  # rows the ORM still holds (the answer this replies to) keep their place in the history
+    session.connection().execute(INSERT_MESSAGE, {
+        "patient_id": patient_id, "conversation_id": conversation_id, "direction": "out", "channel": channel,
+        "kind": kind, "key": key, "to_phone": to, "body": body, "status": "twiml", "attempts": 1,
+        "created_at": now, "sent_at": now})
+
+
+FailureHook = Callable[[Session, Message, SendError, datetime], None]
+# What a WhatsApp row is sent as, decided as it goes: None (its body), a template, or SendError (not sent).
+WhatsAppRule = Callable[[Message, Patient | None, datetime], Template | None]
+
+
+class Outbox:
+    """Delivers queued rows through one transport; failure hooks are registered by the features."""
+
+    def __init__(self, factory: sessionmaker[Session], transport: Transport, clock: Callable[[], datetime]):
+        self.factory = factory
+        self.transport = transport
+        self.clock = clock
+        self.failure_hooks: list[FailureHook] = []
+        self.retry_hooks: list[FailureHook] = []  # a failed attempt that will be retried (made visible)
+        self.whatsapp_rule: WhatsAppRule | None = None  # the WhatsApp feature's (service/whatsapp/feature.py)
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        now = self.clock()
+        with self.factory() as session:
+            rows = session.scalars(
+                select(Message.id).where(
+                    Message.direction == "out",
+                    or_(Message.status.in_(("queued", "retry")), Message.status == "sending"),
+                    Message.next_attempt_at <= now,
+                ).order_by(Message.next_attempt_at, Message.id).limit(limit)
+            )
+            return list(rows)
+
+    def deliver(self, ids: Iterable[int] | None = None) -> int:
+        """Send the given rows (or every due row); returns how many were sent."""
+        sent = 0
+        with request_id(current_request_id()):  # _send tags each row's lines with its own request's id
+            for message_id in (self.due_ids() if ids is None else ids):
+                if self._claim(message_id):
+                    sent += self._send(message_id)
+        return sent
+
+    def _claim(self, message_id: int) -> bool:
+        now = self.clock()
+        with transaction(self.factory) as session:
+            result = session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.next_attempt_at <= now,
+                       Message.status.in_(("queued", "retry", "sending")))
+                .values(status="sending", attempts=Message.attempts + 1, next_attempt_at=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def _send(self, message_id: int) -> int:
+        with self.factory() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            bind_request_id(message.request_id)
+            patient = session.get(Patient, message.patient_id) if message.patient_id else None
+            if patient is not None and patient.opted_out and message.to_phone == patient.phone:
+                return self._finish(message_id, status="suppressed", error="patient opted out")
+            to, body, channel = message.to_phone or "", message.body, message.channel
+            url, status_url = message.call_url, message.call_status_url
+            template, refused = None, None
+            if channel == "whatsapp" and self.whatsapp_rule is not None:
+                try:
+                    template = self.whatsapp_rule(message, patient, self.clock())
+                except SendError as error:  # outside the 24-hour window with no template: not sent at all
+                    refused = error
+        if refused is not None:
+            self._failed(message_id, refused)
+            return 0
+        try:
+            if url:
+                sid = self.transport.call_webhook(to, url, status_url)
+            elif channel == "whatsapp":
+                sid = self.transport.send_whatsapp(to, body, template)
+            else:
+                sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
+        except SendError as error:
+            self._failed(message_id, error)
+            return 0
+        except Exception as exc:  # a transport bug must not lose the message: treat as retryable
+            log.exception("outbound.transport_error message_id=%s", message_id)
+            self._failed(message_id, SendError(type(exc).__name__, retryable=True))
+            return 0
+        self._finish(message_id, status="sent", sid=sid, template=template)
+        return 1
+
+    def _finish(self, message_id: int, *, status: str, sid: str | None = None, error: str | None = None,
+                template: Template | None = None) -> int:
+        with transaction(self.factory) as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.status = status
+            message.twilio_sid = sid
+            message.content_sid = template.sid if template is not None else None
+            message.last_error = error
+            message.next_attempt_at = None
+            message.sent_at = self.clock() if status == "sent" else None
+            log.info("outbound.%s message_id=%s kind=%s to=%s", status, message_id, message.kind,
+                     mask(message.to_phone))
+        return 0
+
+    def _failed(self, message_id: int, error: SendError) -> None:
+        now = self.clock()
+        with transaction(self.factory) as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.last_error = str(error)
+            if error.retryable and message.attempts < MAX_ATTEMPTS:
+                delay = BACKOFF[min(message.attempts - 1, len(BACKOFF) - 1)]
+                message.status = "retry"
+                message.next_attempt_at = now + timedelta(seconds=delay)
+                log.warning("outbound.retry message_id=%s kind=%s attempt=%s error=%s", message_id,
+                            message.kind, message.attempts, error)
+                for hook in self.retry_hooks:
+                    hook(session, message, error, now)
+                return
+            message.status = "failed"
+            message.next_attempt_at = None
+            log.error("outbound.failed message_id=%s kind=%s attempts=%s error=%s", message_id, message.kind,
+                      message.attempts, error)
+            for hook in self.failure_hooks:
+                hook(session, message, error, now)
+            told = queued_in(session)
+        if told:  # what the hooks queued (a nurse told the patient was not reached) goes now, not at the sweep
+            self.deliver(told)
