@@ -335,3 +335,23 @@ class MessageMedia(Base):
     url: Mapped[str] = mapped_column(Text)  # Twilio's MediaUrl<n>: under the account's Messages resource
     content_type: Mapped[str] = mapped_column(String(100))  # MediaContentType<n>, as Twilio gave it
     created_at: Mapped[datetime]
+
+
+class AdviceReview(Base):
+    """The clinical lead's review of advice that did not hold up (issue #20, item 4): a home-care or
+    see-within-3-days outcome after which the same patient reached a higher level within 7 days. One row per
+    advice reviewed (the conversation that gave it); a second review of the same advice updates it."""
+
+    __tablename__ = "advice_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)  # gave the advice
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # Where the higher level was reached: the same conversation (a check-in answered "worse") or a later one.
+    later_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    later_level: Mapped[str] = mapped_column(String(32))
+    later_at: Mapped[datetime]
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(SealedText("advice_reviews.note"), default="")  # about the patient: sealed
+    content_purged_at: Mapped[datetime | None]  # the note removed (retention, erasure): the review stays
