@@ -23,6 +23,7 @@ from ..dashboard.views import page_globals
 from ..models import Conversation, Escalation
 from . import plots
 from .figures import CaseTimes, Report, Targets, minutes_words, report
+from .recontacts import held_up_between
 
 bp = Blueprint("service_levels", __name__, url_prefix="/dashboard/service-levels", template_folder="templates")
 bp.before_request(load_user_and_check_csrf)
@@ -106,7 +107,9 @@ def _report() -> tuple[Report, Period, ZoneInfo]:
 @login_required
 def page() -> Any:
     found, chosen, _ = _report()
-    return render_template("service_levels/page.html", report=found, period=chosen, periods=PERIODS,
+    with svc().factory() as session:  # did the advice hold up (item 4): advice given in the period
+        held = held_up_between(session, svc().flows, chosen.start, chosen.end, svc().clock())
+    return render_template("service_levels/page.html", report=found, held=held, period=chosen, periods=PERIODS,
                            level_words=level_words, severity_words=SEVERITY_WORDS, minutes=_minutes)
 
 
