@@ -11,20 +11,23 @@ Order of precedence for an inbound text, safest first:
 6. the answer to the question the patient is at: hedges and implied answers read against the
    question; unclear words that suggest a red flag get a confirming question; otherwise re-asked,
    never guessed.
-A photo with no words (`media`) answers nothing; nor does a text that reached us `late` (spooled in an
+A photo with no words (`media`) answers nothing; nor does a text that reached us `late` (inputs.py; spooled in an
 outage while the conversation moved on), though its red flags and keywords count as ever.
 """
 
 from __future__ import annotations
 
 from .answers import NO, YES, is_yes_no, opens_with_yes, parse_answer
-from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question, most_urgent
+from .flow import Flow, FreeText, Info, Level, Outcome, Question, most_urgent
 from .implied import hedge, implied
+from .inputs import MEDIA_QUOTE as MEDIA_QUOTE  # public: what the nurse is told of a photo with no words
+from .inputs import late_text, media_only
 from .keywords import Keyword, match_keyword
 from .language import detect_language
 from .openings import Opening, classify_opening, urgent_words
 from .redflags import Finding, detect
-from .render import Context, Env, localize, node_text, prompt, voice_keys
+from .render import Context, Env, localize, node_text, prompt
+from .replies import YES_NO, confirm_question, held, merge, phrase, repeat
 from .state import (
     ACTIVE,
     DONE,
@@ -103,16 +106,16 @@ def _opening_state(state: State) -> bool:
 
 def _step(flow: Flow, state: State, text: str, env: Env, media: int = 0, late: bool = False) -> Result:
     if media and not text.strip():
-        return _media_only(flow, state, env)
+        return media_only(flow, state, env)
     keyword = match_keyword(text)
     if keyword is not None and not (state.held and keyword in (Keyword.nurse, Keyword.restart)):
         return _keyword(flow, state, keyword, env)
     if state.status == STOPPED:
         state = State(language=state.language, privacy_notice_sent=state.privacy_notice_sent)
     if state.held:
-        return _held(flow, state, text, env)
+        return held(flow, state, text, env)
     if late:
-        return _late(flow, state, text, env)
+        return late_text(flow, state, text, env, _red_flag)
     findings = detect(flow, text, likely=True)
     sure = [f for f in findings if f.sure]
     if sure:
@@ -129,43 +132,6 @@ def _step(flow: Flow, state: State, text: str, env: Env, media: int = 0, late: b
 
 
 _OFF_SCREEN = (Opening.child, Opening.admin, Opening.other)
-# A confirming question is a yes/no question of its own ("1"/"yes"/"sí" and "2"/"no"/"nope").
-_YES_NO = Question(type="question", text={"en": "confirm"}, choices=[
-    Choice(id=YES, label={"en": "Yes", "es": "Sí"}, next="-"), Choice(id=NO, label={"en": "No", "es": "No"}, next="-")])
-
-
-def _held(flow: Flow, state: State, text: str, env: Env) -> Result:
-    """After a crisis: no automated questions; the nurse sees every word, and 988 and 911 are repeated."""
-    return Result(state, [phrase(flow, "held", state, env)], [ForwardToNurse(text)])
-
-
-MEDIA_QUOTE = "(a photo or file, no words)"  # what the nurse is told of it (the case page shows it)
-
-
-def _media_only(flow: Flow, state: State, env: Env) -> Result:
-    """A photo or file and no words: nobody can look at it here, so it answers nothing and changes nothing;
-    the patient is asked in words (with the 911 line), and whatever was out is asked again."""
-    if state.held:
-        return _held(flow, state, MEDIA_QUOTE, env)
-    said = phrase(flow, "media_only" if flow.messages.media_only else "unclear", state, env)
-    kind, _, subject = (state.confirm or "").partition(":")
-    if kind == "flag":  # the confirming question is still out ("no:": the question itself, asked again)
-        return Result(state, [said, _confirm_question(flow, subject, state, env)], [])
-    return Result(state, [said, *_repeat(flow, state, env)], [])
-
-
-def _late(flow: Flow, state: State, text: str, env: Env) -> Result:
-    """A text that waited in the outage spool while the conversation moved on: it was meant for an earlier
-    question, so it answers none; a red flag in it is one all the same."""
-    sure = [f for f in detect(flow, text, likely=True) if f.sure]
-    if sure and (sure[0].level.disposition == "emergency" or state.node is None):
-        return _red_flag(flow, state.evolve(confirm=None), sure, text, env,
-                         reason="red flag in a text that reached us late (the line was down)")
-    if not sure:
-        return Result(state, [], [])
-    state = state.evolve(red_flags=_merge(state.red_flags, tuple(f.flag for f in sure)),  # its floor, as mid-screen
-                         quotes=_merge(state.quotes, tuple(f.quote for f in sure)))
-    return Result(state, [phrase(flow, "noted", state, env), *_repeat(flow, state, env)], [])
 
 
 def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message] | None = None) -> Result:
@@ -183,26 +149,15 @@ def _opening(flow: Flow, state: State, text: str, env: Env, first: list[Message]
 
 def _ask_confirm(flow: Flow, state: State, finding: Finding, env: Env) -> Result:
     """The words suggest a red flag without saying it plainly: ask, rather than "didn't understand"."""
-    state = state.evolve(confirm=f"flag:{finding.flag}", quotes=_merge(state.quotes, (finding.quote,)))
-    return Result(state, [_confirm_question(flow, finding.flag, state, env)], [])
-
-
-def _confirm_question(flow: Flow, flag_id: str, state: State, env: Env) -> Message:
-    flag = flow.red_flags[flag_id]
-    assert flag.confirm is not None, flag_id  # lint: a flag with an unsure `near` rule has a confirm
-    question = localize(flag.confirm, state.language, env.values)
-    if env.channel == "voice":  # keys, not "reply YES": 1 is yes and 2 is no, as at every yes/no question
-        question = " ".join([question, *voice_keys(flow, _YES_NO, state.language)])
-    else:
-        question = f"{question} {localize(flow.messages.sms_yes_no, state.language)}"
-    return Message(f"confirm_{flag_id}", question)
+    state = state.evolve(confirm=f"flag:{finding.flag}", quotes=merge(state.quotes, (finding.quote,)))
+    return Result(state, [confirm_question(flow, finding.flag, state, env)], [])
 
 
 def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
     """The reply to a confirming question: yes escalates (or takes the red-flag answer), no goes back to
     the question, anything else goes to a nurse: a possible red flag is never left unresolved."""
     kind, _, subject = (state.confirm or "").partition(":")
-    answer = parse_answer(_YES_NO, text)  # words, or keys on a call
+    answer = parse_answer(YES_NO, text)  # words, or keys on a call
     state = state.evolve(confirm=None)
     if kind == "flag":
         flag = flow.red_flags[subject]
@@ -213,7 +168,7 @@ def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
             if state.node is None:
                 return _opening(flow, state.evolve(status=ACTIVE), "", env) if state.status != DONE else \
                     Result(state, [phrase(flow, "after_outcome", state, env)], [])
-            return Result(state, _repeat(flow, state, env), [])
+            return Result(state, repeat(flow, state, env), [])
         reason = f"could not confirm a possible red flag: {flag.label}"
         return goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
     node = flow.nodes[subject]
@@ -222,11 +177,6 @@ def _confirm_answer(flow: Flow, state: State, text: str, env: Env) -> Result:
         reason = "could not complete screening: a hedged answer not confirmed"
         return goto_outcome(flow, state, flow.unclear_outcome, (), reason, (), env)
     return _choose(flow, state, node, answer, env)
-
-
-def phrase(flow: Flow, name: str, state: State, env: Env, **extra: str) -> Message:
-    """One of the flow's own messages (messages:), in the conversation's language."""
-    return Message(name, localize(getattr(flow.messages, name), state.language, {**env.values, **extra}))
 
 
 def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
@@ -242,7 +192,7 @@ def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
         if _opening_state(state) and not env.opted_out:
             # What carriers require, then the triage: "help" may be all a patient in trouble can type.
             return _opening(flow, state.evolve(status=ACTIVE), "help", env, [phrase(flow, "help", state, env)])
-        return Result(state, [phrase(flow, "help", state, env), *_repeat(flow, state, env)], [])
+        return Result(state, [phrase(flow, "help", state, env), *repeat(flow, state, env)], [])
     if keyword is Keyword.nurse:
         return goto_outcome(flow, state, flow.nurse_outcome, (), "patient asked for a nurse", (), env)
     if keyword is Keyword.restart:
@@ -256,14 +206,8 @@ def _keyword(flow: Flow, state: State, keyword: Keyword, env: Env) -> Result:
         # The very first text chose the language: start the questions in it.
         entered = _enter(flow, switched, flow.start, env)
         return Result(entered.state, entered.messages, [SetLanguage(language), *entered.actions])
-    return Result(switched, _repeat(flow, switched, env) or [phrase(flow, "help", switched, env)],
+    return Result(switched, repeat(flow, switched, env) or [phrase(flow, "help", switched, env)],
                   [SetLanguage(language)])
-
-
-def _repeat(flow: Flow, state: State, env: Env) -> list[Message]:
-    if state.node is None or state.status != ACTIVE:
-        return []
-    return [Message(state.node, prompt(flow, state.node, state.language, env))]
 
 
 def outcome_of(flow: Flow, flag_id: str) -> str:
@@ -281,23 +225,19 @@ def _red_flag(flow: Flow, state: State, findings: list[Finding], text: str, env:
     if state.status == DONE and state.level is not None and state.level.rank >= worst.level.rank \
             and state.level.pages_nurse and not own_outcome:
         # Already with a nurse at this urgency or higher: reassure and pass the words on.
-        return Result(state.evolve(red_flags=_merge(state.red_flags, flags)),
+        return Result(state.evolve(red_flags=merge(state.red_flags, flags)),
                       [phrase(flow, "open_emergency", state, env)], [ForwardToNurse(" / ".join(quotes))])
     if worst.level.disposition == "emergency" or state.status == DONE:
         return goto_outcome(flow, state, outcome_of(flow, worst.flag), flags, reason, quotes, env)
     # Not an emergency: finish the screen (an emergency may still be found), then end no lower than this.
-    state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
+    state = state.evolve(red_flags=merge(state.red_flags, flags), quotes=merge(state.quotes, quotes))
     if state.node is None:
         return _enter(flow, state, flow.start, env)
     result = _answer(flow, state, text, env)
     if result.state.node == state.node and result.state.misses > state.misses:
         # The text said something important but answered nothing: note it, ask again, no penalty.
-        return Result(state, [phrase(flow, "noted", state, env), *_repeat(flow, state, env)], [])
+        return Result(state, [phrase(flow, "noted", state, env), *repeat(flow, state, env)], [])
     return result
-
-
-def _merge(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[str, ...]:
-    return old + tuple(f for f in new if f not in old)
 
 
 def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Finding] | None = None) -> Result:
@@ -330,7 +270,7 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
 def _choose(flow: Flow, state: State, node: Question, choice_id: str, env: Env) -> Result:
     choice = next(c for c in node.choices if c.id == choice_id)
     answers = {**state.answers, state.node: choice_id}  # type: ignore[dict-item]
-    flags = _merge(state.red_flags, (choice.red_flag,)) if choice.red_flag else state.red_flags
+    flags = merge(state.red_flags, (choice.red_flag,)) if choice.red_flag else state.red_flags
     return _enter(flow, state.evolve(answers=answers, misses=0, red_flags=flags), choice.next, env)
 
 
@@ -346,12 +286,12 @@ def _unclear(flow: Flow, state: State, node: Question, env: Env) -> Result:
     hint = localize(node.hint, state.language, env.values) if node.hint and env.channel == "sms" else ""
     unclear = phrase(flow, "unclear", state, env)
     body = " ".join(part for part in (unclear.text, hint) if part)
-    return Result(state, [Message("unclear", body), *_repeat(flow, state, env)], [])
+    return Result(state, [Message("unclear", body), *repeat(flow, state, env)], [])
 
 
 def goto_outcome(flow: Flow, state: State, outcome_id: str, flags: tuple[str, ...], reason: str,
                   quotes: tuple[str, ...], env: Env) -> Result:
-    state = state.evolve(red_flags=_merge(state.red_flags, flags), quotes=_merge(state.quotes, quotes))
+    state = state.evolve(red_flags=merge(state.red_flags, flags), quotes=merge(state.quotes, quotes))
     return _enter(flow, state, outcome_id, env, reason=reason)
 
 
