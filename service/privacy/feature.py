@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..feature import Feature, Job, Timer
-from ..models import Conversation, Escalation, Message, WebhookReceipt
+from ..models import AdviceReview, Conversation, Escalation, Message, WebhookReceipt
 from . import retention
 from .cli import data_cli
 
@@ -12,6 +12,7 @@ TIMERS = (Timer(Message.created_at, Message.content_purged_at.is_(None), after=r
           Timer(Conversation.updated_at, Conversation.content_purged_at.is_(None), after=retention.retention),
           Timer(Escalation.updated_at, (Escalation.status == "resolved") & Escalation.content_purged_at.is_(None),
                 after=retention.retention),
-          Timer(WebhookReceipt.created_at, after=retention.retention))
+          Timer(WebhookReceipt.created_at, after=retention.retention),
+          Timer(AdviceReview.reviewed_at, AdviceReview.content_purged_at.is_(None), after=retention.retention))
 
 FEATURE = Feature("privacy", commands=(data_cli,), jobs=(Job("retention", retention.tick, 900, TIMERS),))

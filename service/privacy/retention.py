@@ -3,7 +3,8 @@
 Purged: message bodies (the patient's texts, the replies, pages and nurse commands that quote them), the
 conversation state's answers and quotes, a case's quotes, note and voicemail link, and the audit trail's
 details that hold a note or a link. Kept: every row, with its times, levels, statuses, red-flag names,
-outcomes and who did what (escalation_events, audit_log). Content still in use waits until it is not: a
+outcomes and who did what (escalation_events, audit_log). A review of advice that did not hold up
+(advice_reviews) loses its note and keeps who reviewed it and when. Content still in use waits until it is not: a
 text not yet sent, everything of a patient whose case is still open (the nurse reads the history), a
 conversation whose check-ins are still to come. Webhook receipts (the replies, kept so that Twilio's
 retries are answered alike) are deleted.
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..engine.state import State
 from ..escalation.cases import OPEN_STATUSES
-from ..models import Checkin, Conversation, Escalation, EscalationEvent, Message, WebhookReceipt
+from ..models import AdviceReview, Checkin, Conversation, Escalation, EscalationEvent, Message, WebhookReceipt
 from ..runtime.conversation import lock_patient_by_id
 from ..runtime.envelope import Turn, run, run_each
 from ..services import Services
@@ -39,10 +40,11 @@ class Purged:
     messages: int = 0
     conversations: int = 0
     cases: int = 0
+    reviews: int = 0
 
     @property
     def total(self) -> int:
-        return self.messages + self.conversations + self.cases
+        return self.messages + self.conversations + self.cases + self.reviews
 
 
 def retention(settings: Settings) -> timedelta | None:
@@ -98,6 +100,10 @@ def purge_patient(session: Session, patient_id: int, now: datetime, before: date
                                                       EscalationEvent.event.in_(CONTENT_EVENTS))
                         .values(detail="").execution_options(synchronize_session=False))
         done.cases += 1
+    done.reviews = session.execute(
+        update(AdviceReview).where(AdviceReview.patient_id == patient_id, AdviceReview.content_purged_at.is_(None),
+                                   _older(AdviceReview.reviewed_at, before))
+        .values(note="", content_purged_at=now).execution_options(synchronize_session=False)).rowcount
     session.flush()
     return done
 
@@ -114,6 +120,8 @@ def patients_due(session: Session, before: datetime, after_id: int, limit: int) 
                                               Conversation.content_purged_at.is_(None), not_(_in_follow_up())),
         select(Escalation.patient_id).where(Escalation.updated_at < before, Escalation.status == "resolved",
                                             Escalation.content_purged_at.is_(None)),
+        select(AdviceReview.patient_id).where(AdviceReview.reviewed_at < before,
+                                              AdviceReview.content_purged_at.is_(None)),
     ).subquery()
     return list(session.scalars(select(found.c.id).where(found.c.id > after_id, not_(_has_open_case(found.c.id)))
                                 .order_by(found.c.id).limit(limit)))

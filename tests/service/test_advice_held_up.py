@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
 from service.clock import tick
+from service.db import transaction
 from service.models import AdviceReview, AuditLog, Conversation
+from service.privacy.retention import purge_patient
 from service.servicelevels.heldup import HELD, NOT_HELD, PENDING, Outcome, held_up
 from tests.conftest import ALL_CLEAR, FakeClock, Twilio, play
 from tests.dashboard_client import create_user, csrf_token, goes_to, login
@@ -142,6 +144,11 @@ def test_marking_reviewed_stores_a_sealed_note_and_audits_it(app: Flask, twilio:
         ("avery", "refused"), ("lead", f"conversation {c['B']} (home_care) -> seen_today after 3.0 days"),
         ("lead", "refused")]
     assert all("numbness" not in d for _, _, d in audits)  # the audit log is plain: the note stays sealed
+    with transaction(svc.factory) as session:  # an erasure (or retention) removes the note, keeps the review
+        assert purge_patient(session, review.patient_id, clock.now, before=None).reviews == 1
+    with svc.factory() as session:
+        purged = session.scalars(select(AdviceReview)).one()
+        assert (purged.note, purged.content_purged_at, purged.reviewed_by) == ("", clock.now, "lead")
 
 
 def _advice(patient: int, conversation: int, level: str, at: datetime, first: bool = True) -> Outcome:

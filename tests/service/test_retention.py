@@ -123,7 +123,7 @@ def test_content_past_the_limit_is_purged_and_nothing_else(app: Flask, twilio: T
 
 def test_the_job_is_the_clocks_and_its_timers_follow_the_setting(svc: Services) -> None:
     [job] = [job for job in jobs() if job.name == "retention"]
-    assert {timer.column.key for timer in job.timers} == {"created_at", "updated_at"}
+    assert {timer.column.key for timer in job.timers} == {"created_at", "updated_at", "reviewed_at"}
     assert all(timer.after is not None and timer.after(svc.settings) == timedelta(days=DAYS) for timer in job.timers)
     unset = replace(svc.settings, retention_days=None)
     assert all(timer.after(unset) is None for timer in job.timers if timer.after is not None)
