@@ -12,6 +12,7 @@ from .feature import Feature, Job, Timer
 from .metrics.feature import FEATURE as METRICS
 from .models import Message
 from .outbox import delivery
+from .outbox.outbound import URGENT_KINDS
 from .privacy.feature import FEATURE as PRIVACY
 from .records.feature import FEATURE as RECORDS
 from .runtime.feature import FEATURE as SILENCE
@@ -25,8 +26,15 @@ def _outbox(svc: Services) -> int:
     return svc.outbox.deliver()
 
 
+def _outbox_pages(svc: Services) -> int:
+    return svc.outbox.deliver(urgent_only=True)
+
+
 # Sending and retrying what was queued; carrier opt-outs (21610) and lost check-ins (outbox/delivery.py).
-OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),),
+# Pages have a sweep of their own, more often, so a long run of routine sends never holds one back.
+OUTBOX = Feature("outbox", jobs=(Job("outbox", _outbox, 5, (Timer(Message.next_attempt_at),)),
+                                 Job("outbox_pages", _outbox_pages, 1,
+                                     (Timer(Message.next_attempt_at, Message.kind.in_(URGENT_KINDS)),))),
                  install=delivery.install)
 
 FEATURES: tuple[Feature, ...] = (OUTBOX, CHANNELS, SILENCE, CHECKINS, ESCALATION, DASHBOARD, CALLBACKS,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .escalation.roster import Roster
 from .flowstore import FlowStore
-from .outbox.outbound import Outbox
+from .outbox.outbound import Outbox, lanes
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Services:
     roster: Roster
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
-    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _executors: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
     _executor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -41,29 +41,43 @@ class Services:
         return self.settings.context
 
     def dispatch(self, ids: list[int] | None = None) -> None:
-        """Send what the last transaction queued (`ids`; None: every due row): now (inline) or on one
-        of OUTBOX_THREADS worker threads (background), so that in a surge of red flags the pages go
-        out side by side instead of one after another.
+        """Send what the last transaction queued (`ids`; None: every due row): now (inline) or on
+        OUTBOX_THREADS worker threads (background), so that in a surge of red flags the pages go out
+        side by side instead of one after another.
 
-        Either way the rows are already committed, so the clock's sweep retries anything missed.
+        Two lanes of threads: pages and the other case alerts in one, everything else in the other, so
+        a page is never queued behind a slow batch of replies, relays or notices. Either way the rows
+        are already committed, so the clock's sweep retries anything missed.
         """
         if self.settings.dispatch == "inline":
-            self._deliver(ids)
+            self._deliver(ids)  # a turn's ids come urgent first (outbound.queued_in)
             return
-        with self._executor_lock:  # request threads dispatch at once: one pool per process
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.settings.outbox_threads,
-                                                    thread_name_prefix="outbox")
-            executor = self._executor
-        executor.submit(self._deliver, ids)
+        if ids is None:
+            self._lane("urgent").submit(self._deliver, None, True)
+            self._lane("routine").submit(self._deliver, None)
+            return
+        urgent, routine = lanes(ids)
+        if urgent:
+            self._lane("urgent").submit(self._deliver, urgent)
+        if routine:
+            self._lane("routine").submit(self._deliver, routine)
 
-    def _deliver(self, ids: list[int] | None = None) -> None:
+    def _lane(self, name: str) -> ThreadPoolExecutor:
+        with self._executor_lock:  # request threads dispatch at once: one pool per lane per process
+            executor = self._executors.get(name)
+            if executor is None:
+                executor = self._executors[name] = ThreadPoolExecutor(
+                    max_workers=self.settings.outbox_threads, thread_name_prefix=f"outbox-{name}")
+            return executor
+
+    def _deliver(self, ids: list[int] | None = None, urgent_only: bool = False) -> None:
         try:
-            self.outbox.deliver(ids)
+            self.outbox.deliver(ids, urgent_only=urgent_only)
         except Exception:  # the sweep will pick the rows up again; never crash the request thread
             log.exception("outbox.deliver_failed")
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        with self._executor_lock:
+            executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            executor.shutdown(wait=True)

@@ -4,6 +4,9 @@
    nothing is sent that was not first stored, and nothing stored is forgotten.
 2. After the commit, `deliver` claims each due row with a conditional UPDATE (one row updated means
    this process owns it; zero means another got there first), the same on SQLite and Postgres.
+   Pages come first: a case's alerts (`URGENT_KINDS`) are claimed before any routine row, and they
+   have a lane of their own (Services.dispatch, the clock's `outbox_pages` job), so a slow batch of
+   check-ins or replies never sits in front of a page.
 3. The transport sends it. Success: `sent` with Twilio's SID. A retryable failure (5xx, 429,
    timeout, network): `retry` with backoff. A permanent one (bad number, opted out at the carrier):
    `failed`, and the failure hooks decide what follows (opt-out, next nurse in the chain).
@@ -40,6 +43,24 @@ LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio t
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
 QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
+URGENT = "outbound.urgent"  # session.info key: those of them that are urgent
+# A case's alerts to staff (escalation/cases.py CASE_ALERT_KINDS): a page, the fallback's text and call.
+URGENT_KINDS = ("page", "fallback", "fallback_call")
+
+
+class Queued(list[int]):
+    """The rows a transaction queued, urgent ones first; `urgent` says which (the lane they go in)."""
+
+    def __init__(self, ids: Iterable[int] = (), urgent: Iterable[int] = ()):
+        self.urgent = frozenset(urgent)
+        super().__init__(sorted(ids, key=lambda message_id: message_id not in self.urgent))
+
+
+def lanes(ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(urgent, routine): what a `Queued` says; plain ids, of unknown kind, are routine."""
+    urgent = ids.urgent if isinstance(ids, Queued) else frozenset()
+    listed = list(ids)
+    return [i for i in listed if i in urgent], [i for i in listed if i not in urgent]
 
 
 @dataclass(frozen=True)
@@ -93,8 +114,14 @@ def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime,
     )
     session.add(message)
     session.flush()
-    session.info.setdefault(QUEUED, []).append(message.id)
+    _queued(session, message)
     return message
+
+
+def _queued(session: Session, message: Message) -> None:
+    session.info.setdefault(QUEUED, []).append(message.id)
+    if message.kind in URGENT_KINDS:
+        session.info.setdefault(URGENT, set()).add(message.id)
 
 
 PATIENT_CHANNEL = (select(Patient.messaging_channel)
@@ -120,7 +147,7 @@ def queue_call(session: Session, *, to: str, say: str, kind: str, now: datetime,
                       created_at=now, call_url=url, call_status_url=status_url)
     session.add(message)
     session.flush()
-    session.info.setdefault(QUEUED, []).append(message.id)
+    _queued(session, message)
     return message
 
 
@@ -129,12 +156,12 @@ def release(session: Session, messages: Iterable[Message], now: datetime) -> Non
     transaction's own sends."""
     for message in messages:
         message.status, message.next_attempt_at = "queued", now
-        session.info.setdefault(QUEUED, []).append(message.id)
+        _queued(session, message)
 
 
-def queued_in(session: Session) -> list[int]:
-    """The texts and calls this session queued: `svc.dispatch(...)` them after the commit."""
-    return list(session.info.get(QUEUED, ()))
+def queued_in(session: Session) -> Queued:
+    """The texts and calls this session queued, urgent ones first: `svc.dispatch(...)` them after the commit."""
+    return Queued(session.info.get(QUEUED, ()), session.info.get(URGENT, ()))
 
 
 INSERT_MESSAGE = insert(Message.__table__)
@@ -150,6 +177,21 @@ def record_reply(session: Session, *, patient_id: int | None, conversation_id: i
         "patient_id": patient_id, "conversation_id": conversation_id, "direction": "out", "channel": channel,
         "kind": kind, "key": key, "to_phone": to, "body": body, "status": "twiml", "attempts": 1,
         "created_at": now, "sent_at": now})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One claimed row, as its send needs it."""
+
+    id: int
+    to: str
+    body: str
+    channel: str
+    url: str | None  # a call that runs our webhook
+    status_url: str | None
+    template: Template | None  # WhatsApp: the template sent in the body's place
+    attempts: int  # this one included: more than 1 means an earlier attempt's outcome may be unknown
+    created_at: datetime
 
 
 FailureHook = Callable[[Session, Message, SendError, datetime], None]
@@ -168,65 +210,75 @@ class Outbox:
         self.retry_hooks: list[FailureHook] = []  # a failed attempt that will be retried (made visible)
         self.whatsapp_rule: WhatsAppRule | None = None  # the WhatsApp feature's (service/whatsapp/feature.py)
 
-    def due_ids(self, limit: int = 100) -> list[int]:
+    def due_ids(self, limit: int = 100, urgent_only: bool = False) -> list[int]:
+        """Due rows, oldest first, every urgent one before any routine one."""
         now = self.clock()
+        due = select(Message.id).where(
+            Message.direction == "out",
+            or_(Message.status.in_(("queued", "retry")), Message.status == "sending"),
+            Message.next_attempt_at <= now,
+        ).order_by(Message.next_attempt_at, Message.id).limit(limit)
         with self.factory() as session:
-            rows = session.scalars(
-                select(Message.id).where(
-                    Message.direction == "out",
-                    or_(Message.status.in_(("queued", "retry")), Message.status == "sending"),
-                    Message.next_attempt_at <= now,
-                ).order_by(Message.next_attempt_at, Message.id).limit(limit)
-            )
-            return list(rows)
+            ids = list(session.scalars(due.where(Message.kind.in_(URGENT_KINDS))))
+            if not urgent_only and len(ids) < limit:
+                ids += session.scalars(due.where(Message.kind.not_in(URGENT_KINDS)).limit(limit - len(ids)))
+            return ids
 
-    def deliver(self, ids: Iterable[int] | None = None) -> int:
-        """Send the given rows (or every due row); returns how many were sent."""
+    def deliver(self, ids: Iterable[int] | None = None, urgent_only: bool = False) -> int:
+        """Send the given rows (or every due row, or every due urgent row); returns how many were sent."""
         sent = 0
         with request_id(current_request_id()):  # _send tags each row's lines with its own request's id
-            for message_id in (self.due_ids() if ids is None else ids):
-                if self._claim(message_id):
-                    sent += self._send(message_id)
+            for message_id in (self.due_ids(urgent_only=urgent_only) if ids is None else ids):
+                attempt = self._claim(message_id)
+                if attempt is not None:
+                    sent += self._send(attempt)
         return sent
 
-    def _claim(self, message_id: int) -> bool:
+    def _claim(self, message_id: int) -> Attempt | None:
+        """Claim the row and read what sending it takes, in one transaction (a page's first round trip)."""
         now = self.clock()
+        refused = None
         with transaction(self.factory) as session:
-            result = session.execute(
+            claimed = session.execute(
                 update(Message)
                 .where(Message.id == message_id, Message.next_attempt_at <= now,
                        Message.status.in_(("queued", "retry", "sending")))
                 .values(status="sending", attempts=Message.attempts + 1, next_attempt_at=now + LEASE)
                 .execution_options(synchronize_session=False)
-            )
-            return result.rowcount == 1
-
-    def _send(self, message_id: int) -> int:
-        with self.factory() as session:
+            ).rowcount == 1
+            if not claimed:
+                return None
             message = session.get(Message, message_id)
             assert message is not None
             bind_request_id(message.request_id)
             patient = session.get(Patient, message.patient_id) if message.patient_id else None
             if patient is not None and patient.opted_out and message.to_phone == patient.phone:
-                return self._finish(message_id, status="suppressed", error="patient opted out")
-            to, body, channel = message.to_phone or "", message.body, message.channel
-            url, status_url = message.call_url, message.call_status_url
-            template, refused = None, None
-            if channel == "whatsapp" and self.whatsapp_rule is not None:
+                self._record(message, status="suppressed", error="patient opted out")
+                return None
+            template = None
+            if message.channel == "whatsapp" and self.whatsapp_rule is not None:
                 try:
-                    template = self.whatsapp_rule(message, patient, self.clock())
+                    template = self.whatsapp_rule(message, patient, now)
                 except SendError as error:  # outside the 24-hour window with no template: not sent at all
                     refused = error
+            attempt = Attempt(message_id, message.to_phone or "", message.body, message.channel, message.call_url,
+                              message.call_status_url, template, message.attempts, message.created_at)
         if refused is not None:
             self._failed(message_id, refused)
-            return 0
+            return None
+        return attempt
+
+    def _send(self, attempt: Attempt) -> int:
+        message_id, to, body, template = attempt.id, attempt.to, attempt.body, attempt.template
         try:
-            if url:
-                sid = self.transport.call_webhook(to, url, status_url)
-            elif channel == "whatsapp":
+            if attempt.url:
+                sid = self.transport.call_webhook(to, attempt.url, attempt.status_url)
+            elif attempt.channel == "whatsapp":
                 sid = self.transport.send_whatsapp(to, body, template)
+            elif attempt.channel == "voice":
+                sid = self.transport.place_call(to, body)
             else:
-                sid = self.transport.place_call(to, body) if channel == "voice" else self.transport.send_sms(to, body)
+                sid = self.transport.send_sms(to, body)
         except SendError as error:
             self._failed(message_id, error)
             return 0
@@ -237,20 +289,22 @@ class Outbox:
         self._finish(message_id, status="sent", sid=sid, template=template)
         return 1
 
-    def _finish(self, message_id: int, *, status: str, sid: str | None = None, error: str | None = None,
-                template: Template | None = None) -> int:
+    def _finish(self, message_id: int, *, status: str, sid: str | None = None,
+                template: Template | None = None) -> None:
         with transaction(self.factory) as session:
             message = session.get(Message, message_id)
             assert message is not None
-            message.status = status
-            message.twilio_sid = sid
-            message.content_sid = template.sid if template is not None else None
-            message.last_error = error
-            message.next_attempt_at = None
-            message.sent_at = self.clock() if status == "sent" else None
-            log.info("outbound.%s message_id=%s kind=%s to=%s", status, message_id, message.kind,
-                     mask(message.to_phone))
-        return 0
+            self._record(message, status=status, sid=sid, template=template)
+
+    def _record(self, message: Message, *, status: str, sid: str | None = None, error: str | None = None,
+                template: Template | None = None) -> None:
+        message.status = status
+        message.twilio_sid = sid
+        message.content_sid = template.sid if template is not None else None
+        message.last_error = error
+        message.next_attempt_at = None
+        message.sent_at = self.clock() if status == "sent" else None
+        log.info("outbound.%s message_id=%s kind=%s to=%s", status, message.id, message.kind, mask(message.to_phone))
 
     def _failed(self, message_id: int, error: SendError) -> None:
         now = self.clock()
