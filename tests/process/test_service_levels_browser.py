@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 
 from service.settings import Settings
 from tests.conftest import NURSE_AVERY, FakeClock, Twilio
 from tests.process.test_dashboard_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser_page, live_url, wait_until  # noqa: F401
+from tests.service.test_advice_held_up import PERIOD, play_the_fortnight
 from tests.service.test_service_levels import play_the_week
 
 pytestmark = [
@@ -71,3 +73,32 @@ def test_service_levels_and_a_callback_from_the_case_page(app: Flask, live_url: 
     assert "under way" in page.inner_text("ul.callbacks")
     page.screenshot(path=str(ARTIFACTS / "dashboard-case-callback.png"), full_page=True)
     assert twilio_fake.violations == []
+
+
+def test_the_clinical_lead_reviews_advice_that_did_not_hold_up(app: Flask, live_url: str, browser_page: Any,  # noqa: F811
+                                                                twilio: Twilio, svc: Any, clock: FakeClock) -> None:
+    conversations = play_the_fortnight(twilio, svc, clock)
+    created = app.test_cli_runner().invoke(args=["users", "create", "lead", "--role", "admin", "--name",
+                                                 "Dr Lead", "--password-stdin"], input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+    page.goto(live_url + PERIOD.replace("/held-up", ""))
+    page.fill("input[name=username]", "lead")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('Two-factor sign-in')")  # an admin enrols first
+    page.fill("input[name=code]", pyotp.TOTP(page.inner_text("#totp-secret")).at(clock()))
+    page.click("form[action$='/two-factor'] button[type=submit]")
+    page.click("a:has-text('Continue')")
+    page.goto(live_url + PERIOD.replace("/held-up", ""))
+    assert page.inner_text("#held-up .big") == "62%"  # 5 of the 8 decided held up; 1 pending
+    page.click("#held-up-link")
+    page.wait_for_selector("h1:has-text('Did the advice hold up')")
+    assert page.locator("li.recontact").count() == 3
+    first = f"#advice-{conversations['A']}"
+    page.fill(f"{first} textarea", "Worse at the 24 h check-in with bladder symptoms: advice was reasonable.")
+    page.click(f"{first} button.mark-reviewed")
+    page.wait_for_selector(".flash-success:has-text('Review of conversation')")
+    assert "Reviewed by lead" in page.inner_text(f"{first} .reviewed")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-advice-held-up.png"), full_page=True)
