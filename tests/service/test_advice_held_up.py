@@ -18,6 +18,7 @@ from service.db import transaction
 from service.models import AdviceReview, AuditLog, Conversation
 from service.privacy.retention import purge_patient
 from service.servicelevels.heldup import HELD, NOT_HELD, PENDING, Outcome, held_up
+from service.servicelevels.recontacts import held_up_between
 from tests.conftest import ALL_CLEAR, FakeClock, Twilio, play
 from tests.dashboard_client import create_user, csrf_token, goes_to, login
 from tests.service.test_escalation_lifecycle import EMERGENCY
@@ -178,3 +179,18 @@ def test_the_same_or_a_lower_level_is_not_a_re_contact(level: str) -> None:
     found = held_up([_advice(1, 1, level, t0), *later], t0 + timedelta(days=9), t0, t0 + timedelta(hours=1))
     assert [v.state for v in found.verdicts] == [HELD]
 
+
+
+def test_an_outcome_cut_from_its_keys_still_counts(twilio: Twilio, svc, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """messages.key holds 64 characters: a turn whose keys ran past them has lost its outcome's id there."""
+    play(twilio, *HOME_CARE)
+    start = clock.now
+    with transaction(svc.factory) as session:
+        cut = session.execute(text("UPDATE messages SET key = 'care_rest,care_heat_ice,care_positions,out_ho' "
+                                   "WHERE key LIKE '%out_home_care'")).rowcount
+    assert cut == 1
+    with svc.factory() as session:
+        found = held_up_between(session, svc.flows, start - timedelta(hours=1), start + timedelta(hours=1),
+                                start + timedelta(days=8))
+    [judged] = found.verdicts
+    assert (judged.advice.level, judged.advice.node, judged.state) == ("home_care", "out_home_care", HELD)
