@@ -10,12 +10,14 @@ marks a review: a sign-off on the line's own under-triage. The note is about the
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -147,6 +149,36 @@ def review(conversation_id: int) -> Any:
     return back
 
 
+CSV_COLUMNS = ("advice_conversation", "advised", "advice_level", "advice_outcome", "result", "recontact_conversation",
+               "recontact_level", "recontact", "days_after", "via", "reviewed_by", "reviewed")
+
+
+@bp.get("/advice.csv")
+@login_required
+def advice_csv() -> Any:
+    """Every advice of the period, one row each, with its verdict and review (never the note: it is sealed)."""
+    period, now = _chosen()
+    zone = ZoneInfo(svc().settings.clinic_timezone)
+    with svc().factory() as session:
+        found = held_up_between(session, svc().flows, period.start, period.end, now)
+        ids = [v.advice.conversation_id for v in found.recontacted]
+        reviews = {r.conversation_id: r for r in session.scalars(
+            select(AdviceReview).where(AdviceReview.conversation_id.in_(ids)))} if ids else {}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for v in found.verdicts:
+        later, review = v.recontact, reviews.get(v.advice.conversation_id)
+        writer.writerow([v.advice.conversation_id, _iso(v.advice.at, zone), v.advice.level, v.advice.node, v.state,
+                         later.conversation_id if later else "", later.level if later else "",
+                         _iso(later.at, zone) if later else "", f"{v.days_after:.2f}" if later else "", v.via,
+                         review.reviewed_by if review else "", _iso(review.reviewed_at, zone) if review else ""])
+    audit("export_advice_held_up", detail=f"{period.first}..{period.last}: {len(found.verdicts)} advice")
+    name = f"advice-held-up-{period.first}-{period.last}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def _judge(session: Session, conversation_id: int, now: datetime) -> AdviceVerdict | None:
     """This conversation's advice, judged afresh (the form names a conversation, never a verdict)."""
     started = session.scalar(select(Conversation.started_at).where(Conversation.id == conversation_id))
@@ -175,6 +207,10 @@ def _store(judged: AdviceVerdict, note: str, now: datetime) -> None:
                               detail=f"conversation {advice.conversation_id} ({advice.level}) -> "
                                      f"{later.level} after {judged.days_after:.1f} days"
                                      + ("" if note else "; no note")))
+
+
+def _iso(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).isoformat(timespec="seconds")
 
 
 def _back_query() -> dict[str, str]:

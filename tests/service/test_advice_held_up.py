@@ -6,6 +6,8 @@ out by hand."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,8 +111,17 @@ def test_the_review_lists_exactly_the_re_contacts_at_a_higher_level(app: Flask, 
     panel = Tags(levels).one(id="held-up")
     assert {k: panel[f"data-{k}"] for k in ("advised", "held", "recontacted", "counted", "pending")} == {
         "advised": "9", "held": "5", "recontacted": "3", "counted": "8", "pending": "1"}
+    exported = nurse.get(PERIOD.replace("/?", "/advice.csv?"))
+    rows = {int(r["advice_conversation"]): r for r in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))}
+    assert {n: rows[c[n]]["result"] for n in ("A", "B", "C", "D", "E", "E2", "F", "F2", "G")} == {
+        "A": NOT_HELD, "B": NOT_HELD, "C": NOT_HELD, "D": HELD, "E": HELD, "E2": HELD, "F": HELD, "F2": HELD,
+        "G": PENDING}
+    assert len(rows) == 9 and (rows[c["A"]]["via"], rows[c["A"]]["recontact_level"]) == ("checkin", "ed_now")
+    assert (rows[c["C"]]["advice_level"], rows[c["C"]]["recontact_conversation"]) == ("seen_within_3_days",
+                                                                                     str(c["C2"]))
     with svc.factory() as session:
-        assert session.scalars(select(AuditLog.action).where(AuditLog.action == "view_advice_reviews")).all()
+        actions = session.scalars(select(AuditLog.action)).all()
+        assert "view_advice_reviews" in actions and "export_advice_held_up" in actions
 
 
 def test_marking_reviewed_stores_a_sealed_note_and_audits_it(app: Flask, twilio: Twilio, svc,
