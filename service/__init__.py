@@ -13,7 +13,7 @@ from .cli import register
 from .clock import build_scheduler
 from .db import make_engine, make_session_factory
 from .escalation.roster import load_roster
-from .features import FEATURES
+from .features import FEATURES, timers
 from .flowstore import FlowStore
 from .logs import configure_logging
 from .migrate import upgrade
@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
                         roster=load_roster(settings.roster_file), outbox=outbox, clock=clock)
     app.extensions["triage"] = services
+    # The commands that build a scratch app (simulate, flows test) take the factory from here: importing
+    # it from this package would be an import cycle (this package registers those commands).
+    app.extensions["triage.create_app"] = create_app
+    app.extensions["triage.timers"] = timers()  # every timer the clock polls (metrics: the clock's lag per timer)
     for feature in FEATURES:  # each package's routes, commands and hooks (features.py)
         for blueprint in feature.blueprints:
             app.register_blueprint(blueprint)

@@ -20,6 +20,7 @@ from .db import transaction
 from .engine.diff import diff_flows
 from .engine.loader import FlowError, LoadedFlow, flow_files, load_flow, main_file_of, parse_stored
 from .flowtools import diagram
+from .flowtools.conversation_tests import case_files, run_files
 from .flowtools.corpus import PARTS, report
 from .flowtools.report import red_flag_report
 from .migrate import autogenerate, upgrade
@@ -102,12 +103,10 @@ def _changes_since_served(path: Path, loaded: LoadedFlow) -> None:
 @click.argument("path", required=False)
 def flows_test(path: str | None) -> None:
     """Play conversation tests (YAML) through the real engine; a readable diff for each failure."""
-    from .flowtools.conversation_tests import case_files, run_files  # it builds apps (create_app): loaded when run
-
     target = Path(path) if path else ROOT / "tests" / "conversations"
     flows_dir = current_app.extensions["triage"].settings.flows_dir
     try:
-        results = run_files(case_files(target), flows_dir)
+        results = run_files(case_files(target), flows_dir, current_app.extensions["triage.create_app"])
     except FlowError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
@@ -161,8 +160,7 @@ def flows_diagram(file: str, output: str | None) -> None:
 
 
 def _simulator_app(flow_file: str | None) -> Flask:
-    from . import create_app  # not at the top: create_app registers these very commands
-
+    create_app = current_app.extensions["triage.create_app"]
     base = current_app.extensions["triage"].settings
     scratch = Path(tempfile.mkdtemp(prefix="triage-sim-"))
     settings = replace(base, database_url=f"sqlite:///{scratch / 'sim.sqlite3'}", transport="console",

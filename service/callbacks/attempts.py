@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.flow import Flow, Level
+from ..engine.flow import LEVEL_WORDS, Flow, Level
 from ..engine.render import localize
 from ..escalation import operations
-from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS, UNOWNED_STATUSES, audit, first_contact
+from ..escalation.cases import LANGUAGE_NAMES, UNOWNED_STATUSES, audit, first_contact
 from ..escalation.operations import Actor, NotAllowed
 from ..models import Callback, Conversation, Escalation, Message, Patient
 from ..outbox.outbound import SendError, queue_call, queue_sms

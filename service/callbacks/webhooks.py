@@ -13,25 +13,21 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
-from twilio.twiml.voice_response import VoiceResponse
 
+from ..channels.callback_voice import nothing, render
 from ..channels.twilio_http import twilio_signed, twiml
-from ..channels.voice import SAY_LANGUAGES
 from ..engine.text import clean_for_storage
 from ..models import Callback, Escalation
 from ..runtime import envelope
 from ..runtime.envelope import Codec, Turn
 from ..services import Services
 from . import attempts
-from .attempts import CONNECT, DIAL, DIALLED, NURSE_LEG, OFFER, PATIENT_LEG, PRESS, PRESSED, STATUS, TEXT_OFFER, Step
+from .attempts import CONNECT, DIALLED, NURSE_LEG, PATIENT_LEG, PRESSED, STATUS, TEXT_OFFER, Step
 from .phrases import staff
 
 log = logging.getLogger(__name__)
 bp = Blueprint("callbacks", __name__)
 
-PRESS_TIMEOUT = 10  # seconds the nurse has to press 1 after the whisper
-OFFER_TIMEOUT = 8
-DIAL_TIMEOUT = 25  # seconds the patient's phone rings
 _STEP = Codec[Step](lambda step: json.dumps(step.to_json()), lambda raw: Step(**json.loads(raw)))
 _DIGITS = re.compile(r"[0-9*#]{0,8}")
 
@@ -88,32 +84,7 @@ def _answer(step: str, work: Work) -> object:
     except Exception:
         log.exception("callback.webhook_failed step=%s callback=%s", step, _callback_id())
         done = Step(staff("trouble"))
-    return twiml(render(done, _callback_id() or 0))
-
-
-def render(step: Step, callback_id: int) -> str:
-    response = VoiceResponse()
-    query = f"?callback={callback_id}"
-    if step.then in (PRESS, OFFER):
-        action = (PRESSED if step.then == PRESS else TEXT_OFFER) + query
-        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST", action_on_empty_result=True,
-                                 timeout=PRESS_TIMEOUT if step.then == PRESS else OFFER_TIMEOUT)
-        # The whisper twice: a nurse picking up may miss the start.
-        gather.say(f"{step.say} {step.say}" if step.then == PRESS else step.say, language="en-US")
-        response.hangup()
-    elif step.then == DIAL:
-        response.say(step.say, language="en-US")
-        dial = response.dial(caller_id=_svc().settings.twilio_phone_number or None, action=DIALLED + query,
-                             method="POST", timeout=DIAL_TIMEOUT)
-        dial.number(step.dial, url=PATIENT_LEG + query, method="POST")
-    elif step.then == CONNECT:  # said to the patient; when it ends, Twilio connects them to the nurse
-        if step.say:
-            response.say(step.say, language=SAY_LANGUAGES.get(step.language, "en-US"))
-    else:
-        if step.say:
-            response.say(step.say, language="en-US")
-        response.hangup()
-    return str(response)
+    return twiml(render(done, _callback_id() or 0, _svc().settings.twilio_phone_number or None))
 
 
 @bp.post(NURSE_LEG)
@@ -169,4 +140,4 @@ def nurse_call_status():  # type: ignore[no-untyped-def]
         _run("status", work)
     except Exception:
         log.exception("callback.status_failed callback=%s", _callback_id())
-    return twiml(str(VoiceResponse()))
+    return twiml(nothing())

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, redirect, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, redirect, url_for
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
-               static_folder="static")
-csrf = CSRFProtect()
+from .blueprint import bp, csrf
+
 REFRESH_SECONDS = 15  # how often the queue page fetches its rows
 SESSION_POLL_SECONDS = 60  # how often a page asks how long its session has left (at most)
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..models import DashboardSession, User
-from . import bp, sessions, twofactor
+from . import sessions, twofactor
 from .auth import admin_required, audit_row, svc
+from .blueprint import bp
 
 
 def _user(db: Session, username: str) -> User:

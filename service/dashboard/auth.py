@@ -17,7 +17,8 @@ from ..db import transaction
 from ..escalation.operations import Actor
 from ..models import AuditLog, User
 from ..services import Services
-from . import bp, csrf, sessions
+from . import sessions
+from .blueprint import bp, csrf
 from .sessions import Record, ended_by_time
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import transaction
 from ..models import User
-from . import bp, sessions, throttle, twofactor
+from . import sessions, throttle, twofactor
 from .auth import audit, audit_row, login_required, svc
+from .blueprint import bp
 
 log = logging.getLogger(__name__)
 # Checked when the username is unknown, so a wrong name takes as long as a wrong password.

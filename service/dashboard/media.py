@@ -17,8 +17,8 @@ from flask import Response, abort, g, render_template
 from .. import media as media_rows
 from ..media import Fetched, MediaSource, MediaUnavailable
 from ..models import MessageMedia
-from . import bp
 from .auth import audit, login_required, svc
+from .blueprint import bp
 from .views import MAX_ROW_ID
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.flow import Flow, Level
-from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS, OPEN_STATUSES
+from ..engine.flow import LEVEL_WORDS, Flow, Level
+from ..escalation.cases import LANGUAGE_NAMES, OPEN_STATUSES
 from ..models import Conversation, Escalation, Patient, User
 from ..phones import mask
 from ..services import Services

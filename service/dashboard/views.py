@@ -23,8 +23,8 @@ from ..models import AuditLog, Callback, Conversation, Escalation, Patient
 from ..phones import mask, pretty
 from ..records.store import case_summary
 from ..runtime import envelope
-from . import bp
 from .auth import actor_for, admin_required, audit, audit_row, login_required, svc
+from .blueprint import bp
 from .history import patient_history
 from .oncall import stretches
 from .queue import (

@@ -50,6 +50,15 @@ DISPOSITION_OF_LEVEL = {
     Level.seen_within_3_days: "clinic_queue",
     Level.home_care: "self_care",
 }
+# How staff read each level (nurses' pages, the dashboard, the record); a patient hears the flows' own words.
+LEVEL_WORDS = {
+    Level.call_911_now: "CALL 911 NOW",
+    Level.ed_now: "ED NOW",
+    Level.seen_today: "see today",
+    Level.seen_within_24h: "see within 24h",
+    Level.seen_within_3_days: "see within 3 days",
+    Level.home_care: "home care",
+}
 
 
 def most_urgent(levels: list[Level]) -> Level:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
+from .problem import Problem
 from .sms_budget import check_segment_budget
 
 MAX_KEYPAD_CHOICES = 8  # 9 repeats the question and 0 reaches a nurse on the phone
 CHECKIN_MAX_CHARS = 160  # TCPA healthcare exemption (references.md, FCC 15-72)
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: tuple[str | int, ...]
-    reason: str
-    lang: str | None = None  # the language at fault, so the loader can name that language's file
 
 
 def successors(node: Question | FreeText | Info | Outcome) -> list[str]:

@@ -24,10 +24,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..yamlfile import FileProblems, YamlPath, line_for, read_mapping, read_source
 from .flow import Flow
-from .lint import Problem, lint
+from .lint import lint
+from .problem import Problem
 from .translations import merge_language
+from .yamlfile import FileProblems, YamlPath, line_for, read_mapping, read_source
 
 FlowError = FileProblems  # the name callers of the flow loader think in
 _NODE_TAGS = ("question", "free", "info", "outcome")

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .flow import Flow, FreeText, Info, Outcome, Question
+from .problem import Problem
 from .render import localize, node_text, sms_question, sms_reply_hint
 from .segments import PART, UCS2, Count, count, first_outside_gsm7, pack
-
-if TYPE_CHECKING:
-    from .lint import Problem
 
 # The flow's own messages are texts of their own, counted, except what is only spoken (voice_*; but the head
 # and foot of the advice texted after a call are paragraphs of that text), what only goes out inside another
@@ -117,8 +114,6 @@ def over_budget(flow: Flow) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
 
 def check_segment_budget(flow: Flow) -> Iterator[Problem]:
     """The lint rule (lint.RULES): every text a patient can get by SMS fits `segment_budget.per_text`."""
-    from .lint import Problem  # here, not at the top: lint.py imports this module
-
     yield from (Problem(path, reason, lang) for path, reason, lang in over_budget(flow))
 
 

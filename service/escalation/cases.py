@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from ..engine.flow import Flow, Level
+from ..engine.flow import LEVEL_WORDS, Flow, Level
 from ..engine.render import localize
 from ..engine.state import Escalate, Result
 from ..engine.state import Message as Said
@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = ("open", "paged", "acknowledged")
 UNOWNED_STATUSES = ("open", "paged")
 CASE_ALERT_KINDS = ("page", "fallback", "fallback_call")  # cancelled once a nurse owns the case
-LEVEL_WORDS = {
-    Level.call_911_now: "CALL 911 NOW",
-    Level.ed_now: "ED NOW",
-    Level.seen_today: "see today",
-    Level.seen_within_24h: "see within 24h",
-    Level.seen_within_3_days: "see within 3 days",
-    Level.home_care: "home care",
-}
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 FORWARDED = "escalation.forwarded"  # session.info key: case id -> forward queued in this transaction
 PAGED = "escalation.paged"  # session.info key: cases paged in this transaction (the page quotes the text)

@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..engine.yamlfile import FileProblems
 from ..phones import pretty
-from ..yamlfile import FileProblems
 from .roster import Roster, load_roster
 
 roster_cli = AppGroup("roster", help="The on-call roster (ROSTER_FILE): who is paged, and when nobody is.")
@@ -50,7 +50,7 @@ def describe(roster: Roster, at: datetime) -> list[str]:
         lines.append("  nobody: escalations go straight to the fallback")
     fallback = roster.fallback
     lines.append(f"  then fallback: {fallback.name} {pretty(fallback.phone)}" if fallback
-                 else "  then no fallback number: only the patient is told to call 911 or the clinic")
+                 else "  then no fallback number: nobody else is alerted (the patient has the flow's advice)")
     if not roster.primary_on_call(at):
         lines.append("  (no primary nurse on call: this is a gap)")
     return lines

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..engine.flow import Duration
+from ..engine.yamlfile import FileProblems, YamlPath, line_for, parse_model, read_source
 from ..phones import to_e164
-from ..yamlfile import FileProblems, YamlPath, line_for, parse_model, read_source
 
 log = logging.getLogger(__name__)
 Role = Literal["primary", "backup"]
@@ -358,8 +358,8 @@ def _cross_check(spec: RosterFile, path: str, lines: dict[YamlPath, int]) -> tup
                 "after they were all paged)")
     warnings = []
     if spec.fallback is None:
-        warnings.append(f"{path}: warning: no fallback number: when no nurse acknowledges, only the patient "
-                        "is told to call 911 or the clinic")
+        warnings.append(f"{path}: warning: no fallback number: when no nurse acknowledges, nobody else is "
+                        "alerted (the patient has only the flow's emergency advice)")
     if "supervisor" in spec.chain and spec.supervisor is None and spec.shifts:
         warnings.append(f"{path}: warning: the chain names a supervisor but `supervisor:` is not set")
     if spec.ack_timeout_emergency > spec.ack_timeout:

@@ -36,6 +36,7 @@ import difflib
 import io
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ from ..db import transaction
 from ..engine.flow import Duration, Level
 from ..engine.keypad import key_to_text
 from ..engine.phone_turns import GATHER, Heard
+from ..engine.yamlfile import parse_model, read_source
 from ..features import timers
 from ..models import Checkin, Conversation, Escalation, Message, Patient
 from ..outbox.transports import ConsoleTransport
@@ -56,7 +58,6 @@ from ..runtime.calls import call_input, start_call
 from ..runtime.conversation import lock_patient
 from ..runtime.sms import receive_sms
 from ..settings import Settings
-from ..yamlfile import parse_model, read_source
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: inside texting hours
 
@@ -181,9 +182,10 @@ class Clock:
 
 
 class ConversationTester:
-    """A scratch copy of the service for playing cases: temporary SQLite, console transport, fake clock."""
+    """A scratch copy of the service for playing cases: temporary SQLite, console transport, fake clock.
+    `create_app` is passed in (service.create_app): the app's `flows test` command loads this module."""
 
-    def __init__(self, flows: str | Path, base_settings: Any = None):
+    def __init__(self, flows: str | Path, create_app: Callable[..., Any], base_settings: Any = None):
         scratch = Path(tempfile.mkdtemp(prefix="triage-cases-"))
         base = base_settings or Settings()
         settings = replace(base, database_url=f"sqlite:///{scratch / 'cases.sqlite3'}", transport="console",
@@ -191,8 +193,6 @@ class ConversationTester:
                            clinic_name=base.clinic_name or "Clinic")
 
         self.clock = Clock()
-        from .. import create_app  # not at the top: the app's `flows test` command loads this module
-
         self.app = create_app(settings, clock=self.clock, transport=ConsoleTransport(io.StringIO()))
         self.svc = self.app.extensions["triage"]
         self._numbers = iter(range(2125551000, 2125559999))
@@ -383,8 +383,8 @@ def _last_replies(transcript: list[str]) -> str:
     return "\n".join(last)
 
 
-def run_files(paths: list[Path], flows: str | Path) -> list[Outcome]:
-    tester = ConversationTester(flows)
+def run_files(paths: list[Path], flows: str | Path, create_app: Callable[..., Any]) -> list[Outcome]:
+    tester = ConversationTester(flows, create_app)
     results: list[Outcome] = []
     try:
         for path in paths:

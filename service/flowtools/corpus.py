@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from ..engine.flow import Flow, Level, Question, most_urgent
 from ..engine.state import ACTIVE, Escalate, State
 from ..engine.step import step
-from ..yamlfile import parse_model, read_source
+from ..engine.yamlfile import parse_model, read_source
 
 # Each held-out part was written blind by someone who never saw the phrase lists, measured once as it came,
 # then tuned on (its first figures stay in its header); the newest part is never tuned on.

@@ -51,5 +51,5 @@ def metrics() -> Any:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(WEBHOOKS)
-    registry.register(DatabaseMetrics(svc))
+    registry.register(DatabaseMetrics(svc, current_app.extensions["triage.timers"]))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..dashboard.queue import SEVERITY_WORDS, STATUS_WORDS
-from ..engine.flow import Level
-from ..escalation.cases import LEVEL_WORDS, OPEN_STATUSES
+from ..engine.flow import LEVEL_WORDS, Level
+from ..escalation.cases import OPEN_STATUSES
 from ..models import Escalation, Message
 from ..services import Services
 from .fhir import FLAG_PRIORITY, ORIGINAL_TEXT, Addresses, Resource, checked, dumps, instant

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS
+from ..engine.flow import LEVEL_WORDS
+from ..escalation.cases import LANGUAGE_NAMES
 from ..models import Escalation
 from ..phones import mask
 from .summary import Summary

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..engine.flow import LEVEL_WORDS
 from ..engine.loader import LoadedFlow
 from ..engine.state import State
-from ..escalation.cases import LANGUAGE_NAMES, LEVEL_WORDS
+from ..escalation.cases import LANGUAGE_NAMES
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient, User
 from ..services import Services
 from .summary import Said, Summary, summarize

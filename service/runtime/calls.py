@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..channels.twilio_http import split_for_sms
 from ..checkins.schedule import schedule
 from ..engine import phone as phone_menu
-from ..engine.flow import Flow, Level
+from ..engine.flow import LEVEL_WORDS, Flow, Level
 from ..engine.phone_turns import (
     HANGUP,
     LANGUAGE,
@@ -44,7 +44,7 @@ from ..engine.phone_turns import (
     phone_phrase,
 )
 from ..engine.state import DONE, State
-from ..escalation.cases import LEVEL_WORDS, audit, first_contact, open_case_for
+from ..escalation.cases import audit, first_contact, open_case_for
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
 from ..outbox.outbound import queue_sms, record_reply, release
 from ..phones import mask, pretty

@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from ..engine.flow import Messages
 from ..engine.timed import GIVE_UP, REMIND
+from ..engine.yamlfile import FileProblems
 from ..services import Services
-from ..yamlfile import FileProblems
 from .templates import load_templates
 
 whatsapp_cli = AppGroup("whatsapp", help="WhatsApp as a channel: the sender and the templates (README, WhatsApp).")

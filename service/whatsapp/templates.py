@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from ..engine.yamlfile import parse_model, read_source
 from ..outbox.outbound import Template
-from ..yamlfile import parse_model, read_source
 
 ContentSid = Annotated[str, Field(pattern=r"^HX[0-9a-fA-F]{32}$")]
 VariableName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,32}$")]

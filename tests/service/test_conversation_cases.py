@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from service import create_app
 from service.flowtools.conversation_tests import ConversationTester, case_files, load_case_file
 from service.settings import ROOT
 
@@ -15,7 +16,7 @@ ALL = [(path, case) for path in case_files(CASES_DIR) for case in load_case_file
 
 @pytest.fixture(scope="module")
 def tester():  # type: ignore[no-untyped-def]
-    tester = ConversationTester(ROOT / "flows")
+    tester = ConversationTester(ROOT / "flows", create_app)
     yield tester
     tester.close()
 

@@ -69,7 +69,7 @@ def test_a_changed_red_flag_target_fails_its_named_case_with_a_readable_diff(tmp
     edit(flows / "back_spasm.yaml", "      - {id: \"yes\", label: \"Yes\", red_flag: bladder_bowel, next: out_ed_now}",
          "      - {id: \"yes\", label: \"Yes\", red_flag: bladder_bowel, next: out_call_911}")
     case_file = ROOT / "tests" / "conversations" / "red_flags_answered.yaml"
-    tester = ConversationTester(flows)
+    tester = ConversationTester(flows, create_app)
     try:
         results = {case.name: tester.run(case, str(case_file)) for case in load_case_file(case_file).cases}
     finally:

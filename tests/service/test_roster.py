@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from service.engine.yamlfile import FileProblems
 from service.escalation.roster import load_roster
 from service.settings import ROOT
-from service.yamlfile import FileProblems
 from tests.conftest import NURSE_AVERY, NURSE_BLAKE, SUPERVISOR
 
 EXAMPLE = ROOT / "roster.example.yaml"

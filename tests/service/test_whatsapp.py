@@ -18,10 +18,10 @@ from sqlalchemy import select
 from service import create_app
 from service.engine.lint import check_emergency_advice
 from service.engine.loader import load_flow
+from service.engine.yamlfile import FileProblems
 from service.models import Checkin, Conversation, Escalation, EscalationEvent, Message, Patient
 from service.services import Services
 from service.settings import ROOT, Settings
-from service.yamlfile import FileProblems
 from tests.conftest import ALL_CLEAR, CLINIC_NUMBER, NURSE_AVERY, PATIENT, FakeClock, Twilio, TwimlReply, parse_twiml
 from tests.service.test_checkins import run_clock
 from tests.service.test_escalation_lifecycle import EMERGENCY, pages_to, texts_to
