@@ -53,7 +53,8 @@ class AdviceVerdict:
 
     @property
     def via(self) -> str:
-        """How the patient came back: 'checkin' (the same conversation) or 'new_conversation'."""
+        """How the patient came back: 'checkin' (in the same conversation: a check-in's answer, or a later text
+        before it expired) or 'new_conversation'."""
         if self.recontact is None:
             return ""
         return "checkin" if self.recontact.conversation_id == self.advice.conversation_id else "new_conversation"
