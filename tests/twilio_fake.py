@@ -38,11 +38,23 @@ on another host name (``localhost``) that serves the bytes, as Twilio does;
 ``<MediaUrl>.json`` is FetchMedia,
 checked against the spec like the rest. Fetches are in ``fake.media_fetches``.
 
+Lists: ListMessage and ListCall answer as the spec's ListMessageResponse and
+ListCallResponse: newest first, the spec's filters (To, From, DateSent / DateSent<
+/ DateSent>; for calls also ParentCallSid, Status, StartTime and EndTime), paging
+by PageSize (default 50), Page and PageToken, with uri / first_page_uri /
+next_page_uri / previous_page_uri. The fake delivers nothing, so its messages
+stay ``queued`` with no ``date_sent`` (and its calls have no start_time), and a
+DateSent filter matches none of them, as Twilio's would not match a message it
+has not sent yet. Each list answered is in ``fake.lists``.
+
 Fault injection only hits requests that would otherwise succeed:
 ``fail_next``/``error_next`` answer with a Twilio JSON error (recorded in
 ``fake.rejected``); ``delay_next`` sleeps first and then answers normally, and
 the request IS recorded, as real Twilio would still send a message whose
-HTTP response the client gave up waiting for.
+HTTP response the client gave up waiting for. ``hold_next`` carries the request
+out at once (the message is recorded) and holds the answer back until
+``release()``: the sender can be killed after Twilio accepted its message and
+before it heard so.
 """
 
 from __future__ import annotations
@@ -57,10 +69,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 import yaml
@@ -121,7 +133,9 @@ class Operation:
 
 OPERATIONS = (
     Operation("CreateMessage", MESSAGES_PATH, "post", 201, "create"),
+    Operation("ListMessage", MESSAGES_PATH, "get", 200, "readFullPage1"),
     Operation("CreateCall", CALLS_PATH, "post", 201, "create"),
+    Operation("ListCall", CALLS_PATH, "get", 200, "readFullPage1"),
     Operation("UpdateCall", CALL_PATH, "post", 200, "update"),
     Operation("FetchMedia", MEDIA_PATH, "get", 200, "fetch"),
 )
@@ -200,11 +214,12 @@ class _OpenAPIRequest:
     content_type: str
     headers: dict[str, str]
     host_url: str = TWILIO_API_HOST
+    query: ImmutableMultiDict[str, str] = field(default_factory=ImmutableMultiDict)
     parameters: RequestParameters = field(init=False)
 
     def __post_init__(self) -> None:
         params = RequestParameters(
-            query=ImmutableMultiDict(),
+            query=self.query,
             header=Headers(self.headers),
             cookie=ImmutableMultiDict(),
         )
@@ -244,7 +259,12 @@ class TwilioSpec:
         self.load_seconds = load_seconds
         # Twilio's file is trusted and the subset is checked once in the
         # self-test, so skip openapi-spec-validator here (saves ~1 s/process).
-        self.openapi = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+        # `phone-number`, Twilio's own format: a query parameter (ListMessage's To) must have a formatter.
+        # What an address must look like is checked by _message_channel_errors; here any string passes.
+        phone = {"phone-number": lambda value: isinstance(value, str)}
+        self.openapi = OpenAPI.from_dict(document, config=Config(
+            spec_validator_cls=None, extra_format_validators=phone,
+            extra_format_unmarshallers={"phone-number": str}))
         # openapi-core's lazy caches are not documented thread-safe; the fake's
         # server is threaded, so serialise validation (it takes a few ms).
         self._lock = threading.Lock()
@@ -266,7 +286,8 @@ class TwilioSpec:
         content = self.operation(op)["responses"][str(op.success_status)]["content"]
         return copy.deepcopy(content["application/json"]["examples"][op.example]["value"])
 
-    def request_errors(self, op: Operation, path: str, body: bytes, content_type: str) -> list[str]:
+    def request_errors(self, op: Operation, path: str, body: bytes, content_type: str,
+                       query: ImmutableMultiDict[str, str] | None = None) -> list[str]:
         """Everything wrong with a request per the spec; [] when it is valid."""
         request = _OpenAPIRequest(
             path=path,
@@ -274,12 +295,15 @@ class TwilioSpec:
             body=body,
             content_type=content_type,
             headers={"Authorization": "Basic checked-by-fake"},  # auth is checked separately
+            query=query or ImmutableMultiDict(),
         )
         with self._lock:
             result = self.openapi.unmarshal_request(request)
         errors = [line for error in result.errors for line in _format_openapi_error(error)]
-        if op.method == "get":  # no form to check
-            return errors
+        if op.method == "get":  # no form to check; a query parameter the operation does not have is a typo
+            known = {p["name"] for p in self.operation(op).get("parameters", []) if p.get("in") == "query"}
+            return errors + [f"{name}: unknown query parameter (not in {op.operation_id})"
+                             for name in (query or {}) if name not in known]
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         return (errors + self._conditional_errors(op, form) + self._unknown_field_errors(op, form)
                 + (_message_channel_errors(form) if op.operation_id == "CreateMessage" else []))
@@ -483,6 +507,10 @@ class TwilioFake:
         self._violations: list[str] = []
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
+        self._holds: list[_Delay] = []
+        self._holding = 0
+        self._released = threading.Event()
+        self._lists: list[dict[str, Any]] = []
         self._media: dict[str, _Media] = {}
         self._media_fetches: list[dict[str, Any]] = []
         self._stopping = threading.Event()
@@ -519,6 +547,7 @@ class TwilioFake:
         if self._server is None:
             return
         self._stopping.set()  # wakes requests sleeping in delay_next
+        self._released.set()  # and those held by hold_next
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -564,6 +593,12 @@ class TwilioFake:
             return list(self._call_updates)
 
     @property
+    def lists(self) -> list[dict[str, Any]]:
+        """Each ListMessage / ListCall answered: {"operation", "query", "response"}."""
+        with self._cond:
+            return list(self._lists)
+
+    @property
     def rejected(self) -> list[dict[str, Any]]:
         with self._cond:
             return list(self._rejected)
@@ -603,6 +638,9 @@ class TwilioFake:
                 store.clear()
             self._failures.clear()
             self._delays.clear()
+            self._holds.clear()
+            self._lists.clear()
+        self._released.set()
 
     def wait_for(self, predicate_or_count: Callable[[], bool] | int, timeout: float = 5.0) -> None:
         """Block until the predicate holds (an int N means: N messages recorded).
@@ -658,6 +696,23 @@ class TwilioFake:
         with self._cond:
             self._delays.extend(_Delay(seconds, operation) for _ in range(n))
 
+    def hold_next(self, n: int = 1, operation: str | None = None) -> None:
+        """Carry out the next n valid requests (a message is accepted and recorded at once) but hold each
+        answer back until `release()` (or stop): the client's process may die before it hears Twilio's
+        answer. `holding` counts the answers held now."""
+        with self._cond:
+            self._released.clear()
+            self._holds.extend(_Delay(0, operation) for _ in range(n))
+
+    def release(self) -> None:
+        """Send every held answer (to whoever still listens)."""
+        self._released.set()
+
+    @property
+    def holding(self) -> int:
+        with self._cond:
+            return self._holding
+
     # ----- request handling --------------------------------------------------
 
     def _wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -692,7 +747,9 @@ class TwilioFake:
             )
         op = OPERATIONS_BY_ID[operation_id]
         body = request.get_data(cache=True)
-        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        # A list's filters come in the query; they are checked and recorded as a form's fields are.
+        form = request.args.to_dict(flat=False) if op.method == "get" else \
+            parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         auth = request.authorization
         if auth is None or auth.username != self.account_sid or auth.password != self.auth_token:
             return self._reject(request, op, "auth", 401, AUTH_ERROR_CODE, "Authenticate", form)
@@ -707,7 +764,7 @@ class TwilioFake:
                 f"The requested resource {request.path} was not found",
                 form,
             )
-        errors = self.spec.request_errors(op, request.path, body, request.content_type or "")
+        errors = self.spec.request_errors(op, request.path, body, request.content_type or "", request.args)
         if errors:
             return self._reject(
                 request,
@@ -730,6 +787,7 @@ class TwilioFake:
         with self._cond:
             delay = _pop_matching(self._delays, op.operation_id)
             failure = _pop_matching(self._failures, op.operation_id)
+            hold = _pop_matching(self._holds, op.operation_id)
         if delay is not None and self._stopping.wait(delay.seconds):
             return _json_response(503, twilio_error_body(503, INTERNAL_ERROR_CODE, "fake stopping"))
         if failure is not None:
@@ -744,11 +802,24 @@ class TwilioFake:
             )
         builders = {
             "CreateMessage": self._create_message,
+            "ListMessage": self._list_messages,
             "CreateCall": self._create_call,
+            "ListCall": self._list_calls,
             "UpdateCall": self._update_call,
             "FetchMedia": self._fetch_media,
         }
-        return _json_response(op.success_status, builders[op.operation_id](form, path_args))
+        try:
+            answer = builders[op.operation_id](form, path_args)
+        except _BadRequest as error:
+            return self._reject(request, op, "validation", 400, VALIDATION_ERROR_CODE, str(error), form)
+        if hold is not None:  # done (a message is accepted and recorded), but the answer waits
+            with self._cond:
+                self._holding += 1
+                self._cond.notify_all()
+            self._released.wait()
+            with self._cond:
+                self._holding -= 1
+        return _json_response(op.success_status, answer)
 
     def _reject(
         self,
@@ -785,7 +856,8 @@ class TwilioFake:
 
     def _create_message(self, form: dict[str, list[str]], _: dict[str, str]) -> dict[str, Any]:
         sid = new_sid("SM")
-        now = _rfc2822_now()
+        created = datetime.now(UTC).replace(microsecond=0)
+        now = email.utils.format_datetime(created)
         body = _from_template(
             self.spec,
             OPERATIONS_BY_ID["CreateMessage"],
@@ -820,13 +892,15 @@ class TwilioFake:
                 "content_variables": json.loads(_first(form, "ContentVariables") or "null"),
                 "form": _flatten_form(form),
                 "response": body,
+                "created": created,
             },
         )
         return body
 
     def _create_call(self, form: dict[str, list[str]], _: dict[str, str]) -> dict[str, Any]:
         sid = new_sid("CA")
-        now = _rfc2822_now()
+        created = datetime.now(UTC).replace(microsecond=0)
+        now = email.utils.format_datetime(created)
         to, from_ = _first(form, "To"), _first(form, "From")
         body = _from_template(
             self.spec,
@@ -862,8 +936,60 @@ class TwilioFake:
                 "status_callback": _first(form, "StatusCallback"),
                 "form": _flatten_form(form),
                 "response": body,
+                "created": created,
             },
         )
+        return body
+
+    def _list_messages(self, query: dict[str, list[str]], path_args: dict[str, str]) -> dict[str, Any]:
+        """ListMessage: To, From and DateSent (=, <, >: a day, or a moment) filter; newest first."""
+        with self._cond:
+            records = list(self._messages)
+        tests = [_equals(query, "To", "to"), _equals(query, "From", "from"),
+                 *(_dated(query, name, "date_sent") for name in ("DateSent", "DateSent<", "DateSent>"))]
+        return self._page("ListMessage", "messages", records, tests, query, path_args)
+
+    def _list_calls(self, query: dict[str, list[str]], path_args: dict[str, str]) -> dict[str, Any]:
+        """ListCall: To, From, ParentCallSid, Status, StartTime and EndTime (=, <, >) filter; newest first."""
+        with self._cond:
+            records = list(self._calls)
+        tests = [_equals(query, "To", "to"), _equals(query, "From", "from"),
+                 _equals(query, "ParentCallSid", "parent_call_sid"), _equals(query, "Status", "status"),
+                 *(_dated(query, name + suffix, field) for name, field in (("StartTime", "start_time"),
+                                                                          ("EndTime", "end_time"))
+                   for suffix in ("", "<", ">"))]
+        return self._page("ListCall", "calls", records, tests, query, path_args)
+
+    def _page(self, operation_id: str, key: str, records: list[dict[str, Any]],
+              tests: list[Callable[[dict[str, Any]], bool]], query: dict[str, list[str]],
+              path_args: dict[str, str]) -> dict[str, Any]:
+        """One page of a list, shaped as the spec's ListMessageResponse / ListCallResponse: PageSize (default
+        50), Page and PageToken (the fake's tokens hold the offset), and the uris to the pages around it."""
+        found = [r["response"] for r in sorted(reversed(records), key=lambda r: r["created"], reverse=True)
+                 if all(test(r["response"]) for test in tests)]
+        size, page = int(_first(query, "PageSize") or 50), int(_first(query, "Page") or 0)
+        token = _first(query, "PageToken")
+        if token is not None and not re.fullmatch(r"PA\d+", token):
+            raise _BadRequest(f"PageToken: {token!r} is not a token this list gave out")
+        start = int(token[2:]) if token else page * size
+        items = found[start:start + size]
+        path = OPERATIONS_BY_ID[operation_id].path.format(**path_args)
+        filters = [(name, value) for name, values in query.items() if name not in PAGING for value in values]
+
+        def uri(at_page: int, offset: int | None) -> str:
+            paging = [("PageSize", str(size)), ("Page", str(at_page))]
+            if offset is not None:
+                paging.append(("PageToken", f"PA{offset}"))
+            return f"{path}?{urlencode(filters + paging)}"
+
+        body = {
+            key: items, "start": start, "end": start + max(len(items) - 1, 0), "page": page, "page_size": size,
+            "uri": uri(page, start if token else None), "first_page_uri": uri(0, None),
+            "next_page_uri": uri(page + 1, start + size) if start + size < len(found) else None,
+            "previous_page_uri": uri(page - 1, max(start - size, 0)) if start > 0 else None,
+        }
+        with self._cond:
+            self._lists.append({"operation": operation_id, "query": _flatten_form(query), "response": body})
         return body
 
     def _update_call(self, form: dict[str, list[str]], path_args: dict[str, str]) -> dict[str, Any]:
@@ -947,6 +1073,51 @@ def _media_fetched(fake: TwilioFake, sid: str, via: str, authorized: bool, statu
     with fake._cond:
         fake._media_fetches.append({"sid": sid, "via": via, "authorized": authorized, "status": status})
         fake._cond.notify_all()
+
+
+PAGING = ("PageSize", "Page", "PageToken")
+
+
+class _BadRequest(Exception):
+    """A request the spec's schema allows but Twilio would refuse (400)."""
+
+
+def _equals(query: dict[str, list[str]], name: str, field_name: str) -> Callable[[dict[str, Any]], bool]:
+    wanted = _first(query, name)
+    return lambda resource: wanted is None or resource.get(field_name) == wanted
+
+
+def _dated(query: dict[str, list[str]], name: str, field_name: str) -> Callable[[dict[str, Any]], bool]:
+    """A DateSent-style filter: `name` ends in < (on or before), > (on or after) or neither (on). A bare day
+    compares days; a moment compares moments. A resource without the date (a message not sent yet) never
+    matches."""
+    value = _first(query, name)
+    if value is None:
+        return lambda resource: True
+    wanted = _parse_when(name, value)
+    relation = name[-1] if name[-1] in "<>" else "="
+
+    def test(resource: dict[str, Any]) -> bool:
+        if not resource.get(field_name):
+            return False
+        at = email.utils.parsedate_to_datetime(resource[field_name])
+        have: datetime | date = at if isinstance(wanted, datetime) else at.date()
+        return {"<": have <= wanted, ">": have >= wanted, "=": have == wanted}[relation]  # type: ignore[operator]
+
+    return test
+
+
+def _parse_when(name: str, value: str) -> datetime | date:
+    """The formats the spec's examples use: YYYY-MM-DD, ISO 8601 (what twilio-python sends), RFC 2822."""
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else \
+            datetime.fromisoformat(value).astimezone(UTC)
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        raise _BadRequest(f"{name}: {value!r} is not a date") from None
 
 
 def _to_werkzeug_rule(openapi_path: str) -> str:

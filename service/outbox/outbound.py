@@ -10,8 +10,12 @@
 3. The transport sends it. Success: `sent` with Twilio's SID. A retryable failure (5xx, 429,
    timeout, network): `retry` with backoff. A permanent one (bad number, opted out at the carrier):
    `failed`, and the failure hooks decide what follows (opt-out, next nurse in the chain).
-4. A row left `sending` by a crash is claimed again once its lease runs out: a page may then go
-   twice, which is better than not at all.
+4. A row left `sending` by a crash is claimed again once its lease runs out, and a retried row after
+   a timeout or a 5xx: the earlier attempt may have reached Twilio, whose Messages API takes no
+   idempotency key. So a repeat attempt first asks the transport what it accepted from us for that
+   number since the row was made (Twilio's message or call list: same To, From and body); a match no
+   other row holds is this row's send: marked sent with that SID, not sent again. Only when Twilio
+   has nothing is it sent. (A match can only be missed if Twilio's list is behind its create.)
 
 Replies inside a webhook's TwiML are recorded here too (`record_reply`), so the history is whole.
 
@@ -42,6 +46,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # a claimed row is ours this long (> the Twilio timeout); then anyone may retry
 MAX_ATTEMPTS = 8
 BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
+CLOCK_SKEW = timedelta(minutes=1)  # Twilio's clock against ours, when looking for an earlier attempt's send
 QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
 URGENT = "outbound.urgent"  # session.info key: those of them that are urgent
 # A case's alerts to staff (escalation/cases.py CASE_ALERT_KINDS): a page, the fallback's text and call.
@@ -100,6 +105,11 @@ class Transport(Protocol):
     def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
         """Place one outbound call whose TwiML Twilio fetches from our webhook `url` (a path), reporting its end
         at `status_url`; return the call SID or raise SendError."""
+        ...
+
+    def sent_since(self, channel: str, to: str, body: str | None, since: datetime) -> list[str]:
+        """The SIDs of what the provider accepted from us for `to` on `channel` since `since`, newest first:
+        messages with this body (None: any), calls for channel voice; raise SendError if it cannot tell."""
         ...
 
 
@@ -271,6 +281,11 @@ class Outbox:
     def _send(self, attempt: Attempt) -> int:
         message_id, to, body, template = attempt.id, attempt.to, attempt.body, attempt.template
         try:
+            if attempt.attempts > 1 and (sid := self._sent_before(attempt)) is not None:
+                log.warning("outbound.reconciled message_id=%s attempt=%s: an earlier attempt reached the provider",
+                            message_id, attempt.attempts)
+                self._finish(message_id, status="sent", sid=sid, template=template)
+                return 1
             if attempt.url:
                 sid = self.transport.call_webhook(to, attempt.url, attempt.status_url)
             elif attempt.channel == "whatsapp":
@@ -288,6 +303,18 @@ class Outbox:
             return 0
         self._finish(message_id, status="sent", sid=sid, template=template)
         return 1
+
+    def _sent_before(self, attempt: Attempt) -> str | None:
+        """The SID of an earlier attempt's send the provider holds, if any: same number, channel and body (a
+        call or a template: any, to that number), since the row was made, and no other row's SID."""
+        same_body = attempt.channel != "voice" and attempt.template is None
+        found = self.transport.sent_since(attempt.channel, attempt.to, attempt.body if same_body else None,
+                                          attempt.created_at - CLOCK_SKEW)
+        if not found:
+            return None
+        with self.factory() as session:
+            held = set(session.scalars(select(Message.twilio_sid).where(Message.twilio_sid.in_(found))))
+        return next((sid for sid in found if sid not in held), None)
 
     def _finish(self, message_id: int, *, status: str, sid: str | None = None,
                 template: Template | None = None) -> None:

@@ -6,8 +6,10 @@ import itertools
 import json
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import TextIO, TypeVar
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -21,6 +23,10 @@ from ..settings import Settings
 from .outbound import SendError, Template, Transport
 
 CALL_RING_SECONDS = 30  # a call we place rings this long before Twilio gives up (no-answer)
+# Reconciling an unknown outcome looks through the newest messages (or calls) from us to that one number:
+# enough for any number's traffic in a send's lifetime, in pages of LIST_PAGE.
+LOOKBACK, LIST_PAGE = 100, 50
+T = TypeVar("T")
 
 
 class ConsoleTransport:
@@ -32,31 +38,32 @@ class ConsoleTransport:
         self.stream = stream
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # What it "sent" (sid, channel, to, body, when): its message list, as Twilio's is (sent_since).
+        self.sent: deque[tuple[str, str, str, str | None, datetime]] = deque(maxlen=1000)
 
     def send_sms(self, to: str, body: str) -> str:
-        with self._lock:
-            sid = f"CONSOLE{next(self._ids):06d}"
-            stream = self.stream or sys.stdout
-            print(f"--- SMS {sid} to {to}\n{body}\n---", file=stream, flush=True)
-        return sid
+        return self._show("SMS", "CONSOLE", "sms", to, body, body)
 
     def place_call(self, to: str, say: str) -> str:
-        with self._lock:
-            sid = f"CONSOLECALL{next(self._ids):06d}"
-            print(f"--- CALL {sid} to {to}\n{say}\n---", file=self.stream or sys.stdout, flush=True)
-        return sid
+        return self._show("CALL", "CONSOLECALL", "voice", to, say, None)
 
     def send_whatsapp(self, to: str, body: str, template: Template | None) -> str:
-        with self._lock:
-            sid = f"CONSOLEWA{next(self._ids):06d}"
-            shown = body if template is None else f"(template {template.sid} {json.dumps(template.variables)})"
-            print(f"--- WHATSAPP {sid} to {to}\n{shown}\n---", file=self.stream or sys.stdout, flush=True)
-        return sid
+        shown = body if template is None else f"(template {template.sid} {json.dumps(template.variables)})"
+        return self._show("WHATSAPP", "CONSOLEWA", "whatsapp", to, shown, body if template is None else None)
 
     def call_webhook(self, to: str, url: str, status_url: str | None) -> str:
+        return self._show("CALL", "CONSOLECALL", "voice", to, f"TwiML from {url}", None)
+
+    def sent_since(self, channel: str, to: str, body: str | None, since: datetime) -> list[str]:
         with self._lock:
-            sid = f"CONSOLECALL{next(self._ids):06d}"
-            print(f"--- CALL {sid} to {to}\nTwiML from {url}\n---", file=self.stream or sys.stdout, flush=True)
+            return [sid for sid, was, number, text, at in reversed(self.sent)
+                    if (was, number) == (channel, to) and at >= since and (body is None or text == body)]
+
+    def _show(self, label: str, prefix: str, channel: str, to: str, shown: str, body: str | None) -> str:
+        with self._lock:
+            sid = f"{prefix}{next(self._ids):06d}"
+            print(f"--- {label} {sid} to {to}\n{shown}\n---", file=self.stream or sys.stdout, flush=True)
+            self.sent.append((sid, channel, to, body, datetime.now(UTC)))
         return sid
 
     def fetch_media(self, url: str) -> Fetched:
@@ -112,6 +119,25 @@ class TwilioTransport:
             kwargs.update(status_callback=self.base_url + status_url, status_callback_method="POST")
         return self._create(lambda: self.client.calls.create(**kwargs).sid)
 
+    def sent_since(self, channel: str, to: str, body: str | None, since: datetime) -> list[str]:
+        """What Twilio accepted from us for `to` since `since`, newest first: messages with this body (None:
+        any: a template), or calls (channel voice). Twilio's list filters by date only on `DateSent`, which
+        a message still queued at Twilio does not have yet, and that is the one to find: so To and From
+        filter, and the time and body are compared here."""
+        def matching() -> list[str]:
+            if channel == "voice":
+                calls = self.client.calls.list(to=to, from_=self.from_, limit=LOOKBACK, page_size=LIST_PAGE)
+                return [c.sid for c in calls if c.date_created is not None and c.date_created >= since]
+            if channel == "whatsapp" and not self.whatsapp_from:
+                return []  # nothing can have gone: there is no sender
+            to_, from_ = (f"whatsapp:{to}", f"whatsapp:{self.whatsapp_from}") if channel == "whatsapp" \
+                else (to, self.from_)
+            found = self.client.messages.list(to=to_, from_=from_, limit=LOOKBACK, page_size=LIST_PAGE)
+            return [m.sid for m in found if m.date_created is not None and m.date_created >= since
+                    and (body is None or m.body == body)]
+
+        return self._create(matching)
+
     def fetch_media(self, url: str) -> Fetched:
         """A patient's photo, with the account's credentials (media may require HTTP auth). Twilio answers with
         a redirect to its CDN; requests drops the credentials when the redirect leaves the host."""
@@ -128,8 +154,8 @@ class TwilioTransport:
                        response.iter_content(64 * 1024), response.close)
 
     @staticmethod
-    def _create(request: Callable[[], str]) -> str:
-        """One REST create, with Twilio's errors sorted into retryable or permanent."""
+    def _create(request: Callable[[], T]) -> T:
+        """One REST request, with Twilio's errors sorted into retryable or permanent."""
         try:
             return request()
         except TwilioRestException as exc:

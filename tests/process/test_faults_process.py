@@ -12,10 +12,10 @@ Where a kill lands decides what follows for a page (or any queued text):
 - committed, not yet claimed (`queued`): the restarted process sends it once, at once;
 - claimed (`sending`), request not yet at Twilio: sent once, but only when the claim's lease
   (service/outbox/outbound.py, LEASE, 30 seconds) has run out;
-- accepted by Twilio, not yet recorded as sent: Twilio delivers it, and after the lease it is sent
-  again. This is the one window where a page goes twice: at least once, never lost. Twilio's REST
-  API has no idempotency key for creating messages (https://www.twilio.com/docs/api/errors/20500:
-  sending an SMS is not idempotent), so no sender can close it; the test shows exactly where it is.
+- accepted by Twilio, not yet recorded as sent: Twilio delivers it; after the lease the outbox looks
+  in Twilio's message list before sending again (Twilio's REST API has no idempotency key for creating
+  messages), finds it (same To, From and body, made since the row) and marks the row sent with its
+  SID: once, not twice.
 """
 
 from __future__ import annotations
@@ -188,18 +188,56 @@ def test_server_killed_after_a_red_flag_answer_restarts_pages_once_and_resumes(t
         for page in queued_at_kill:
             assert sent(page.escalation_id) == 1, page
 
-        # The window that can double-send: the two pages whose requests were in flight at the kill.
-        # Twilio still sends them; their rows stay `sending` until the lease runs out, and then the
-        # outbox sweep sends them again (at least once, never lost).
+        # The two pages whose requests were in flight at the kill: Twilio still sends them, and their rows
+        # stay `sending` until the lease (longer than Twilio's timeout) runs out. Then the outbox sweep finds
+        # each in Twilio's list and records it sent, without sending it again.
+        fake.wait_for(lambda: all(sent(case_id) == 1 for case_id in in_flight.values()), timeout=SLOW_TWILIO + 5)
         later = create_app(sweeper_settings(database_url, fake), clock=lambda: utc_now() + LEASE + timedelta(seconds=1))
         sweeper: Services = later.extensions["triage"]
         stack.callback(sweeper.engine.dispose)
-        assert sweeper.outbox.deliver() == 2
-        fake.wait_for(lambda: all(sent(case_id) == 2 for case_id in in_flight.values()), timeout=SLOW_TWILIO + 5)
+        # By now the restarted server's own sweep may have done some (the lease runs in real time there too).
+        reconciled = sweeper.outbox.deliver() + second.log.read_text(errors="replace").count("outbound.reconciled")
+        assert reconciled == 2
+        assert all(sent(case_id) == 1 for case_id in in_flight.values())
         assert all(p.status == "sent" for p in pages(db))
         assert sent(case) == 1  # the red flag of the kill: still once
         assert fake.violations == []
         assert "Traceback" not in second.log.read_text(errors="replace")
+
+
+def test_a_page_twilio_took_before_the_kill_is_reconciled_not_sent_twice(tmp_path: Path) -> None:
+    """Killed after Twilio accepted the page and before the row was marked sent: after the lease, the
+    row is found in Twilio's list and marked sent with its SID; the nurse gets one page."""
+    with ExitStack() as stack:
+        database_url = stack.enter_context(fresh_database(tmp_path))
+        fake = stack.enter_context(TwilioFake(account_sid=new_sid("AC"), auth_token=AUTH_TOKEN))
+        db = make_engine(database_url)
+        stack.callback(db.dispose)
+        upgrade(db)
+        web = stack.enter_context(running(start_web(tmp_path, "web", database_url, fake)))
+        fake.hold_next(1, operation="CreateMessage")  # Twilio takes the page; its answer never gets back
+        for step, text_ in enumerate(RED_TEXTS):
+            assert web.sms(text_, RED, sid(RED, step)).status_code == 200
+        fake.wait_for(lambda: fake.holding == 1, timeout=10)
+        [accepted] = fake.messages
+        [page] = pages(db)
+        assert (page.status, page.attempts) == ("sending", 1)
+        kill_group(web.process)
+        fake.release()
+
+        later = create_app(sweeper_settings(database_url, fake), clock=lambda: utc_now() + LEASE + timedelta(seconds=1))
+        sweeper: Services = later.extensions["triage"]
+        stack.callback(sweeper.engine.dispose)
+        assert sweeper.outbox.deliver() == 1
+        assert [m["sid"] for m in fake.messages] == [accepted["sid"]]  # no second CreateMessage
+        with db.connect() as connection:
+            row = connection.execute(select(Message.status, Message.twilio_sid, Message.attempts)
+                                     .where(Message.id == page.id)).one()
+        assert tuple(row) == ("sent", accepted["sid"], 2)
+        [lookup] = fake.lists
+        assert (lookup["operation"], lookup["query"]["To"], lookup["query"]["From"]) == (
+            "ListMessage", accepted["to"], CLINIC_NUMBER)
+        assert fake.violations == []
 
 
 def sweeper_settings(database_url: str, fake: TwilioFake) -> Settings:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service import create_app
 from service.db import transaction
 from service.models import Message, Patient
-from service.outbox.outbound import BACKOFF, SendError, queue_sms
+from service.outbox.outbound import BACKOFF, LEASE, SendError, queue_call, queue_sms
 from service.services import Services
 from service.settings import Settings
 from tests.conftest import CLINIC_NUMBER, NURSE_AVERY, PATIENT, FakeClock, Twilio, play, services
@@ -128,13 +128,15 @@ def test_timeout_is_retried(make_app, twilio_fake, clock: FakeClock) -> None:
     assert svc.outbox.deliver() == 0
     first = message(svc, message_id)
     assert first.status == "retry" and "network" in (first.last_error or "") and first.attempts == 1
+    # Twilio sent it although we gave up waiting: the retry finds it in Twilio's list, and sends nothing.
+    twilio_fake.wait_for(1)
     clock.advance(seconds=BACKOFF[0])
     assert svc.outbox.deliver() == 1
     done = message(svc, message_id)
-    assert done.status == "sent" and done.attempts == 2
-    # Twilio may have sent the first one although we gave up waiting: a repeat beats a lost text.
-    twilio_fake.wait_for(2)
-    assert {m["body"] for m in twilio_fake.messages} == {"Nurse: please call the clinic."}
+    [sent] = twilio_fake.messages
+    assert (done.status, done.attempts, done.twilio_sid) == ("sent", 2, sent["sid"])
+    assert sent["body"] == "Nurse: please call the clinic."
+    assert [lookup["operation"] for lookup in twilio_fake.lists] == ["ListMessage"]
     assert twilio_fake.violations == []
 
 
@@ -186,3 +188,100 @@ def test_console_transport_prints_and_stores(make_app, capsys) -> None:  # type:
     printed = capsys.readouterr().out
     assert f"--- SMS {page.twilio_sid} to {NURSE_AVERY}" in printed
     assert page.body in printed
+
+
+# --- a send whose outcome is unknown is reconciled before it is repeated (#22 item 5) ---------------------
+
+
+def crashed_mid_send(svc: Services, message_id: int, reached_twilio: bool) -> str | None:
+    """What a process that died mid-send leaves: the row claimed (`sending`, its lease running), and, if
+    the request got there, the message at Twilio; no result recorded. Returns the SID Twilio gave it."""
+    attempt = svc.outbox._claim(message_id)
+    assert attempt is not None and message(svc, message_id).status == "sending"
+    return svc.outbox.transport.send_sms(attempt.to, attempt.body) if reached_twilio else None
+
+
+def test_a_send_twilio_accepted_before_the_crash_is_not_sent_again(twilio: Twilio, twilio_fake, svc: Services,
+                                                                    clock: FakeClock) -> None:
+    play(twilio, "hi")
+    message_id = queue_relay(svc, clock)
+    sid = crashed_mid_send(svc, message_id, reached_twilio=True)
+    assert svc.outbox.deliver() == 0  # its lease has not run out: the dead process still owns it
+    clock.advance(LEASE)
+    assert svc.outbox.deliver() == 1
+    done = message(svc, message_id)
+    assert (done.status, done.twilio_sid, done.attempts) == ("sent", sid, 2)
+    assert [m["sid"] for m in twilio_fake.messages] == [sid]  # no second POST
+    [lookup] = twilio_fake.lists
+    assert (lookup["operation"], lookup["query"]["To"], lookup["query"]["From"]) == ("ListMessage", PATIENT,
+                                                                                      CLINIC_NUMBER)
+    assert twilio_fake.violations == []
+
+
+def test_a_send_that_never_reached_twilio_is_sent_once(twilio: Twilio, twilio_fake, svc: Services,
+                                                        clock: FakeClock) -> None:
+    play(twilio, "hi")
+    message_id = queue_relay(svc, clock)
+    crashed_mid_send(svc, message_id, reached_twilio=False)
+    clock.advance(LEASE)
+    assert svc.outbox.deliver() == 1
+    [sent] = twilio_fake.messages
+    done = message(svc, message_id)
+    assert (done.status, done.twilio_sid) == ("sent", sent["sid"])
+    assert len(twilio_fake.lists) == 1 and twilio_fake.violations == []
+
+
+def test_the_same_text_sent_for_another_row_is_not_taken_for_this_one(twilio: Twilio, twilio_fake, svc: Services,
+                                                                       clock: FakeClock) -> None:
+    play(twilio, "hi")
+    earlier = queue_relay(svc, clock, body="Please call the clinic.")
+    assert svc.outbox.deliver() == 1
+    again = queue_relay(svc, clock, body="Please call the clinic.")  # the same words, a new text
+    crashed_mid_send(svc, again, reached_twilio=False)
+    clock.advance(LEASE)
+    assert svc.outbox.deliver() == 1
+    first, second = twilio_fake.messages
+    assert (message(svc, earlier).twilio_sid, message(svc, again).twilio_sid) == (first["sid"], second["sid"])
+
+
+def test_an_alert_call_placed_before_the_crash_is_not_placed_again(twilio: Twilio, twilio_fake, svc: Services,
+                                                                    clock: FakeClock) -> None:
+    play(twilio, "hi")
+    with transaction(svc.factory) as session:
+        call_id = queue_call(session, to=NURSE_AVERY, say="No nurse has acknowledged case 1.", kind="fallback_call",
+                             now=clock()).id
+    attempt = svc.outbox._claim(call_id)
+    assert attempt is not None
+    sid = svc.outbox.transport.place_call(attempt.to, attempt.body)
+    clock.advance(LEASE)
+    assert svc.outbox.deliver() == 1
+    assert [c["sid"] for c in twilio_fake.calls] == [sid]
+    assert message(svc, call_id).twilio_sid == sid
+    assert [lookup["operation"] for lookup in twilio_fake.lists] == ["ListCall"]
+    assert twilio_fake.violations == []
+
+
+def test_when_twilio_cannot_say_what_it_has_the_text_waits(twilio: Twilio, twilio_fake, svc: Services,
+                                                            clock: FakeClock) -> None:
+    play(twilio, "hi")
+    message_id = queue_relay(svc, clock)
+    crashed_mid_send(svc, message_id, reached_twilio=False)
+    clock.advance(LEASE)
+    twilio_fake.fail_next(1, status=503, operation="ListMessage")
+    assert svc.outbox.deliver() == 0
+    assert message(svc, message_id).status == "retry" and twilio_fake.messages == []
+    clock.advance(seconds=BACKOFF[1])
+    assert svc.outbox.deliver() == 1 and len(twilio_fake.messages) == 1
+
+
+def test_the_console_transport_reconciles_from_what_it_printed(make_app, clock: FakeClock, capsys) -> None:  # type: ignore[no-untyped-def]
+    svc = services(make_app(transport="console"))
+    with transaction(svc.factory) as session:
+        message_id = queue_sms(session, to=NURSE_AVERY, body="URGENT case 3", kind="page", now=clock()).id
+    sid = crashed_mid_send(svc, message_id, reached_twilio=True)
+    assert svc.outbox.transport.sent_since("sms", NURSE_AVERY, "URGENT case 3", clock()) == [sid]
+    assert svc.outbox.transport.sent_since("sms", NURSE_AVERY, "another text", clock()) == []
+    clock.advance(LEASE)
+    assert svc.outbox.deliver() == 1
+    assert message(svc, message_id).twilio_sid == sid
+    assert capsys.readouterr().out.count("URGENT case 3") == 1

@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def test_spec_is_parsed_once_and_subset_is_valid_openapi() -> None:
         for op in item.values()
         if isinstance(op, dict) and "operationId" in op
     }
-    assert op_ids == {"CreateMessage", "CreateCall", "UpdateCall", "FetchMedia"}
+    assert op_ids == {"CreateMessage", "ListMessage", "CreateCall", "ListCall", "UpdateCall", "FetchMedia"}
     assert spec.conditional_groups(OPERATIONS_BY_ID["CreateMessage"]) == [
         ["From", "MessagingServiceSid"],
         ["Body", "MediaUrl", "ContentSid"],
@@ -237,9 +238,13 @@ def test_responses_validate_against_spec_schemas(twilio_fake: TwilioFake, client
     client.calls("CA" + "f" * 32).update(status="canceled")  # call unknown to the fake
     message_sid, media_sid = twilio_fake.add_media(b"photo", "image/jpeg").split("/")[-3::2]
     client.messages(message_sid).media(media_sid).fetch()
+    client.messages.list(to=PATIENT, page_size=1, limit=2)  # two pages: next_page_uri, then previous_page_uri
+    client.calls.list(from_=NURSE_LINE)
     records = {
         "CreateMessage": twilio_fake.messages,
+        "ListMessage": [r for r in twilio_fake.lists if r["operation"] == "ListMessage"],
         "CreateCall": twilio_fake.calls,
+        "ListCall": [r for r in twilio_fake.lists if r["operation"] == "ListCall"],
         "UpdateCall": twilio_fake.call_updates,
         "FetchMedia": twilio_fake.media_fetches,
     }
@@ -247,7 +252,7 @@ def test_responses_validate_against_spec_schemas(twilio_fake: TwilioFake, client
     for op in OPERATIONS:
         assert records[op.operation_id], op.operation_id
         for record in records[op.operation_id]:
-            path = op.path.format(AccountSid=twilio_fake.account_sid, Sid=record["sid"],
+            path = op.path.format(AccountSid=twilio_fake.account_sid, Sid=record.get("sid"),
                                   MessageSid=record.get("message_sid"))
             body = json.dumps(record["response"]).encode()
             assert twilio_fake.spec.response_errors(op, path, op.success_status, body) == []
@@ -527,6 +532,84 @@ def test_delay_next_triggers_client_timeout(twilio_fake: TwilioFake) -> None:
     assert twilio_fake.messages[0]["body"] == "slow"
     client.messages.create(to=PATIENT, from_=NURSE_LINE, body="fast")  # delay consumed
     assert len(twilio_fake.messages) == 2
+
+
+def test_hold_next_accepts_at_once_and_answers_on_release(twilio_fake: TwilioFake, client: Client) -> None:
+    twilio_fake.hold_next(1, operation="CreateMessage")
+    answers: list[str] = []
+    sender = threading.Thread(target=lambda: answers.append(
+        client.messages.create(to=PATIENT, from_=NURSE_LINE, body="held").sid))
+    sender.start()
+    twilio_fake.wait_for(lambda: twilio_fake.holding == 1, timeout=5)
+    [accepted] = twilio_fake.messages  # Twilio has it: only the answer is held
+    assert answers == [] and client.messages.list(to=PATIENT)[0].sid == accepted["sid"]  # others are not held
+    twilio_fake.release()
+    sender.join(5)
+    assert answers == [accepted["sid"]] and twilio_fake.holding == 0
+
+
+# ----- the message and call lists ---------------------------------------------------
+
+
+def test_message_list_filters_newest_first_in_pages(twilio_fake: TwilioFake, client: Client) -> None:
+    for n in range(5):
+        client.messages.create(to=PATIENT, from_=NURSE_LINE, body=f"text {n}")
+    client.messages.create(to="+15551239999", from_=NURSE_LINE, body="someone else")
+    listed = client.messages.list(to=PATIENT, from_=NURSE_LINE, page_size=2)
+    assert [m.body for m in listed] == [f"text {n}" for n in (4, 3, 2, 1, 0)]
+    pages = [r for r in twilio_fake.lists if r["operation"] == "ListMessage"]
+    assert [len(r["response"]["messages"]) for r in pages] == [2, 2, 1]
+    first, second, last = (r["response"] for r in pages)
+    assert (first["start"], first["end"], first["page"], first["page_size"]) == (0, 1, 0, 2)
+    assert first["previous_page_uri"] is None and "PageToken=PA2" in first["next_page_uri"]
+    assert second["next_page_uri"] == last["uri"] and last["next_page_uri"] is None
+    assert "To=%2B15551230000" in first["uri"] and "From=%2B15557650000" in first["uri"]
+    assert [m.body for m in client.messages.list(to="+15551239999")] == ["someone else"]
+    assert client.messages.list(from_="+15550000000") == []
+    assert twilio_fake.violations == []
+
+
+def test_message_list_date_sent_matches_only_sent_messages(twilio_fake: TwilioFake, client: Client) -> None:
+    # The fake delivers nothing: its messages stay `queued`, with no date_sent, as Twilio's do until sent.
+    client.messages.create(to=PATIENT, from_=NURSE_LINE, body="queued at Twilio")
+    day = datetime.now(UTC) - timedelta(days=1)
+    assert client.messages.list(to=PATIENT, date_sent_after=day) == []
+    assert client.messages.list(to=PATIENT, date_sent_before=day) == []
+    assert [m.body for m in client.messages.list(to=PATIENT)] == ["queued at Twilio"]
+    assert twilio_fake.violations == []
+
+
+def test_call_list_filters_by_to_from_and_status(twilio_fake: TwilioFake, client: Client) -> None:
+    call = client.calls.create(to=PATIENT, from_=NURSE_LINE, url="https://svc.example/voice")
+    client.calls.create(to="+15551239999", from_=NURSE_LINE, url="https://svc.example/voice")
+    assert [c.sid for c in client.calls.list(to=PATIENT, from_=NURSE_LINE)] == [call.sid]
+    assert [c.sid for c in client.calls.list(to=PATIENT, status="queued")] == [call.sid]
+    assert client.calls.list(to=PATIENT, status="completed") == []
+    assert client.calls.list(to=PATIENT, start_time_after=datetime.now(UTC) - timedelta(days=1)) == []  # not begun
+    assert len(client.calls.list(from_=NURSE_LINE)) == 2
+    assert twilio_fake.violations == []
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({"Too": PATIENT}, "Too: unknown query parameter"),
+    ({"PageSize": "0"}, "less than the minimum of 1"),
+    ({"PageSize": "1001"}, "greater than the maximum of 1000"),
+    ({"PageSize": "ten"}, "PageSize"),
+    ({"PageToken": "not-ours"}, "PageToken"),
+    ({"DateSent>": "yesterday"}, "'yesterday' is not a 'date-time'"),
+])
+def test_message_list_spec_violations(twilio_fake: TwilioFake, query: dict[str, str], expected: str) -> None:
+    response = requests.get(twilio_fake.base_url + messages_path(twilio_fake), params=query,
+                            auth=(twilio_fake.account_sid, twilio_fake.auth_token), timeout=5)
+    assert response.status_code == 400 and response.json()["code"] == VALIDATION_ERROR_CODE
+    [violation] = twilio_fake.violations
+    assert violation.startswith("ListMessage GET") and expected in violation
+
+
+def test_message_list_needs_the_account_credentials(twilio_fake: TwilioFake) -> None:
+    response = requests.get(twilio_fake.base_url + messages_path(twilio_fake), auth=(twilio_fake.account_sid, "x"),
+                            timeout=5)
+    assert response.status_code == 401 and response.json()["code"] == AUTH_ERROR_CODE
 
 
 # ----- wait_for / reset ------------------------------------------------------------
