@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, session, url_for
@@ -13,6 +15,21 @@ from ..models import DashboardSession, User
 from . import sessions, twofactor
 from .auth import admin_required, audit_row, svc
 from .blueprint import bp
+from .views import MAX_ROW_ID
+
+# What an admin action did: the audit row's detail, and the message flashed with its category.
+Done = tuple[str, str, str]
+
+
+def _on_account(username: str, action: str, work: Callable[[Session, User, datetime], Done]) -> Any:
+    """One admin action on an account: in one transaction with its audit row, then back to the account's page."""
+    now = svc().clock()
+    with transaction(svc().factory) as db:
+        user = _user(db, username)
+        detail, message, category = work(db, user, now)
+        db.add(audit_row(g.user, action, now, detail=f"{user.username}: {detail}"))
+    flash(message, category)
+    return redirect(url_for("dashboard.user_sessions", username=user.username))
 
 
 def _user(db: Session, username: str) -> User:
@@ -45,40 +62,36 @@ def user_sessions(username: str) -> Any:
                            current_id=session.record.id)  # type: ignore[attr-defined]  # "this browser"
 
 
-@bp.post("/users/<username>/sessions/<int(max=9223372036854775807):session_id>/end")
+@bp.post(f"/users/<username>/sessions/<int(max={MAX_ROW_ID}):session_id>/end")
 @admin_required
 def end_session(username: str, session_id: int) -> Any:
-    now = svc().clock()
-    with transaction(svc().factory) as db:
-        user = _user(db, username)
+    def work(db: Session, user: User, now: datetime) -> Done:
         ended = sessions.end_rows(db, now, "admin", DashboardSession.id == session_id,
                                   DashboardSession.user_id == user.id)
-        db.add(audit_row(g.user, "end_sessions", now, detail=f"{user.username}: session {session_id}"))
-    flash(f"Session ended for {user.username}." if ended else "That session had already ended.",
-          "success" if ended else "info")
-    return redirect(url_for("dashboard.user_sessions", username=user.username))
+        if ended:
+            return f"session {session_id}", f"Session ended for {user.username}.", "success"
+        return f"session {session_id}", "That session had already ended.", "info"
+
+    return _on_account(username, "end_sessions", work)
 
 
 @bp.post("/users/<username>/sessions/end")
 @admin_required
 def end_all_sessions(username: str) -> Any:
-    now = svc().clock()
-    with transaction(svc().factory) as db:
-        user = _user(db, username)
+    def work(db: Session, user: User, now: datetime) -> Done:
         ended = sessions.end_all(db, user.id, now, "admin")
-        db.add(audit_row(g.user, "end_sessions", now, detail=f"{user.username}: all ({ended})"))
-    flash(f"Ended {ended} session(s) of {user.username}.", "success")
-    return redirect(url_for("dashboard.user_sessions", username=user.username))
+        return f"all ({ended})", f"Ended {ended} session(s) of {user.username}.", "success"
+
+    return _on_account(username, "end_sessions", work)
 
 
 @bp.post("/users/<username>/reset-2fa")
 @admin_required
 def reset_two_factor(username: str) -> Any:
-    now = svc().clock()
-    with transaction(svc().factory) as db:
-        user = _user(db, username)
+    def work(db: Session, user: User, now: datetime) -> Done:
         twofactor.reset(db, user.id)
         ended = sessions.end_all(db, user.id, now, "2fa_reset")
-        db.add(audit_row(g.user, "2fa_reset", now, detail=f"{user.username}: {ended} session(s) ended"))
-    flash(f"Two-factor reset for {user.username}: they enrol again at their next sign-in.", "success")
-    return redirect(url_for("dashboard.user_sessions", username=user.username))
+        return (f"{ended} session(s) ended",
+                f"Two-factor reset for {user.username}: they enrol again at their next sign-in.", "success")
+
+    return _on_account(username, "2fa_reset", work)

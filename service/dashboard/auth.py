@@ -7,10 +7,11 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from ..db import transaction
@@ -20,6 +21,8 @@ from ..services import Services
 from . import sessions
 from .blueprint import bp, csrf
 from .sessions import Record, ended_by_time
+
+Row = TypeVar("Row")
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,14 @@ def audit(action: str, *, username: str | None = None, escalation_id: int | None
     with transaction(svc().factory) as session:
         session.add(AuditLog(at=svc().clock(), username=name, action=action, escalation_id=escalation_id,
                              patient_id=patient_id, detail=detail))
+
+
+def row_or_404(session: Session, model: type[Row], row_id: int) -> Row:
+    """The row with this id (a case, a photo), or the not-found page."""
+    row = session.get(model, row_id)
+    if row is None:
+        abort(404)
+    return row
 
 
 def audit_row(user: User, action: str, now: datetime, *, escalation_id: int | None = None,

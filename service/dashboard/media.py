@@ -12,12 +12,12 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, g, render_template
+from flask import Response, g, render_template
 
 from .. import media as media_rows
 from ..media import Fetched, MediaSource, MediaUnavailable
 from ..models import MessageMedia
-from .auth import audit, login_required, svc
+from .auth import audit, login_required, row_or_404, svc
 from .blueprint import bp
 from .views import MAX_ROW_ID
 
@@ -28,9 +28,7 @@ log = logging.getLogger(__name__)
 @login_required
 def media(media_id: int) -> Any:
     with svc().factory() as session:
-        row = session.get(MessageMedia, media_id)
-    if row is None:
-        abort(404)
+        row = row_or_404(session, MessageMedia, media_id)
     audit("view_media", patient_id=row.patient_id, detail=f"media {row.id} ({row.content_type})")
     transport = svc().outbox.transport
     if not isinstance(transport, MediaSource) or not media_rows.fetchable(svc().settings, row.url):

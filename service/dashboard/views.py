@@ -23,7 +23,7 @@ from ..models import AuditLog, Callback, Conversation, Escalation, Patient
 from ..phones import mask, pretty
 from ..records.store import case_summary
 from ..runtime import envelope
-from .auth import actor_for, admin_required, audit, audit_row, login_required, svc
+from .auth import actor_for, admin_required, audit, audit_row, login_required, row_or_404, svc
 from .blueprint import bp
 from .history import patient_history
 from .oncall import stretches
@@ -108,9 +108,7 @@ def queue_rows() -> Any:
 @login_required
 def case(case_id: int) -> Any:
     with svc().factory() as session:
-        found = session.get(Escalation, case_id)
-        if found is None:
-            abort(404)
+        found = row_or_404(session, Escalation, case_id)
         patient = session.get(Patient, found.patient_id)
         assert patient is not None
         flow = case_flow(svc(), session, found)
