@@ -353,6 +353,20 @@ def test_message_spec_violations(twilio_fake: TwilioFake, form: dict[str, str], 
     assert twilio_fake.messages == []
 
 
+def test_the_remembered_verdicts_still_judge_every_constrained_value(twilio_fake: TwilioFake) -> None:
+    # The spec's verdict is remembered by a request's shape: any Body passes, so Body counts only as present;
+    # a constrained field's value (TrafficType's enum, ValidityPeriod's integer) is part of the shape.
+    valid = {"To": PATIENT, "From": NURSE_LINE, "TrafficType": "free"}
+    for n in range(3):
+        assert raw_post(twilio_fake, messages_path(twilio_fake), {**valid, "Body": f"text {n}"}).status_code == 201
+    assert raw_post(twilio_fake, messages_path(twilio_fake), {**valid, "TrafficType": "urgent", "Body": "text 0"}
+                    ).status_code == 400
+    assert raw_post(twilio_fake, messages_path(twilio_fake), {**valid, "Body": "text 0", "ValidityPeriod": "x"}
+                    ).status_code == 400
+    assert raw_post(twilio_fake, messages_path(twilio_fake), {**valid, "Body": ""}).status_code == 400  # blank
+    assert len(twilio_fake.messages) == 3 and len(twilio_fake.violations) == 3
+
+
 @pytest.mark.parametrize(
     ("path", "form", "expected"),
     [
