@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .logs import current_request_id
 from .privacy.sealed import SealedJSON, SealedText
+from .statuses import CallbackStatus, CaseStatus, CheckinStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -123,7 +124,7 @@ class Message(Base):
     from_phone: Mapped[str | None] = mapped_column(String(20))  # inbound from staff (nurse commands)
     body: Mapped[str] = mapped_column(SealedText("messages.body"))
     content_sid: Mapped[str | None] = mapped_column(String(34))  # the WhatsApp template sent in the body's place
-    status: Mapped[str] = mapped_column(String(16))  # received | twiml | queued | sending | sent | failed | ...
+    status: Mapped[str] = mapped_column(String(16))  # statuses.MessageStatus
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # from Twilio's status callback
     delivery_error_code: Mapped[int | None]
@@ -162,7 +163,7 @@ class Escalation(Base):
     red_flags: Mapped[list[Any]] = mapped_column(default=list)
     quotes: Mapped[list[Any]] = mapped_column(SealedJSON("escalations.quotes"), default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.open, index=True)  # statuses.py
     nurse_phone: Mapped[str | None] = mapped_column(String(20))  # the nurse paged last, or the owner
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     chain_position: Mapped[int] = mapped_column(default=0)
@@ -195,8 +196,8 @@ class Callback(Base):
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
     nurse_phone: Mapped[str] = mapped_column(String(20))  # the roster phone rung first
     requested_by: Mapped[str] = mapped_column(String(64))
-    # queued -> ringing nurse -> whispered -> dialling -> ended; outcome says how it ended
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # queued -> ringing nurse -> whispered -> dialling -> ended (statuses.CallbackStatus); outcome: how it ended
+    status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.queued)
     outcome: Mapped[str | None] = mapped_column(String(24))  # talked | patient_no_answer | nurse_no_answer ...
     nurse_call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the queued call to the nurse
@@ -231,7 +232,7 @@ class Checkin(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
     ask: Mapped[str] = mapped_column(String(64))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=CheckinStatus.pending)  # statuses.py
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     reminder_due_at: Mapped[datetime | None]

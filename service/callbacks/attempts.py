@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 from ..engine.flow import LEVEL_WORDS, Flow, Level
 from ..engine.render import localize
 from ..escalation import operations
-from ..escalation.cases import LANGUAGE_NAMES, UNOWNED_STATUSES, audit, first_contact
+from ..escalation.cases import LANGUAGE_NAMES, audit, first_contact
 from ..escalation.operations import Actor, NotAllowed
 from ..models import Callback, Conversation, Escalation, Message, Patient
 from ..outbox.outbound import SendError, queue_call, queue_sms
 from ..phones import mask, pretty
 from ..services import Services
+from ..statuses import UNOWNED_STATUSES, CallbackStatus, CaseStatus
 from .phrases import staff
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ DIALLED = "/twilio/callback/dialled"  # the <Dial> to the patient ended
 TEXT_OFFER = "/twilio/callback/text-offer"  # after no answer: 1 texts the patient that a nurse called
 STATUS = "/twilio/callback/status"  # the nurse's call ended (status callback)
 
-UNDER_WAY = ("queued", "whispered", "dialling")
+UNDER_WAY = (CallbackStatus.queued, CallbackStatus.whispered, CallbackStatus.dialling)
 RINGING_LIMIT = timedelta(minutes=3)  # no word from the nurse's phone by then: that attempt is over
 TALKING_LIMIT = timedelta(hours=1)  # a call answered this long ago without an end reported is over too
 RETRY_WINDOW = timedelta(minutes=2)  # a call the nurse asked for now is no use to them later: no late retries
@@ -94,8 +95,8 @@ def request(svc: Services, session: Session, case: Escalation, actor: Actor, now
         raise NotAllowed(staff("under_way", case=case.id))
     if case.status in UNOWNED_STATUSES:
         operations.acknowledge(svc, session, case, actor, now)
-    callback = Callback(escalation_id=case.id, nurse_phone=actor.phone, requested_by=actor.label, status="queued",
-                        requested_at=now)
+    callback = Callback(escalation_id=case.id, nurse_phone=actor.phone, requested_by=actor.label,
+                        status=CallbackStatus.queued, requested_at=now)
     session.add(callback)
     session.flush()
     message = queue_call(session, to=actor.phone, say=f"Callback for case {case.id}: ringing {actor.name} first",
@@ -132,9 +133,9 @@ def under_way(session: Session, case: Escalation, now: datetime) -> Callback | N
 def nurse_answered(svc: Services, session: Session, callback: Callback, call_sid: str, now: datetime) -> Step:
     case, patient = _case(session, callback)
     callback.nurse_call_sid = callback.nurse_call_sid or call_sid
-    if case.status == "resolved":
+    if case.status == CaseStatus.resolved:
         return _end(session, case, callback, "case_closed", now, staff("case_closed", case=case.id))
-    callback.status, callback.nurse_answered_at = "whispered", now
+    callback.status, callback.nurse_answered_at = CallbackStatus.whispered, now
     audit(session, case, "callback_nurse_answered", now, actor=callback.requested_by, detail=f"callback {callback.id}")
     return Step(whisper(svc, session, case, patient), PRESS)
 
@@ -151,14 +152,14 @@ def whisper(svc: Services, session: Session, case: Escalation, patient: Patient)
 
 def pressed(svc: Services, session: Session, callback: Callback, digits: str, now: datetime) -> Step:
     case, patient = _case(session, callback)
-    if callback.status != "whispered":  # ended meanwhile (resolved, or the status callback came first)
+    if callback.status != CallbackStatus.whispered:  # ended meanwhile (resolved, or the status callback came first)
         return Step(staff("no_key"))
     if digits != "1":
         return _end(session, case, callback, "not_connected", now, staff("no_key"))
-    if case.status == "resolved":
+    if case.status == CaseStatus.resolved:
         return _end(session, case, callback, "case_closed", now, staff("case_closed", case=case.id))
     assert patient.phone is not None  # request() refuses a hidden number
-    callback.status = "dialling"
+    callback.status = CallbackStatus.dialling
     audit(session, case, "callback_dialling", now, actor=callback.requested_by,
           detail=f"callback {callback.id}: dialling the patient from the clinic number")
     return Step(staff("calling"), DIAL, dial=patient.phone)
@@ -210,11 +211,11 @@ def nurse_leg_ended(svc: Services, session: Session, callback: Callback, status:
                     now: datetime) -> None:
     """Twilio's status callback for the nurse's call: how the attempt ended, and how long the nurse was on."""
     case, _ = _case(session, callback)
-    if callback.status == "queued":  # the nurse's phone never answered (busy, no answer, failed)
+    if callback.status == CallbackStatus.queued:  # the nurse's phone never answered (busy, no answer, failed)
         _end(session, case, callback, "nurse_no_answer", now, "")
-    elif callback.status == "whispered":
+    elif callback.status == CallbackStatus.whispered:
         _end(session, case, callback, "not_connected", now, "")
-    elif callback.status == "dialling":  # hung up while the patient's phone rang (the dial may still report)
+    elif callback.status == CallbackStatus.dialling:  # hung up while the patient's phone rang (the dial may report)
         _end(session, case, callback, "nurse_hung_up", now, "")
     audit(session, case, "callback_ended", now, actor=callback.requested_by,
           detail=f"callback {callback.id}: {OUTCOME_WORDS.get(callback.outcome or '', callback.outcome)}; "
@@ -272,7 +273,7 @@ def _end(session: Session, case: Escalation, callback: Callback, outcome: str, n
     """The attempt is over. A later, surer word (the dial's own status) may still correct `nurse_hung_up`."""
     if callback.outcome is None or callback.outcome == "nurse_hung_up":
         callback.outcome = outcome
-    callback.status, callback.ended_at = "ended", callback.ended_at or now
+    callback.status, callback.ended_at = CallbackStatus.ended, callback.ended_at or now
     case.updated_at = now
     log.info("callback.ended case=%s callback=%s outcome=%s", case.id, callback.id, callback.outcome)
     return Step(say)

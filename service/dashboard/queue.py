@@ -9,16 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.flow import LEVEL_WORDS, Flow, Level
-from ..escalation.cases import LANGUAGE_NAMES, OPEN_STATUSES
+from ..escalation.cases import LANGUAGE_NAMES
 from ..models import Conversation, Escalation, Patient, User
 from ..phones import mask
 from ..services import Services
+from ..statuses import OPEN_STATUSES, CaseStatus
 
 SEVERITY_ORDER = {"emergency": 0, "nurse_callback": 1, "clinic_queue": 2}
 SEVERITY_WORDS = {"emergency": "Emergency", "nurse_callback": "Nurse callback", "clinic_queue": "Clinic queue",
                   "self_care": "Self care"}
-STATUS_WORDS = {"open": "waiting", "paged": "paged, not acknowledged", "acknowledged": "acknowledged",
-                "resolved": "resolved"}
+STATUS_WORDS = {CaseStatus.open: "waiting", CaseStatus.paged: "paged, not acknowledged",
+                CaseStatus.acknowledged: "acknowledged", CaseStatus.resolved: "resolved"}
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,10 @@ from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
 from ..outbox.outbound import queue_call, queue_sms
 from ..phones import pretty
 from ..services import Services
+from ..statuses import OPEN_STATUSES, CaseStatus, MessageStatus
 
 log = logging.getLogger(__name__)
 
-# The one definition of an open case (in the queue, paged or acknowledged: not resolved) and of an
-# unowned one (no nurse has acknowledged it yet). The dashboard's queue and the nurse commands use both.
-OPEN_STATUSES = ("open", "paged", "acknowledged")
-UNOWNED_STATUSES = ("open", "paged")
 CASE_ALERT_KINDS = ("page", "fallback", "fallback_call")  # cancelled once a nurse owns the case
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 FORWARDED = "escalation.forwarded"  # session.info key: case id -> forward queued in this transaction
@@ -69,7 +66,7 @@ def escalate(svc: Services, session: Session, flow: Flow, conversation: Conversa
     if case is None:
         case = Escalation(patient_id=patient.id, conversation_id=conversation.id, level=action.level.value,
                           severity=action.level.disposition, red_flags=list(action.red_flags),
-                          quotes=list(action.quotes), reason=action.reason, status="open", created_at=now,
+                          quotes=list(action.quotes), reason=action.reason, status=CaseStatus.open, created_at=now,
                           updated_at=now)
         session.add(case)
         session.flush()
@@ -79,16 +76,16 @@ def escalate(svc: Services, session: Session, flow: Flow, conversation: Conversa
         raised = _merge(session, case, action, now)
     if not Level(case.level).pages_nurse:
         return case
-    if case.status == "open":
+    if case.status == CaseStatus.open:
         page(svc, session, flow, case, patient, now)
-    elif raised and case.status == "paged":
+    elif raised and case.status == CaseStatus.paged:
         # More urgent now: page at once with the new urgency; the faster timer starts again (from the
         # top of the chain if it had already run out).
         case.repages_done = 0
         if case.next_action_at is None:
             case.chain_position = 0
         page(svc, session, flow, case, patient, now, why="RAISED.")
-    elif raised and case.status == "acknowledged" and case.nurse_phone:
+    elif raised and case.status == CaseStatus.acknowledged and case.nurse_phone:
         body = "RAISED. " + page_text(flow, case, patient, _channel(session, case))
         _queue_case_text(session, case, case.nurse_phone, body, "page", now)
         audit(session, case, "owner_told", now, detail="case raised")
@@ -137,7 +134,7 @@ def page(svc: Services, session: Session, flow: Flow, case: Escalation, patient:
     nurse = chain[case.chain_position]
     body = page_text(flow, case, patient, _channel(session, case))
     _queue_case_text(session, case, nurse.phone, f"{why} {body}" if why else body, "page", now)
-    case.status = "paged" if case.status == "open" else case.status
+    case.status = CaseStatus.paged if case.status == CaseStatus.open else case.status
     case.nurse_phone = nurse.phone
     case.pages_sent += 1
     case.paged_at = case.paged_at or now  # the first page: what time to acknowledge is measured against
@@ -156,7 +153,7 @@ def exhaust(svc: Services, session: Session, flow: Flow, case: Escalation, patie
     """
     case.next_action_at = None
     case.updated_at = now
-    case.status = "paged" if case.status == "open" else case.status
+    case.status = CaseStatus.paged if case.status == CaseStatus.open else case.status
     audit(session, case, "chain_exhausted", now, detail=f"{case.pages_sent} pages, none acknowledged")
     log.critical("escalation.chain_exhausted case=%s severity=%s pages=%s", case.id, case.severity,
                  case.pages_sent)
@@ -200,10 +197,11 @@ def cancel_pending_alerts(session: Session, case: Escalation, keep_to: str | Non
     """A nurse owns the case (or it is closed): pages and fallback alerts not yet sent to anyone else
     (`keep_to`: the owner, who still wants e.g. a voicemail link) are moot."""
     query = update(Message).where(Message.escalation_id == case.id, Message.kind.in_(CASE_ALERT_KINDS),
-                                  Message.direction == "out", Message.status.in_(("queued", "retry")))
+                                  Message.direction == "out",
+                                  Message.status.in_((MessageStatus.queued, MessageStatus.retry)))
     if keep_to is not None:
         query = query.where(Message.to_phone != keep_to)
-    result = session.execute(query.values(status="cancelled", next_attempt_at=None)
+    result = session.execute(query.values(status=MessageStatus.cancelled, next_attempt_at=None)
                              .execution_options(synchronize_session=False))
     return result.rowcount
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from ..checkins.schedule import cancel_pending
 from ..models import Conversation, Escalation, Patient
 from ..services import Services
-from .cases import OPEN_STATUSES, UNOWNED_STATUSES, audit, cancel_pending_alerts, first_contact, tell_patient
+from ..statuses import OPEN_STATUSES, UNOWNED_STATUSES, CaseStatus
+from .cases import audit, cancel_pending_alerts, first_contact, tell_patient
 
 
 class NotAllowed(Exception):
@@ -53,7 +54,7 @@ def latest_case_paged_to(session: Session, phone: str, *, waiting: bool = False)
 
 def check_may_act(case: Escalation, actor: Actor) -> None:
     """Only cases paged to this nurse, cases still unowned in the queue, or any case for an admin."""
-    if case.status == "resolved":
+    if case.status == CaseStatus.resolved:
         raise NotAllowed(f"Case {case.id} is already resolved.")
     if actor.admin or case.status in UNOWNED_STATUSES:
         return
@@ -73,9 +74,9 @@ def _patient_text(svc: Services, session: Session, case: Escalation, patient: Pa
 def acknowledge(svc: Services, session: Session, case: Escalation, actor: Actor, now: datetime) -> bool:
     """Take ownership. Returns False when this nurse already owned it (nothing changes)."""
     check_may_act(case, actor)
-    if case.status == "acknowledged" and case.acknowledged_by == actor.label:
+    if case.status == CaseStatus.acknowledged and case.acknowledged_by == actor.label:
         return False
-    case.status = "acknowledged"
+    case.status = CaseStatus.acknowledged
     case.acknowledged_at = now
     case.acknowledged_by = actor.label
     if actor.phone:
@@ -117,7 +118,7 @@ def add_note(session: Session, case: Escalation, actor: Actor, note: str, now: d
 
 def resolve(session: Session, case: Escalation, actor: Actor, note: str, now: datetime) -> None:
     check_may_act(case, actor)
-    case.status = "resolved"
+    case.status = CaseStatus.resolved
     case.resolved_at = now
     case.note = note or case.note
     case.next_action_at = None

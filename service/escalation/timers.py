@@ -24,8 +24,9 @@ from ..models import Conversation, Escalation, Message, Patient
 from ..outbox.outbound import SendError
 from ..runtime import envelope
 from ..services import Services
+from ..statuses import UNOWNED_STATUSES
 from . import cases
-from .cases import UNOWNED_STATUSES, audit
+from .cases import audit
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from ..feature import Timer
 from ..models import Checkin, Conversation, Escalation, Message
 from ..services import Services
+from ..statuses import DUE_MESSAGE_STATUSES, CheckinStatus
 
 ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0)  # seconds; then +Inf
 NOT_DELIVERED = ("undelivered", "failed")
-DUE_STATUSES = ("queued", "retry", "sending")
 
 
 class DatabaseMetrics(Collector):
@@ -81,7 +81,7 @@ def acknowledge_latency(session: Session) -> Metric:
 
 def outbox(session: Session, now: datetime) -> Iterator[Metric]:
     due, oldest = session.execute(select(func.count(), func.min(Message.next_attempt_at)).where(
-        Message.direction == "out", Message.status.in_(DUE_STATUSES), Message.next_attempt_at <= now)).one()
+        Message.direction == "out", Message.status.in_(DUE_MESSAGE_STATUSES), Message.next_attempt_at <= now)).one()
     yield GaugeMetricFamily("triage_outbox_backlog", "Texts and calls due to be sent now and not sent yet",
                             value=due)
     yield GaugeMetricFamily("triage_outbox_oldest_due_seconds", "How long the oldest due text or call has waited",
@@ -103,7 +103,7 @@ def clock_lag(session: Session, now: datetime, timers: Sequence[Timer]) -> Metri
 
 
 def checkins(session: Session, now: datetime) -> Iterator[Metric]:
-    due = session.scalar(select(func.count()).where(Checkin.status == "pending", Checkin.due_at <= now))
+    due = session.scalar(select(func.count()).where(Checkin.status == CheckinStatus.pending, Checkin.due_at <= now))
     sent = session.scalar(select(func.count()).where(Checkin.sent_at.is_not(None)))
     yield GaugeMetricFamily("triage_checkins_due", "Check-ins due now and not sent yet", value=due or 0)
     yield CounterMetricFamily("triage_checkins_sent", "Check-ins sent", value=sent or 0)

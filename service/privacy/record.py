@@ -21,11 +21,12 @@ from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..checkins.schedule import cancel_pending
-from ..escalation.cases import OPEN_STATUSES, audit
+from ..escalation.cases import audit
 from ..models import AuditLog, Base, Conversation, Escalation, Message, Patient, WebhookReceipt
 from ..phones import mask
 from ..runtime.envelope import Turn, run
 from ..services import Services
+from ..statuses import OPEN_STATUSES
 from .retention import UNSENT, purge_patient
 
 OWNERS = ("patients", "conversations", "escalations")  # a row that points at one of these is the patient's

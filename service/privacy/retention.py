@@ -22,12 +22,12 @@ from sqlalchemy import ColumnElement, and_, delete, exists, not_, or_, select, t
 from sqlalchemy.orm import Session
 
 from ..engine.state import State
-from ..escalation.cases import OPEN_STATUSES
 from ..models import AdviceReview, Checkin, Conversation, Escalation, EscalationEvent, Message, WebhookReceipt
 from ..runtime.conversation import lock_patient_by_id
 from ..runtime.envelope import Turn, run, run_each
 from ..services import Services
 from ..settings import Settings
+from ..statuses import OPEN_STATUSES, CaseStatus
 
 UNSENT = ("queued", "retry", "sending")  # still to go out: the outbox needs the body
 CONTENT_EVENTS = ("note", "resolved", "voicemail")  # the audit details that are a nurse's note or a recording link
@@ -93,7 +93,7 @@ def purge_patient(session: Session, patient_id: int, now: datetime, before: date
     cases = select(Escalation).where(Escalation.patient_id == patient_id, Escalation.content_purged_at.is_(None),
                                      _older(Escalation.updated_at, before))
     if before is not None:
-        cases = cases.where(Escalation.status == "resolved")
+        cases = cases.where(Escalation.status == CaseStatus.resolved)
     for case in session.scalars(cases):
         case.quotes, case.note, case.recording_url, case.content_purged_at = [], None, None, now
         session.execute(update(EscalationEvent).where(EscalationEvent.escalation_id == case.id,
@@ -118,7 +118,7 @@ def patients_due(session: Session, before: datetime, after_id: int, limit: int) 
         .where(old_messages, Message.patient_id.is_(None)),
         select(Conversation.patient_id).where(Conversation.updated_at < before,
                                               Conversation.content_purged_at.is_(None), not_(_in_follow_up())),
-        select(Escalation.patient_id).where(Escalation.updated_at < before, Escalation.status == "resolved",
+        select(Escalation.patient_id).where(Escalation.updated_at < before, Escalation.status == CaseStatus.resolved,
                                             Escalation.content_purged_at.is_(None)),
         select(AdviceReview.patient_id).where(AdviceReview.reviewed_at < before,
                                               AdviceReview.content_purged_at.is_(None)),

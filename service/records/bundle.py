@@ -16,9 +16,9 @@ from datetime import datetime
 
 from ..dashboard.queue import SEVERITY_WORDS, STATUS_WORDS
 from ..engine.flow import LEVEL_WORDS, Level
-from ..escalation.cases import OPEN_STATUSES
 from ..models import Escalation, Message
 from ..services import Services
+from ..statuses import OPEN_STATUSES, CaseStatus
 from .fhir import FLAG_PRIORITY, ORIGINAL_TEXT, Addresses, Resource, checked, dumps, instant
 from .questionnaire import (
     answers_system,
@@ -38,7 +38,8 @@ FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 ENCOUNTER_STATUS = {"active": "in-progress", "done": "finished"}  # expired or stopped: finished too
 RESPONSE_STATUS = {"active": "in-progress", "done": "completed"}  # expired or stopped: stopped
-TASK_STATUS = {"open": "requested", "paged": "requested", "acknowledged": "accepted", "resolved": "completed"}
+TASK_STATUS = {CaseStatus.open: "requested", CaseStatus.paged: "requested", CaseStatus.acknowledged: "accepted",
+               CaseStatus.resolved: "completed"}
 # How urgent, in the terms of each resource: the Encounter (ActPriority), the Task, the Flag (flag-priority).
 ENCOUNTER_PRIORITY = {"emergency": ("EM", "emergency"), "nurse_callback": ("UR", "urgent"),
                       "clinic_queue": ("R", "routine"), "self_care": ("R", "routine")}

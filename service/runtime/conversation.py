@@ -207,7 +207,7 @@ def orm_conversation(session: Session, conversation: ConversationRow) -> Convers
 
 def conversation_values(flow: Flow, conversation: Conversation | ConversationRow, new: State,
                         now: datetime) -> dict[str, Any]:
-    """The conversation's columns after a step: its state and the silence timer (nudges.py)."""
+    """The conversation's columns after a step: its state and the silence timer (silence.py)."""
     read_as = "voice" if conversation.channel == "voice" else "sms"  # to the engine a WhatsApp message is a text
     due_at, stage = silence_timer(flow, read_as, new, now, conversation.nudge_stage)
     return {"state": new.to_json(), "status": new.status, "node": new.node, "outcome": new.outcome,

@@ -2,8 +2,8 @@
 
 After `silence.reminder_after` (flow file) they get one reminder; after `silence.give_up_after`
 more, the case goes to a nurse callback as an incomplete screening. The conversation row holds the
-timer (`nudge_due_at`, `nudge_stage`); the clock claims due rows with a conditional UPDATE, so two
-clocks or a restart act once.
+timer (`nudge_due_at`, `nudge_stage`: the columns keep an older name); the clock claims due rows with a
+conditional UPDATE, so two clocks or a restart act once.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def tick(svc: Services) -> int:
     with svc.factory() as session:
         due = session.execute(select(Conversation.id, Conversation.nudge_due_at, Conversation.patient_id)
                               .where(Conversation.nudge_due_at <= now).limit(BATCH)).all()
-    return sum(run(svc, lambda turn, c=conversation_id, d=due_at: _nudge(turn, c, d), patient_id=patient_id)
+    return sum(run(svc, lambda turn, c=conversation_id, d=due_at: _silence_due(turn, c, d), patient_id=patient_id)
                for conversation_id, due_at, patient_id in due)
 
 
@@ -45,7 +45,7 @@ def _claim(session: Session, conversation_id: int, due_at: object) -> bool:
     return result.rowcount == 1
 
 
-def _nudge(turn: Turn[int], conversation_id: int, due_at: object) -> int:
+def _silence_due(turn: Turn[int], conversation_id: int, due_at: object) -> int:
     svc, session, now = turn.svc, turn.session, turn.now
     if not _claim(session, conversation_id, due_at):
         return 0
@@ -66,5 +66,5 @@ def _nudge(turn: Turn[int], conversation_id: int, due_at: object) -> int:
         body = "\n\n".join(m.text for m in result.messages)
         queue_sms(session, to=patient.phone, body=body, kind="reminder" if stage == REMIND else "reply",
                   now=now, patient_id=patient.id, conversation_id=conversation.id, key=stage)
-    log.info("nudge.%s conversation=%s", stage, conversation_id)
+    log.info("silence.%s conversation=%s", stage, conversation_id)
     return 1

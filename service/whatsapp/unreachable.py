@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from ..channels.twilio_errors import WHATSAPP_OUTSIDE_WINDOW
 from ..engine.flow import Level
-from ..escalation.cases import OPEN_STATUSES, audit
+from ..escalation.cases import audit
 from ..models import Escalation, Message, Patient
 from ..outbox.outbound import SendError, queue_sms
 from ..phones import pretty
+from ..statuses import OPEN_STATUSES, CaseStatus
 from .inbound import WHATSAPP
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def _open_case(session: Session, message: Message, patient: Patient) -> Escalati
 def _queue_case(session: Session, message: Message, patient: Patient, now: datetime) -> Escalation:
     case = Escalation(patient_id=patient.id, conversation_id=message.conversation_id, level=QUEUE_LEVEL.value,
                       severity=QUEUE_LEVEL.disposition, red_flags=[], quotes=[],
-                      reason="could not reach the patient on WhatsApp", status="open", created_at=now,
+                      reason="could not reach the patient on WhatsApp", status=CaseStatus.open, created_at=now,
                       updated_at=now)
     session.add(case)
     session.flush()
