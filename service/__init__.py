@@ -12,7 +12,7 @@ from . import logs
 from .cli import register
 from .clock import build_scheduler
 from .db import make_engine, make_session_factory
-from .escalation.roster import load_roster
+from .escalation.roster_store import RosterStore
 from .features import FEATURES, timers
 from .flowstore import FlowStore
 from .logs import configure_logging
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     clock = clock or utc_now
     outbox = Outbox(factory, transport or make_transport(settings), clock)
     services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
-                        roster=load_roster(settings.roster_file), outbox=outbox, clock=clock)
+                        rosters=RosterStore(settings.roster_file), outbox=outbox, clock=clock)
     app.extensions["triage"] = services
     # The commands that build a scratch app (simulate, flows test) take the factory from here: importing
     # it from this package would be an import cycle (this package registers those commands).

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .escalation.roster import Roster
+from .escalation.roster_store import RosterStore
 from .flowstore import FlowStore
 from .outbox.outbound import Outbox, lanes
 from .settings import Settings
@@ -30,11 +31,16 @@ class Services:
     engine: Engine
     factory: sessionmaker[Session]
     flows: FlowStore
-    roster: Roster
+    rosters: RosterStore  # ROSTER_FILE, read again when it changes
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
     _executors: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
     _executor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def roster(self) -> Roster:
+        """The roster as it is now (an edited ROSTER_FILE is read at the next use)."""
+        return self.rosters.current()
 
     @property
     def context(self) -> dict[str, str]:

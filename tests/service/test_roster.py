@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from service import create_app
 from service.engine.yamlfile import FileProblems
 from service.escalation.roster import load_roster
-from service.settings import ROOT
-from tests.conftest import NURSE_AVERY, NURSE_BLAKE, SUPERVISOR
+from service.escalation.roster_store import RosterStore
+from service.settings import ROOT, Settings
+from tests.conftest import NURSE_AVERY, NURSE_BLAKE, SUPERVISOR, FakeClock
 
 EXAMPLE = ROOT / "roster.example.yaml"
 DEVON = "+12125550103"
@@ -164,3 +168,43 @@ def test_roster_check_on_a_broken_file_exits_1_with_file_line(app: Flask, tmp_pa
     result = app.test_cli_runner().invoke(args=["roster", "check", str(path)])
     assert result.exit_code == 1
     assert f"{path}:6: shifts.0.nurse: no nurse named 'Zed' in nurses" in result.output
+
+
+def _touch_later(path: Path, seconds: int) -> None:
+    """A later modification time, as an editor's save gives (file systems may keep a coarse clock)."""
+    stamp = path.stat().st_mtime + seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_an_edited_roster_is_used_without_a_restart_and_a_broken_edit_is_not(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, NURSES)
+    store = RosterStore(path)
+    at = ny(2026, 3, 2, 10)
+    assert phones(store.current(), at) == ["+12125550101"]
+    path.write_text(NURSES.replace('{name: A, phone: "+12125550101"}', '{name: A, phone: "+12125550109"}'))
+    _touch_later(path, 1)
+    assert phones(store.current(), at) == ["+12125550109"]  # the next page goes to the new number
+    path.write_text(NURSES + "chain: [nobody]\n")
+    _touch_later(path, 2)
+    with caplog.at_level("ERROR"):
+        assert phones(store.current(), at) == ["+12125550109"]  # refused: the last good roster stays
+    assert "roster.reload_rejected" in caplog.text and "+1212" not in caplog.text
+    path.write_text(NURSES)
+    _touch_later(path, 3)
+    assert phones(store.current(), at) == ["+12125550101"]
+
+
+def test_the_app_pages_from_the_roster_as_the_file_now_is(settings: Settings, clock: FakeClock,
+                                                         tmp_path: Path) -> None:
+    path = write(tmp_path, NURSES)
+    app = create_app(replace(settings, roster_file=str(path)), clock=clock)
+    try:
+        svc = app.extensions["triage"]
+        assert phones(svc.roster, clock()) == ["+12125550101"]
+        path.write_text(NURSES.replace("{name: A, ", "{name: Z, "), encoding="utf-8")
+        _touch_later(path, 1)
+        assert [n.name for n in svc.roster.chain(clock())] == ["Z"]
+    finally:
+        svc.shutdown()
+        svc.engine.dispose()
