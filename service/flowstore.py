@@ -20,11 +20,33 @@ from .engine.loader import (
     main_file_of,
     parse_stored,
 )
+from .engine.state import ACTIVE, State
+from .engine.step import step
 from .models import FlowVersion
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FLOW = "back_spasm"
+
+
+# Texts a new flow is tried on before it is served: they build what the engine builds once per flow or per
+# process on first use (the red-flag patterns, the typo dictionaries, the answer parser's patterns).
+WARM_UP_TEXTS = ("hi", "no", "yes", "maybe", "si", "my legz are numb")
+
+
+def warm_up(loaded: LoadedFlow) -> None:
+    """Run a few texts through the engine, so the first patients' webhooks do not pay for it: that took
+    seconds, inside their transactions, so every other webhook waited too (bench/load.py, the first
+    requests after a start: 4 to 8 s). Never stops a start or a reload: a text that fails here fails the
+    same for a patient, and the answer to that is the safe fallback, not a line that will not start."""
+    state = State()
+    for text in WARM_UP_TEXTS:
+        try:
+            result = step(loaded.flow, state, text, {})
+        except Exception:
+            log.exception("flows.warm_up_failed flow=%s", loaded.flow.id)
+            return
+        state = result.state if result.state.status == ACTIVE else State()
 
 
 class FlowStore:
@@ -70,6 +92,7 @@ class FlowStore:
                 raise
             log.error("flows.reload_rejected file=%s problems=%d", path.name, len(error.problems))
             return
+        warm_up(loaded)
         self._stamps[path] = stamp
         self._current[loaded.flow.id] = loaded
         self._by_version[loaded.version] = loaded

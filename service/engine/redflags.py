@@ -13,7 +13,7 @@ bottom has been numb since yesterday"), and misspelt key words are read as the w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
 from .text import clauses
@@ -79,6 +79,7 @@ class _Compiled:
     vocabulary: frozenset[str]
     unless: dict[str, re.Pattern[str]]  # the clause itself says it is a look-alike
     unless_next: dict[str, re.Pattern[str]]  # `next:` patterns: the next clause says so ("..., but 12 years ago")
+    remembered: dict[tuple[str, bool], tuple[Finding, ...]] = field(default_factory=dict)  # detect's, short texts
 
 
 _cache: dict[int, tuple[Flow, _Compiled]] = {}
@@ -174,12 +175,10 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
         for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
-            if _vetoed(compiled, flag_id, originals, index):
-                continue
-            for match in pattern.finditer(clause):
-                if not _negated(clause, match):
-                    found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))
-                    break
+            match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
+            # the look-alike check only for a phrase that is there: hundreds of phrases a clause, few found
+            if match is not None and not _vetoed(compiled, flag_id, originals, index):
+                found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))
     for rule in compiled.near:
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
@@ -192,6 +191,25 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
 def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
     """Every red flag the text asserts, most urgent first; each flag once. With likely=True, also the flags
     the words only suggest (Finding.sure is False), for a confirming question."""
+    if len(text) > _REMEMBER_UP_TO:
+        return _detect(flow, text, likely)
+    # Most texts are the same few short answers ("no", "yes", "2"): the same flow and words give the same
+    # findings, so they are remembered (per process, per flow: a reloaded flow starts afresh).
+    remembered = _compiled(flow).remembered
+    key = (text, likely)
+    findings = remembered.get(key)
+    if findings is None:
+        if len(remembered) >= _REMEMBER_AT_MOST:
+            remembered.clear()
+        findings = remembered[key] = tuple(_detect(flow, text, likely))
+    return list(findings)
+
+
+_REMEMBER_UP_TO = 24  # characters: short answers only, so what is kept in memory is a few words each
+_REMEMBER_AT_MOST = 2048
+
+
+def _detect(flow: Flow, text: str, likely: bool) -> list[Finding]:
     found: dict[str, Finding] = {}
     known = _compiled(flow).vocabulary
     clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", text))

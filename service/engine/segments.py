@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 
@@ -38,10 +39,20 @@ class Count:
 
 def _widths(text: str) -> tuple[str, list[int]]:
     """The encoding, and each character's width in it (septets, or UTF-16 units)."""
+    widths = [_gsm_width(ch) for ch in text]
+    if 0 not in widths:
+        return GSM7, widths
+    return UCS2, [len(ch.encode("utf-16-le")) // 2 for ch in text]
+
+
+@cache
+def _gsm_width(ch: str) -> int:
+    """Septets a character takes in GSM-7 (0: not in it). Remembered per character: the codec, called a
+    character at a time, was a sixth of a webhook's CPU (every reply is counted, bench/sms_cost.py)."""
     try:
-        return GSM7, [len(ch.encode("gsm03.38")) for ch in text]
+        return len(ch.encode("gsm03.38"))
     except UnicodeEncodeError:
-        return UCS2, [len(ch.encode("utf-16-le")) // 2 for ch in text]
+        return 0
 
 
 def _parts(widths: list[int], size: int) -> int:
@@ -56,12 +67,7 @@ def _parts(widths: list[int], size: int) -> int:
 
 def first_outside_gsm7(text: str) -> str | None:
     """The first character that makes a text UCS-2, if any."""
-    for ch in text:
-        try:
-            ch.encode("gsm03.38")
-        except UnicodeEncodeError:
-            return ch
-    return None
+    return next((ch for ch in text if _gsm_width(ch) == 0), None)
 
 
 def count(text: str) -> Count:
