@@ -119,7 +119,7 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     channel: Mapped[str] = mapped_column(String(8))  # sms | whatsapp | voice
     kind: Mapped[str] = mapped_column(String(16))  # reply | page | checkin | relay | forward | prompt | answer
-    key: Mapped[str | None] = mapped_column(String(64))  # flow node or message name
+    key: Mapped[str | None] = mapped_column(Text)  # flow node or message names (a turn's, comma-joined, uncut)
     to_phone: Mapped[str | None] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(20))  # inbound from staff (nurse commands)
     body: Mapped[str] = mapped_column(SealedText("messages.body"))
