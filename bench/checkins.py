@@ -33,6 +33,7 @@ zones (Etc/GMT+n) where it is early afternoon now; the night group gets one wher
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import statistics
@@ -40,15 +41,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import JSON, Connection, Dialect, Table, TypeDecorator, func, insert, select, text  # noqa: E402
+from sqlalchemy.types import TypeEngine  # noqa: E402
 
 from service.db import make_engine, scratch_schema  # noqa: E402
 from service.engine.flow import Level  # noqa: E402
@@ -56,6 +60,7 @@ from service.engine.state import DONE, State  # noqa: E402
 from service.flowstore import FlowStore  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.models import Checkin, Conversation, FlowVersion, Message, Patient  # noqa: E402
+from service.privacy.keys import Keyring, new_key  # noqa: E402
 
 CHUNK = 5000
 
@@ -75,9 +80,13 @@ def scratch_database() -> tuple[str, Callable[[], None]]:
     return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
 
 
-def seed(url: str, args: argparse.Namespace) -> dict[str, tuple[int, int]]:
-    """Rows as the webhooks would have left them. Returns check-in id ranges per group."""
-    engine = make_engine(url)
+def seed(url: str, args: argparse.Namespace, keyring: Keyring | None) -> dict[str, tuple[int, int]]:
+    """Rows as the webhooks would have left them. Returns check-in id ranges per group.
+
+    The bulk (every patient and conversation, and the check-ins not due during the run) goes in first,
+    by COPY on Postgres (a million rows of each in well under a minute); then the check-ins due during
+    the run, timed from the moment the bulk is in, so a slow seed never makes them overdue."""
+    engine = make_engine(url, keyring)
     upgrade(engine)
     loaded = FlowStore(ROOT / "flows").current()
     now = datetime.now(UTC)
@@ -87,42 +96,90 @@ def seed(url: str, args: argparse.Namespace) -> dict[str, tuple[int, int]]:
     groups = {"overdue": (1, overdue), "live": (overdue + 1, overdue + live),
               "night": (overdue + live + 1, overdue + live + night),
               "future": (overdue + live + night + 1, args.pending)}
-    start = now + timedelta(seconds=args.lead)  # when the first live check-in falls due
+    night_ids = range(groups["night"][0], groups["night"][1] + 1)
+    yesterday = now - timedelta(days=1)  # one object for every row: COPY converts it once (_copy)
 
-    def due(i: int) -> datetime:
-        if i <= overdue:
-            return now - timedelta(seconds=3600 * i / overdue)
-        if i <= overdue + live:
-            return start + timedelta(seconds=(i - overdue - 1) / args.rate)
-        if i <= overdue + live + night:
-            return start + timedelta(seconds=(i - overdue - live - 1) * live / night / args.rate)
-        return now + timedelta(hours=1) + timedelta(seconds=(i * 7919) % (71 * 3600))
+    def patient(i: int) -> dict[str, Any]:
+        return dict(id=i, phone=f"+1212{2000000 + i:07d}", language="en", privacy_notice_sent=True,
+                    timezone=night_zone if i in night_ids else day_zone, created_at=now, messaging_channel="sms")
 
+    def conversation(i: int) -> dict[str, Any]:
+        return dict(id=i, patient_id=i, flow_id=loaded.flow.id, flow_version=loaded.version, channel="sms",
+                    state=state, status=DONE, outcome="out_home_care", level="home_care", disposition="self_care",
+                    started_at=yesterday, updated_at=yesterday, nudge_stage=0, version=1)
+
+    def checkin(i: int, due_at: datetime) -> dict[str, Any]:
+        return dict(id=i, patient_id=i, conversation_id=i, ask="ci_how_are_you", due_at=due_at, status="pending",
+                    attempts=0, created_at=yesterday)
+
+    everyone = range(1, args.pending + 1)
+    future = range(groups["future"][0], args.pending + 1)
+    write = _copy if url.startswith("postgres") else _insert
     with engine.begin() as connection:
+        if url.startswith("postgres"):  # no cap (db.STATEMENT_TIMEOUT_MS) on the seed
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
         connection.execute(insert(FlowVersion).values(version=loaded.version, flow_id=loaded.flow.id,
                                                       path=Path(loaded.path).name, source=loaded.source,
                                                       first_served_at=now))
-        for first in range(1, args.pending + 1, CHUNK):
-            ids = range(first, min(first + CHUNK, args.pending + 1))
-            zone = [night_zone if groups["night"][0] <= i <= groups["night"][1] else day_zone for i in ids]
-            connection.execute(insert(Patient), [
-                dict(id=i, phone=f"+1212{2000000 + i:07d}", language="en", privacy_notice_sent=True,
-                     timezone=z, created_at=now) for i, z in zip(ids, zone, strict=True)])
-            connection.execute(insert(Conversation), [
-                dict(id=i, patient_id=i, flow_id=loaded.flow.id, flow_version=loaded.version, channel="sms",
-                     state=state, status=DONE, outcome="out_home_care", level="home_care",
-                     disposition="self_care", started_at=now - timedelta(days=1),
-                     updated_at=now - timedelta(days=1), nudge_stage=0, version=1) for i in ids])
-            connection.execute(insert(Checkin), [
-                dict(id=i, patient_id=i, conversation_id=i, ask="ci_how_are_you", due_at=due(i), status="pending",
-                     attempts=0, created_at=now - timedelta(days=1)) for i in ids])
+        write(connection, Patient.__table__, map(patient, everyone))
+        write(connection, Conversation.__table__, map(conversation, everyone))
+        write(connection, Checkin.__table__, (checkin(i, now + timedelta(hours=1, seconds=(i * 7919) % (71 * 3600)))
+                                              for i in future))
+    now = datetime.now(UTC)
+    start = now + timedelta(seconds=args.lead)  # when the first live check-in falls due
+
+    def due(i: int) -> datetime:
+        if i <= overdue:  # due in the hour before the clock starts: it was down (catch-up)
+            return now - timedelta(seconds=3600 * i / overdue)
+        if i <= overdue + live:
+            return start + timedelta(seconds=(i - overdue - 1) / args.rate)
+        return start + timedelta(seconds=(i - overdue - live - 1) * live / night / args.rate)
+
+    with engine.begin() as connection:
+        _insert(connection, Checkin.__table__, (checkin(i, due(i)) for i in range(1, groups["future"][0])))
     if url.startswith("postgres"):
         with engine.begin() as connection:  # explicit ids: move the sequences past them
             for table in ("patients", "conversations", "checkins"):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {args.pending})"))
-            connection.execute(text("ANALYZE"))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))  # as autovacuum would have done: plans for a million rows
     engine.dispose()
     return groups
+
+
+def _insert(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    for chunk in iter(lambda: list(islice(rows, CHUNK)), []):
+        connection.execute(insert(table), chunk)
+
+
+def _copy(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Postgres COPY, each value through its column's type (sealed columns are sealed, times UTC); a value
+    that is the very object of the row before (the same state, the same time) is converted once."""
+    dialect = connection.dialect
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    columns = [table.c[name] for name in first]
+    convert = [_to_copy(column.type, dialect) for column in columns]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(column.name for column in columns)
+    last: list[Any] = [object()] * len(columns)
+    converted: list[Any] = [None] * len(columns)
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in chain([first], rows):
+            for n, value in enumerate(row.values()):
+                if value is not last[n]:
+                    last[n], converted[n] = value, convert[n](value)
+            copy.write_row(converted)
+
+
+def _to_copy(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What COPY is given for one column: the column type's own conversion (sealing, UTC), and JSON as text."""
+    decorate = column_type.process_bind_param if isinstance(column_type, TypeDecorator) else None
+    if isinstance(column_type.dialect_impl(dialect), JSON) or isinstance(getattr(column_type, "impl", None), JSON):
+        return lambda value: json.dumps(decorate(value, dialect) if decorate else value)
+    return column_type.bind_processor(dialect) or (lambda value: value)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -137,30 +194,37 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=1_800)
     parser.add_argument("--night", type=int, default=500)
     parser.add_argument("--rate", type=float, default=10.0, help="live check-ins falling due per second")
-    parser.add_argument("--lead", type=float, default=15.0, help="seconds from seeding to the first live one")
+    parser.add_argument("--lead", type=float, default=15.0, help="seconds from seeded to the first live one")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--clocks", type=int, default=1, help="clock processes (Postgres: any number)")
     args = parser.parse_args()
 
     url, drop = scratch_database()
+    # Sealed at rest, as in production (where a shared database requires a key): the seed and the clock share it.
+    data_key = os.environ.get("DATA_KEY") or new_key()
     try:
         began = time.monotonic()
-        groups = seed(url, args)
+        groups = seed(url, args, Keyring.parse(data_key))
         print(f"seeded {args.pending} pending check-ins in {time.monotonic() - began:.1f} s "
               f"({'Postgres' if url.startswith('postgres') else 'SQLite'})", flush=True)
-        run(url, groups, args)
+        run(url, groups, args, data_key)
     finally:
         drop()
 
 
-def run(url: str, groups: dict[str, tuple[int, int]], args: argparse.Namespace) -> None:
+def run(url: str, groups: dict[str, tuple[int, int]], args: argparse.Namespace, data_key: str) -> None:
     logs = Path(tempfile.mkdtemp(prefix="bench-clock-"))
     # AUTO_MIGRATE=0: as in production, where the release phase (Procfile) migrates, not the clock.
     env = {**os.environ, "DATABASE_URL": url, "TRIAGE_TRANSPORT": "console", "RUN_CLOCK": "0", "AUTO_MIGRATE": "0",
-           "PYTHONUNBUFFERED": "1", "CLINIC_NAME": "Bench Clinic"}
+           "PYTHONUNBUFFERED": "1", "CLINIC_NAME": "Bench Clinic", "DATA_KEY": data_key,
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or new_key()}
     started_at = datetime.now(UTC)
     clocks = [spawn(env, logs / f"clock{n}") for n in range(args.clocks)]
     startups = [wait_started(*clock) for clock in clocks]
+    if None in startups:  # a clock that cannot start (bad settings) would leave nothing to measure
+        for process, _, _ in clocks:
+            process.kill()
+        sys.exit(f"a clock did not start: see {logs}/clock*/stderr.txt")
     engine = make_engine(url)
     first, last = groups["overdue"][0], groups["night"][1]
     live_end = groups["live"][1]

@@ -1,17 +1,20 @@
 """The check-in sender: a clock job that texts each due check-in once, in the patient's daytime.
 
 Each tick (service/clock.py):
-1. Find due check-ins (`pending`, `due_at` <= now), oldest first, a batch at a time.
-2. Claim each (one transaction per batch, a savepoint per check-in, so one bad row spoils nothing
-   else): on Postgres `SELECT ... FOR UPDATE SKIP LOCKED` of the check-in and its patient (a patient
-   a webhook or another clock is busy with is passed over until the next tick, never waited for);
-   on SQLite, where the transaction holds the database's write lock, a conditional UPDATE
-   pending -> sending (one row changed means it is ours). Any number of clocks may run: each
-   check-in is claimed by exactly one.
+1. Claim a batch of due check-ins (`pending`, `due_at` <= now; index ix_checkins_due), oldest first,
+   in the batch's transaction, with one statement: on Postgres `SELECT ... FOR UPDATE SKIP LOCKED`
+   of the check-ins and their patients (a row another clock has, or a patient a webhook is busy with,
+   is passed over until the next tick, never waited for, so two clocks take disjoint batches); on
+   SQLite the transaction holds the database's write lock, so what it reads is its own. Any number
+   of clocks may run: each check-in is claimed by exactly one. Then what the batch's patients need
+   (their other check-ins, latest conversations, scheduled texts of the week) is read in three
+   statements for the whole batch, not three per check-in: with a million pending that keeps a
+   clock ahead of what falls due. One savepoint per check-in, so one bad row spoils nothing else.
 3. Decide: opted out or no number -> cancelled; a newer check-in of the same patient is overdue too
    (after downtime) -> skipped, only the newest goes; the patient is in the middle of another
    triage -> try again later; quiet hours or the daily/weekly cap (window.py) -> `due_at` moves to
-   the next allowed morning.
+   the next allowed morning. Night in the patient's zone is decided first, from the patient row
+   alone: a night-time check-in costs one UPDATE and is not looked at again until its morning.
 4. Otherwise the conversation moves to the check-in question (engine begin_checkin), the text is
    queued (kind `checkin`) and the row marked sent, in the same transaction; after the commit this
    thread hands the batch's texts to the outbox. A crash before the commit leaves the rows pending
@@ -40,17 +43,17 @@ from ..runtime import envelope
 from ..runtime.actions import apply
 from ..runtime.conversation import flow_of
 from ..services import Services
+from . import batch
+from .batch import BATCH, KIND, After, Claimed
 from .schedule import cancel_pending
-from .window import WEEK_DAYS, next_send_time, patient_zone
+from .window import next_send_time, patient_zone, quiet
 
 log = logging.getLogger(__name__)
 
-BATCH = 25  # check-ins per transaction (its locks are held that long), then their texts go out
 REMINDER_AFTER = timedelta(hours=4)
 REPLY_WINDOW = timedelta(hours=24)  # after the reminder; matches the flow's conversation expiry
 REMINDER_LATEST = timedelta(hours=36)  # a reminder the caps hold back longer than this is dropped
 BUSY_RETRY = timedelta(minutes=30)  # the patient is mid-triage in another conversation
-KIND = "checkin"  # messages.kind of check-ins and their reminders (the TCPA caps count these)
 
 
 def tick(svc: Services) -> int:
@@ -61,20 +64,17 @@ def tick(svc: Services) -> int:
     return queued
 
 
-Finder = Callable[[Session, "tuple[datetime, int] | None"], list[tuple[datetime, int]]]
+Claimer = Callable[[Session, After], list[tuple[datetime, int]]]
 Handler = Callable[[Services, Session, int, datetime], "Message | None"]
 
 
-def _sweep(svc: Services, find: Finder, handle: Handler) -> int:
+def _sweep(svc: Services, claim: Claimer, handle: Handler) -> int:
     queued = 0
-    after: tuple[datetime, int] | None = None
+    after: After = None
     while True:
-        with svc.factory() as session:
-            rows = find(session, after)
-        if not rows:
-            return queued
+        rows: list[tuple[datetime, int]] = []  # the batch's, as its transaction claimed them
         # The clock is a worker: it sends the batch's texts now, from this thread (no hand-off needed).
-        sent = envelope.run_each(svc, [checkin_id for _, checkin_id in rows],
+        sent = envelope.run_each(svc, _claiming(claim, after, rows),
                                  lambda turn, checkin_id: handle(turn.svc, turn.session, checkin_id, turn.now),
                                  deliver=svc.outbox.deliver)
         queued += len(sent)
@@ -83,15 +83,16 @@ def _sweep(svc: Services, find: Finder, handle: Handler) -> int:
         after = rows[-1]
 
 
-def _page(query, column, after: tuple[datetime, int] | None):  # type: ignore[no-untyped-def]
-    if after is not None:  # keyset paging: rows passed over (busy patient) are not fetched again
-        query = query.where(or_(column > after[0], and_(column == after[0], Checkin.id > after[1])))
-    return query.order_by(column, Checkin.id).limit(BATCH)
+def _claiming(claim: Claimer, after: After, rows: list[tuple[datetime, int]]) -> Callable[[Session], list[int]]:
+    def claimed(session: Session) -> list[int]:
+        rows[:] = claim(session, after)
+        return [checkin_id for _, checkin_id in rows]
+
+    return claimed
 
 
-def _due(session: Session, now: datetime, after: tuple[datetime, int] | None) -> list[tuple[datetime, int]]:
-    query = select(Checkin.due_at, Checkin.id).where(Checkin.status == "pending", Checkin.due_at <= now)
-    return [(due, id_) for due, id_ in session.execute(_page(query, Checkin.due_at, after))]
+def _due(session: Session, now: datetime, after: After) -> list[tuple[datetime, int]]:
+    return batch.claim(session, (Checkin.status == "pending", Checkin.due_at <= now), after, now)
 
 
 def _follow_up_due(now: datetime):  # type: ignore[no-untyped-def]
@@ -99,40 +100,38 @@ def _follow_up_due(now: datetime):  # type: ignore[no-untyped-def]
     return or_(reminder, Checkin.expires_at <= now)
 
 
-def _waiting(session: Session, now: datetime, after: tuple[datetime, int] | None) -> list[tuple[datetime, int]]:
-    query = select(Checkin.due_at, Checkin.id).where(Checkin.status == "sent", _follow_up_due(now))
-    return [(due, id_) for due, id_ in session.execute(_page(query, Checkin.due_at, after))]
+def _waiting(session: Session, now: datetime, after: After) -> list[tuple[datetime, int]]:
+    return batch.claim(session, (Checkin.status == "sent", _follow_up_due(now)), after, now)
 
 
-def _claim(session: Session, checkin_id: int, status: str, ready) -> tuple[Checkin, Patient] | None:  # type: ignore[no-untyped-def]
-    """The check-in and its patient, ours until the commit; None if another clock (or a webhook, for
-    this patient) has them now, or the check-in is no longer due."""
+def _claim(session: Session, checkin_id: int, status: str, ready, now: datetime) -> Claimed | None:  # type: ignore[no-untyped-def]
+    """The check-in and its patient, ours until the commit, with what deciding needs: from the batch's
+    claim, or (a patient's second check-in in the batch) claimed and read afresh; None if another clock
+    (or a webhook, for this patient) has them now, or the check-in is no longer due."""
+    claimed = batch.take(session, checkin_id)
+    if claimed is not None:
+        return claimed
     where = (Checkin.id == checkin_id, Checkin.status == status, ready)
     if session.get_bind().dialect.name == "postgresql":
         # Both rows locked, neither waited for: a locked patient is busy with a webhook or another clock.
         row = session.execute(select(Checkin, Patient).join(Patient, Patient.id == Checkin.patient_id)
                               .where(*where).with_for_update(skip_locked=True)).first()
-        return (row[0], row[1]) if row else None
+        return batch.read_one(session, row[0], row[1], now) if row else None
     # SQLite: this transaction holds the database's write lock; the conditional UPDATE is the claim.
-    claimed = session.execute(update(Checkin).where(*where).values(status="sending")
-                              .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    claimed_rows = session.execute(update(Checkin).where(*where).values(status="sending")
+                                   .execution_options(synchronize_session=False))
+    if claimed_rows.rowcount != 1:
         return None
     checkin = session.get(Checkin, checkin_id, populate_existing=True)
     assert checkin is not None
     checkin.status = status  # back to what it was: the caller decides where it goes from here
     patient = session.get(Patient, checkin.patient_id)
     assert patient is not None
-    return checkin, patient
+    return batch.read_one(session, checkin, patient, now)
 
 
 def checkin_asks(flow: Flow) -> set[str]:
     return {plan.ask for node in flow.nodes.values() if isinstance(node, Outcome) for plan in node.checkins}
-
-
-def _latest_conversation(session: Session, patient: Patient) -> Conversation | None:
-    return session.scalars(select(Conversation).where(Conversation.patient_id == patient.id)
-                           .order_by(Conversation.id.desc()).limit(1)).first()
 
 
 def _busy(flow: Flow, conversation: Conversation, now: datetime) -> bool:
@@ -141,33 +140,32 @@ def _busy(flow: Flow, conversation: Conversation, now: datetime) -> bool:
             and conversation.node not in checkin_asks(flow) and conversation.updated_at + flow.expiry > now)
 
 
-def scheduled_texts(session: Session, patient_id: int, now: datetime) -> list[datetime]:
-    """When this patient's check-ins and reminders were queued, over the TCPA cap's week."""
-    since = now - timedelta(days=WEEK_DAYS + 1)
-    return list(session.scalars(select(Message.created_at).where(
-        Message.patient_id == patient_id, Message.direction == "out", Message.kind == KIND,
-        Message.created_at >= since,
-        # A text that never reached the patient does not count (delivery.py asks it again later).
-        Message.status.not_in(("failed", "suppressed")),
-        or_(Message.delivery_status.is_(None), Message.delivery_status.not_in(("undelivered", "failed"))))))
-
-
-def allowed_at(svc: Services, session: Session, patient: Patient, at: datetime) -> datetime:
+def allowed_at(svc: Services, session: Session, patient: Patient, at: datetime,
+               scheduled: list[datetime] | None = None) -> datetime:
+    """When a scheduled text may go to the patient from `at` on (`scheduled`: their week's, if read already)."""
     zone = patient_zone(patient.timezone, patient.phone, svc.settings.clinic_timezone)
-    return next_send_time(at, zone, scheduled_texts(session, patient.id, at), spread_key=patient.id)
+    if scheduled is None:
+        scheduled = batch.scheduled_texts(session, patient.id, at)
+    return next_send_time(at, zone, scheduled, spread_key=patient.id)
 
 
 def _send(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
-    claimed = _claim(session, checkin_id, "pending", Checkin.due_at <= now)
-    return _send_claimed(svc, session, *claimed, now) if claimed else None
+    claimed = _claim(session, checkin_id, "pending", Checkin.due_at <= now, now)
+    return _send_claimed(svc, session, claimed, now) if claimed else None
 
 
-def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
-                  now: datetime) -> Message | None:
+def _send_claimed(svc: Services, session: Session, claimed: Claimed, now: datetime) -> Message | None:
+    checkin, patient = claimed.checkin, claimed.patient
     if patient.phone is None or patient.opted_out:
         return _close(checkin, "cancelled", "no number or opted out")
-    others = list(session.scalars(select(Checkin).where(
-        Checkin.patient_id == patient.id, Checkin.id != checkin.id, Checkin.status.in_(("pending", "sent")))))
+    zone = patient_zone(patient.timezone, patient.phone, svc.settings.clinic_timezone)
+    if quiet(now, zone):
+        # Night for the patient: nothing else matters until the morning, when all of it is decided afresh,
+        # so a night-time check-in costs this one UPDATE and is not looked at again before then.
+        checkin.due_at = next_send_time(now, zone, (), spread_key=patient.id)
+        log.info("checkins.deferred checkin=%s until=%s reason=quiet_hours", checkin.id, checkin.due_at.isoformat())
+        return None
+    others = [other for other in claimed.others if other.id != checkin.id and other.status in batch.OPEN]
     newer = [other.id for other in others if other.status == "pending" and other.due_at <= now
              and (other.due_at, other.id) > (checkin.due_at, checkin.id)]
     if newer:  # overdue together (downtime): only the newest goes
@@ -179,7 +177,7 @@ def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Pa
             earlier.status = "expired"
         cancel_pending(session, patient)
         return _close(checkin, "cancelled", "no reply to the last check-in and its reminder")
-    conversation = _latest_conversation(session, patient)
+    conversation = claimed.conversation
     if conversation is None:
         return _close(checkin, "cancelled", "no conversation")
     flow = flow_of(svc, session, conversation)
@@ -191,7 +189,7 @@ def _send_claimed(svc: Services, session: Session, checkin: Checkin, patient: Pa
         checkin.due_at = now + BUSY_RETRY
         log.info("checkins.deferred checkin=%s reason=mid_triage", checkin.id)
         return None
-    when = allowed_at(svc, session, patient, now)
+    when = allowed_at(svc, session, patient, now, claimed.scheduled)
     if when > now:
         checkin.due_at = when
         log.info("checkins.deferred checkin=%s until=%s reason=quiet_hours_or_cap", checkin.id, when.isoformat())
@@ -217,12 +215,12 @@ def _close(checkin: Checkin, status: str, why: str) -> None:
 
 
 def _follow_up(svc: Services, session: Session, checkin_id: int, now: datetime) -> Message | None:
-    claimed = _claim(session, checkin_id, "sent", _follow_up_due(now))
-    return _follow_up_claimed(svc, session, *claimed, now) if claimed else None
+    claimed = _claim(session, checkin_id, "sent", _follow_up_due(now), now)
+    return _follow_up_claimed(svc, session, claimed, now) if claimed else None
 
 
-def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patient: Patient,
-                       now: datetime) -> Message | None:
+def _follow_up_claimed(svc: Services, session: Session, claimed: Claimed, now: datetime) -> Message | None:
+    checkin, patient = claimed.checkin, claimed.patient
     if patient.phone is None or patient.opted_out:
         return _close(checkin, "cancelled", "no number or opted out")
     conversation = session.get(Conversation, checkin.conversation_id)
@@ -230,9 +228,9 @@ def _follow_up_claimed(svc: Services, session: Session, checkin: Checkin, patien
     if checkin.reminder_sent_at is not None:
         return _stop(session, conversation, patient, checkin, "no reply after the reminder")
     still_asking = conversation.node == checkin.ask and conversation.status == ACTIVE
-    if not still_asking or _latest_conversation(session, patient) is not conversation:
+    if not still_asking or claimed.conversation is not conversation:
         return _close(checkin, "expired", "the conversation moved on")
-    when = allowed_at(svc, session, patient, now)
+    when = allowed_at(svc, session, patient, now, claimed.scheduled)
     if checkin.sent_at is not None and when > checkin.sent_at + REMINDER_LATEST:
         return _stop(session, conversation, patient, checkin, "no reply, and no reminder allowed in time")
     if when > now:

@@ -102,18 +102,22 @@ def _once(svc: Services, work: Callable[[Turn[T]], T], key: str | None, codec: C
 
 
 
-def run_each(svc: Services, items: list[int], work: Callable[[Turn[T], int], T | None],
+def run_each(svc: Services, items: list[int] | Callable[[Session], list[int]], work: Callable[[Turn[T], int], T | None],
              deliver: Callable[[list[int]], None] | None = None) -> list[T]:
     """A clock job's batch: one transaction (one commit, not one per row), one savepoint per item, so one
     bad row holds back no other and stays as it was for the next tick. Each item claims its own row (a
-    conditional UPDATE), which is what makes two clocks or a restart act once. Then sends what the batch
-    queued (`deliver`: the clock sends from its own thread; default: dispatch)."""
+    conditional UPDATE), which is what makes two clocks or a restart act once; or `items` is a function
+    that claims the batch's rows in its transaction, in one statement, and returns them (check-ins). Then
+    sends what the batch queued (`deliver`: the clock sends from its own thread; default: dispatch)."""
     done: list[T] = []
     now = svc.clock()
+    claimed: list[int] = items if isinstance(items, list) else []
     try:
         with transaction(svc.factory) as session:
             turn: Turn[T] = Turn(svc, session, now, None)
-            for item in items:
+            if not isinstance(items, list):
+                claimed = items(session)
+            for item in claimed:
                 mark = len(queued_in(session))
                 try:
                     with session.begin_nested():
@@ -126,7 +130,7 @@ def run_each(svc: Services, items: list[int], work: Callable[[Turn[T], int], T |
                     done.append(answer)
             queued = queued_in(session)
     except Exception:  # the commit failed: nothing was queued, every row is as it was (next tick)
-        log.exception("runtime.batch_failed first=%s size=%d", items[0] if items else None, len(items))
+        log.exception("runtime.batch_failed first=%s size=%d", claimed[0] if claimed else None, len(claimed))
         return []
     if queued:
         try:

@@ -62,18 +62,19 @@ def test_two_clocks_send_each_checkin_exactly_once(app, settings, clock, twilio_
     seed(first, CHECKINS)
     start = threading.Barrier(2)
 
-    # The race that matters: both clocks have read the same due rows before either sends one.
-    # (Left alone, SQLite's single writer lets one clock finish before the other even looks.)
+    # The race that matters: both clocks have claimed due rows, each in its batch's transaction, before
+    # either commits: on Postgres they hold their claims at the same moment here, so a claim that did not
+    # lock (FOR UPDATE SKIP LOCKED) would hand both the same rows. SQLite's single writer cannot get there:
+    # the second clock's transaction waits for the first's commit (waiting here would deadlock them).
     due = sender._due
-    both_looked = threading.Barrier(2)
-    looked: set[str] = set()
+    both_claimed = threading.Barrier(2)
+    first_claims: dict[str, set[int]] = {}
 
     def due_then_wait(session, now, after):  # type: ignore[no-untyped-def]
         rows = due(session, now, after)
-        if threading.current_thread().name not in looked:
-            looked.add(threading.current_thread().name)
-            session.rollback()  # end the read (and SQLite's lock) before waiting for the other clock
-            both_looked.wait(timeout=60)
+        if session.get_bind().dialect.name == "postgresql" and threading.current_thread().name not in first_claims:
+            first_claims[threading.current_thread().name] = {checkin_id for _, checkin_id in rows}
+            both_claimed.wait(timeout=60)
         return rows
 
     monkeypatch.setattr(sender, "_due", due_then_wait)
@@ -104,6 +105,10 @@ def test_two_clocks_send_each_checkin_exactly_once(app, settings, clock, twilio_
     finally:
         second.shutdown()
         second.engine.dispose()
+
+    if first_claims:  # Postgres: both held a batch at once, and not the same rows
+        a, b = first_claims.values()
+        assert a and b and not a & b
 
     with first.factory() as session:
         statuses = Counter(session.scalars(select(Checkin.status)))
