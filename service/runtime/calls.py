@@ -279,7 +279,7 @@ def _carry_out(call: _Call, decision: Decision, staged: list[Message] | None = N
     turn = decision.turn
     if turn.say or turn.finally_say:  # every prompt goes in the patient's history, as SMS replies do
         record_reply(call.session, patient_id=call.patient.id, conversation_id=call.conversation.id, channel="voice",
-                     body="\n".join(turn.say), key=",".join(decision.keys)[:64], now=call.now, to=call.patient.phone)
+                     body="\n".join(turn.say), key=",".join(decision.keys), now=call.now, to=call.patient.phone)
     return turn
 
 

@@ -130,7 +130,7 @@ def _text_replies(turn: Turn[Replies], flow: Flow, conversation: ConversationRow
     bodies = ([localize(lead, result.state.language, turn.svc.context)] if lead else []) + [m.text for m in
                                                                                             result.messages]
     assert patient.phone is not None  # a text comes from a number
-    key = ",".join(m.key for m in result.messages)[:64]
+    key = ",".join(m.key for m in result.messages)
     for body in split_for_sms(bodies):
         queue_sms(turn.session, to=patient.phone, body=body, kind="reply", now=turn.now, patient_id=patient.id,
                   conversation_id=conversation.id, key=key)

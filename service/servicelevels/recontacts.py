@@ -5,7 +5,7 @@ from (messages.key), and the conversation's own pinned flow says which of them a
 (conversations.level holds only the latest one: a check-in's "worse" overwrites the home-care advice). The
 cases a conversation opened count too, at their level and opening time.
 
-messages.key is cut at 64 characters (runtime/sms.py, runtime/calls.py), which a long turn's keys can
+Rows written before migration 0008 had messages.key cut at 64 characters, which a long turn's keys could
 reach: a conversation with an outcome but none in its keys falls back on its own (latest) outcome and level,
 at the time of its last reply.
 """

@@ -193,7 +193,8 @@ def test_the_same_or_a_lower_level_is_not_a_re_contact(level: str) -> None:
 
 
 def test_an_outcome_cut_from_its_keys_still_counts(twilio: Twilio, svc, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
-    """messages.key holds 64 characters: a turn whose keys ran past them has lost its outcome's id there."""
+    """Rows written before migration 0008 had messages.key cut at 64 characters: a turn whose keys ran past
+    them has lost its outcome's id there."""
     play(twilio, *HOME_CARE)
     start = clock.now
     with transaction(svc.factory) as session:
