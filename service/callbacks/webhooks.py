@@ -84,7 +84,8 @@ def _answer(step: str, work: Work) -> object:
     except Exception:
         log.exception("callback.webhook_failed step=%s callback=%s", step, _callback_id())
         done = Step(staff("trouble"))
-    return twiml(render(done, _callback_id() or 0, _svc().settings.twilio_phone_number or None))
+    settings = _svc().settings
+    return twiml(render(done, _callback_id() or 0, settings.twilio_phone_number or None, settings))
 
 
 @bp.post(NURSE_LEG)

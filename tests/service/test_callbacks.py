@@ -16,11 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from service import create_app
 from service.models import AuditLog, Callback, Escalation, EscalationEvent, Message
 from service.settings import Settings
-from tests.conftest import CLINIC_NUMBER, NURSE_AVERY, NURSE_BLAKE, PATIENT, FakeClock, Twilio, play
+from tests.conftest import CLINIC_NUMBER, NURSE_AVERY, NURSE_BLAKE, PATIENT, FakeClock, Twilio, play, services
 from tests.dashboard_client import create_user, csrf_token, login
 from tests.service.test_escalation_lifecycle import EMERGENCY
+from tests.service.test_voices import JOANNA, LUPE
 
 BASE = "http://localhost"  # PUBLIC_BASE_URL: what Twilio is given, and signs
 PATIENTS = ("+12125550131", "+12125550132", PATIENT)  # case 3 is PATIENT's
@@ -228,6 +230,32 @@ def test_spanish_speaking_patient_is_noted_and_hears_spanish_and_no_answer_is_re
     assert the_callback(svc).outcome == "patient_no_answer"
     assert twilio.sms("CALL 1", frm=NURSE_AVERY).texts[0].startswith("Calling you at")  # over: may try again
     assert len(twilio_fake.calls) == 2 and twilio_fake.violations == []
+
+
+def test_callback_legs_speak_in_the_configured_voices(settings: Settings, clock: FakeClock,
+                                                     twilio_fake) -> None:  # type: ignore[no-untyped-def]
+    """VOICE_EN / VOICE_ES as on the patient's own calls: the nurse's legs in English, the patient's in theirs."""
+    app = create_app(dataclasses.replace(settings, voice_en=JOANNA, voice_es=LUPE), clock=clock)
+    try:
+        twilio = Twilio(app.test_client())
+        play(twilio, "no puedo controlar la vejiga")  # case 1, a Spanish-speaking patient
+        twilio.sms("CALL 1", frm=NURSE_AVERY)
+        leg, whisper = nurse_answers(twilio, twilio_fake)
+        dial_twiml = press(leg, whisper, "1")
+        hello = patient_picks_up(twilio, dial_twiml)
+        offer = dial_ends(leg, dial_twiml, "no-answer")
+        done = press(leg, offer, "1")
+        for nurse_heard in (whisper, dial_twiml, offer, done):
+            assert voices(nurse_heard) == {("en-US", JOANNA)}, ET.tostring(nurse_heard)
+        assert voices(hello) == {("es-US", LUPE)} and said(hello).startswith("Hola")
+    finally:
+        services(app).shutdown()
+        services(app).engine.dispose()
+
+
+def voices(root: ET.Element) -> set[tuple[str | None, str | None]]:
+    """(language, voice) of each <Say>."""
+    return {(say.get("language"), say.get("voice")) for say in root.iter("Say")}
 
 
 def test_no_key_pressed_calls_nobody(twilio: Twilio, twilio_fake, svc) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from service.channels.voice import caller_phone, heard_from
 from service.engine.phone_turns import CLOSING, GATHER, LANGUAGE, QUESTION, RECORD, Heard, VoiceTurn
 from service.engine.phone_turns import DIAL as VOICE_DIAL
 from service.media import Media
+from service.settings import Settings
 from tests.conftest import CLINIC_NUMBER
 
 SID = "SM" + "0123456789abcdef" * 2
@@ -214,8 +215,8 @@ CALLBACK_STEPS = [
 
 
 @pytest.mark.parametrize("step, expected", [row[1:] for row in CALLBACK_STEPS], ids=[row[0] for row in CALLBACK_STEPS])
-def test_a_callback_step_becomes_twiml(step: Step, expected: tuple[Any, ...]) -> None:
-    assert tree(callback_voice.render(step, 9, "+15005550006")) == expected
+def test_a_callback_step_becomes_twiml(settings: Settings, step: Step, expected: tuple[Any, ...]) -> None:
+    assert tree(callback_voice.render(step, 9, "+15005550006", settings)) == expected  # no voices set
 
 
 def test_a_status_callback_is_answered_with_an_empty_response() -> None:
