@@ -48,7 +48,7 @@ class Settings:
     default_region: str = "US"  # how numbers without a +country code are read
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     dispatch: str = "background"  # inline: send before the webhook answers (tests); background: after
-    outbox_threads: int = 4  # background sends at once per process: a page must not queue behind others
+    outbox_threads: int = 4  # background sends at once per process in each lane (pages; the rest): side by side
     auto_migrate: bool = True  # create/upgrade the schema at start-up (the embedded default)
     run_clock: bool = False  # run the clock's jobs inside the web process (dev mode; on for SQLite)
     fhir_base_url: str = ""  # where our FHIR canonical URLs and code systems live (records/fhir.py); see fhir_base
