@@ -1,15 +1,16 @@
 """Soak with faults: the whole service under load while its processes are killed. A script, not a test.
 
     DATABASE_URL=postgresql://... python bench/soak.py     # 10 minutes, a kill every 20 s (the benchmark)
-    python bench/soak.py --duration 60 --kill-every 10      # SQLite, the short form (tests/process/test_soak.py)
-    python bench/soak.py --webs 2 --clocks 2 --texters 50 --think 3 --ack-timeout 20
+    python bench/soak.py                                    # the same on a scratch SQLite file
+    python bench/soak.py --duration 40 --kill-every 8 --workers 1 --think 1.5 --ack-timeout 10  # about
+                                                            # tests/process/test_soak.py's short form
 
 What runs, as deployed (Procfile): `--webs` web processes, each `gunicorn -c gunicorn.conf.py` with
 `--workers` workers, and `--clocks` clock processes, `flask --app service clock`, all on one scratch
 database (a new schema in DATABASE_URL's Postgres, else a SQLite file), migrated first as the release
 phase does; the Twilio fake (tests/twilio_fake.py, every REST call checked against Twilio's OpenAPI) in a
 process of its own. The pieces are bench/load.py's (fake, database, gunicorn start and stop) and
-bench/checkins.py's (seeding check-ins, starting a clock).
+bench/checkins.py's (starting a clock, as its benchmark does).
 
 What happens for `--duration` seconds:
 - `--texters` simulated patients text conversation after conversation, each from a new number, pausing
@@ -19,10 +20,10 @@ What happens for `--duration` seconds:
 - Twilio's side: each webhook goes to one of the web processes at random (the platform's router) and,
   if it fails (no connection, no answer in 15 s, a 5xx), is sent again as Twilio retries it: the same
   form (MessageSid) and the same I-Twilio-Idempotency-Token, after 0.5, 1, 2, 4... s, up to `--retries`.
-- Check-ins fall due: bench/checkins.py's seeding puts `--checkin-rate` a second due through the run,
-  each for its own patient (in daytime), and the clocks send them.
+- Check-ins fall due: `--checkin-rate` a second through the run, each for its own patient after a finished
+  home-care triage (seeded as the webhooks would have left them, in the patient's daytime); the clocks send them.
 - Nurses acknowledge: for `--ack-share` of the cases, the nurse a page reached texts "ACK <case>" from
-  her roster phone 2 to 3 ack timeouts later (so some cases are re-paged first); the rest are never
+  her roster phone 2 to 3 ack timeouts after the first page (so each is re-paged first); the rest are never
   acknowledged and go on being re-paged and passed down the chain (primary, backup, supervisor, every
   `--ack-timeout` seconds).
 - Every `--kill-every` seconds a random web or clock process is killed with SIGKILL (a web process:
@@ -35,7 +36,8 @@ stopped, and the database and the Twilio fake are compared:
   flow's (service.engine.step) after the texts the driver had answered, each taken once; one inbound row
   per text; one conversation per number;
 - every check-in due during the run went out exactly once (one row, one message at the fake);
-- every acknowledged case stopped re-paging: no page row queued after its acknowledgement;
+- every acknowledged case stopped re-paging: no page committed after the nurse's ACK (row order: a turn's
+  time is read before it waits for its locks, so times cannot say which of two came first);
 - every text Twilio got is one the database says it sent, once (what Twilio got twice is counted by kind);
 - the count of 5xx answers, of failed attempts and of retries, and of webhooks given up.
 A table of figures is printed; the process exits 1 if anything was lost or went twice.
@@ -97,11 +99,13 @@ from service.flowstore import FlowStore  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.models import Checkin, Conversation, Escalation, Message, Patient  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from service.statuses import CheckinStatus, MessageStatus  # noqa: E402
 
 PUBLIC_BASE_URL = "https://soak.example.org"  # the platform's address: what Twilio signs, whichever process answers
 NURSES = ("+12125550201", "+12125550202", "+12125550203")  # primary, backup, supervisor: on call all week
 PAGE_CASE = re.compile(r"URGENT case (\d+) \(")
 ANSWER_TIMEOUT = 15.0  # Twilio waits this long for a webhook's answer
+WAITING = (MessageStatus.queued, MessageStatus.sending, MessageStatus.retry)  # an outbound text not yet out
 
 
 def roster_text(ack_timeout: int) -> str:
@@ -165,8 +169,8 @@ def seed(url: str, count: int, rate: float) -> list[int]:
             session.add(conversation)
             session.flush()
             checkins.append(Checkin(patient_id=patient.id, conversation_id=conversation.id, ask="ci_how_are_you",
-                                    due_at=now + timedelta(seconds=15 + i / max(rate, 0.01)), status="pending",
-                                    attempts=0, created_at=now - timedelta(days=1)))
+                                    due_at=now + timedelta(seconds=15 + i / max(rate, 0.01)),
+                                    status=CheckinStatus.pending, attempts=0, created_at=now - timedelta(days=1)))
             session.add(checkins[-1])
         session.flush()
         ids = [checkin.id for checkin in checkins]
@@ -550,9 +554,9 @@ def drain(url: str, options: Options) -> str:
             now = datetime.now(UTC)
             with engine.connect() as connection:
                 waiting = connection.scalar(select(func.count()).select_from(Message).where(
-                    Message.direction == "out", Message.status.in_(("queued", "sending", "retry"))))
+                    Message.direction == "out", Message.status.in_(WAITING)))
                 checkins = connection.scalar(select(func.count()).select_from(Checkin).where(
-                    Checkin.status == "pending", Checkin.due_at <= now))
+                    Checkin.status == CheckinStatus.pending, Checkin.due_at <= now))
                 steps = connection.scalar(select(func.count()).select_from(Escalation).where(
                     Escalation.next_action_at <= now + timedelta(seconds=2)))
             if not waiting and not checkins and not steps:
@@ -587,8 +591,14 @@ def verify(report: Report, run: Run, url: str, fake: Fake, checkins: list[int], 
                 "inbound": select(Message.patient_id, Message.twilio_sid).where(Message.direction == "in"),
                 "cases": select(Escalation.id, Escalation.patient_id, Escalation.acknowledged_at,
                                 Escalation.pages_sent),
-                "pages": select(Message.escalation_id, Message.created_at).where(Message.kind == "page"),
-                "outbound": select(Message.kind, Message.to_phone, Message.body, Message.status)
+                "pages": select(Message.escalation_id, Message.id).where(Message.kind == "page"),
+                # A nurse's ACK as stored (its row, in the ACK's transaction): the ids give the order in which
+                # the ACK and a page were committed. (Their times cannot: a turn reads the clock before it waits
+                # for its locks, so a page committed just before an ACK may carry the later time.)
+                "acks": select(Message.escalation_id, func.min(Message.id)).where(
+                    Message.kind == "nurse_command", Message.key == "ACK", Message.escalation_id.is_not(None))
+                .group_by(Message.escalation_id),
+                "outbound": select(Message.kind, Message.to_phone, Message.body, Message.status, Message.attempts)
                 .where(Message.direction == "out", Message.channel != "voice"),
                 "checkins": select(Checkin.id, Checkin.status, Checkin.due_at, Checkin.sent_at, Patient.phone)
                 .join(Patient, Patient.id == Checkin.patient_id).where(Checkin.id.in_(checkins)),
@@ -710,11 +720,9 @@ def red_flags(report: Report, run: Run, rows: dict[str, list[Any]], fake: Fake) 
 
 def acknowledgements(report: Report, run: Run, rows: dict[str, list[Any]]) -> None:
     cases = {case_id: (acked_at, pages_sent) for case_id, _, acked_at, pages_sent in rows["cases"]}
-    queued_after: Counter[int] = Counter()
-    for case_id, created_at in rows["pages"]:
-        acked_at = _utc(cases.get(case_id, (None, 0))[0])
-        if acked_at is not None and _utc(created_at) > acked_at:  # type: ignore[operator]
-            queued_after[case_id] += 1
+    ack_rows = dict(rows["acks"])
+    queued_after = Counter(case_id for case_id, page_id in rows["pages"]
+                           if case_id in ack_rows and page_id > ack_rows[case_id])
     taken = [a for a in run.acked if "is yours" in a.reply or "already have" in a.reply]
     not_recorded = [a.case_id for a in taken if cases.get(a.case_id, (None, 0))[0] is None]
     acked_ids = {a.case_id for a in taken}
@@ -735,7 +743,7 @@ def checkins_once(report: Report, run: Run, rows: dict[str, list[Any]], fake: Fa
     per_checkin = Counter(checkin_id for (checkin_id,) in rows["checkin_texts"])
     at_fake = Counter(to for _, to, _ in fake.messages)
     due = [r for r in rows["checkins"] if _utc(r.due_at) <= run.ended_utc]  # type: ignore[operator]
-    missing = [r.id for r in due if r.status != "sent" or at_fake[r.phone] == 0]
+    missing = [r.id for r in due if r.status != CheckinStatus.sent or at_fake[r.phone] == 0]
     queued_twice = [r.id for r in rows["checkins"] if per_checkin[r.id] > 1]
     at_twilio_twice = [r.id for r in rows["checkins"] if at_fake[r.phone] > 1]  # also a problem of sent_once's
     late = [(_utc(r.sent_at) - _utc(r.due_at)).total_seconds() for r in due if r.sent_at]  # type: ignore[operator]
@@ -752,13 +760,17 @@ def checkins_once(report: Report, run: Run, rows: dict[str, list[Any]], fake: Fa
 
 def sent_once(report: Report, rows: dict[str, list[Any]], fake: Fake) -> None:
     """What Twilio got against what the database says it sent: each text once."""
-    sent = Counter((to, body) for kind, to, body, status in rows["outbound"] if status == "sent")
-    kind_of = {(to, body): kind for kind, to, body, _ in rows["outbound"]}
+    sent = Counter((to, body) for kind, to, body, status, _ in rows["outbound"] if status == MessageStatus.sent)
+    kind_of = {(to, body): kind for kind, to, body, *_ in rows["outbound"]}
+    again = Counter(kind for kind, *_, attempts in rows["outbound"] if attempts > 1)
     got = Counter((to, body or "") for _, to, body in fake.messages)
     extra, missing = got - sent, sent - got
     twice = Counter(kind_of.get(key, "unknown") for key in extra.elements())
-    left = Counter(status for *_, status in rows["outbound"] if status in ("queued", "sending", "retry"))
+    left = Counter(status for *_, status, _ in rows["outbound"] if status in WAITING)
+    failed = Counter(kind for kind, *_, status, _ in rows["outbound"] if status == MessageStatus.failed)
     report.add("texts Twilio got; sent rows in the database", f"{sum(got.values())}; {sum(sent.values())}")
+    report.add("texts claimed more than once (a send cut by a kill)",
+               ", ".join(f"{k}: {n}" for k, n in again.items()) or "none")
     report.add("texts Twilio got twice (by kind)", ", ".join(f"{k}: {n}" for k, n in twice.items()) or "none")
     report.add("texts left in the queue at the end", ", ".join(f"{k}: {n}" for k, n in left.items()) or "none")
     if twice:
@@ -766,8 +778,11 @@ def sent_once(report: Report, rows: dict[str, list[Any]], fake: Fake) -> None:
                                + (f" (pages: {twice['page']})" if twice["page"] else ""))
     if missing:
         report.problems.append(f"{sum(missing.values())} rows marked sent never reached Twilio")
+    report.add("texts failed for good", ", ".join(f"{k}: {n}" for k, n in failed.items()) or "none")
     if left:
         report.problems.append(f"texts still waiting to go: {dict(left)}")
+    if failed:
+        report.problems.append(f"texts that failed for good: {dict(failed)}")
 
 
 def _utc(value: datetime | None) -> datetime | None:
