@@ -729,7 +729,7 @@ def acknowledgements(report: Report, run: Run, rows: dict[str, list[Any]]) -> No
     unacked = [pages for case_id, (acked_at, pages) in cases.items() if acked_at is None and case_id not in acked_ids]
     report.counts.update(acknowledged=len(taken), repaged=sum(pages > 1 for _, pages in cases.values()))
     report.add("cases acknowledged by SMS (ACK answered)", f"{len(taken)} of {len(run.acked)} ACKs sent")
-    report.add("pages queued after a case's ACK", sum(queued_after.values()))
+    report.add("pages committed after a case's ACK", sum(queued_after.values()))
     report.add("cases never acknowledged: pages per case",
                f"{len(unacked)} cases, p50 {percentile(unacked, .5):.0f}, max {max(unacked, default=0)}"
                if unacked else "none")
