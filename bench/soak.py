@@ -164,7 +164,7 @@ def seed(url: str, count: int, rate: float) -> list[int]:
             session.flush()
             conversation = Conversation(patient_id=patient.id, flow_id=loaded.flow.id, flow_version=loaded.version,
                                         channel="sms", state=done, status=DONE, outcome="out_home_care",
-                                        level="home_care", disposition="self_care", nudge_stage=0, version=1,
+                                        level="home_care", disposition="self_care", silence_stage=0, version=1,
                                         started_at=now - timedelta(days=1), updated_at=now - timedelta(days=1))
             session.add(conversation)
             session.flush()

@@ -84,8 +84,8 @@ class Conversation(Base):
     updated_at: Mapped[datetime]
     last_inbound_at: Mapped[datetime | None]
     # Silence in the red-flag screen: a reminder, then a nurse callback (issue: no dead ends).
-    nudge_due_at: Mapped[datetime | None] = mapped_column(index=True)
-    nudge_stage: Mapped[int] = mapped_column(default=0)
+    silence_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    silence_stage: Mapped[int] = mapped_column(default=0)  # 0: no reminder yet; 1: the reminder went
     version: Mapped[int] = mapped_column(Integer, default=1)
     content_purged_at: Mapped[datetime | None]  # answers and quotes removed (retention, erasure)
 
@@ -159,7 +159,7 @@ class Escalation(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     level: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(16))  # emergency | nurse_callback | clinic_queue
+    severity: Mapped[str] = mapped_column("disposition", String(16))  # emergency | nurse_callback | clinic_queue
     red_flags: Mapped[list[Any]] = mapped_column(default=list)
     quotes: Mapped[list[Any]] = mapped_column(SealedJSON("escalations.quotes"), default=list)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -42,7 +42,7 @@ _latest = CONVERSATIONS.alias("latest")
 # committed before it began, so a duplicate webhook that waited for the lock sees the first one's receipt.
 READ_TURN = select(
     CONVERSATIONS.c.id, CONVERSATIONS.c.flow_id, CONVERSATIONS.c.flow_version, CONVERSATIONS.c.channel,
-    CONVERSATIONS.c.state, CONVERSATIONS.c.status, CONVERSATIONS.c.updated_at, CONVERSATIONS.c.nudge_stage,
+    CONVERSATIONS.c.state, CONVERSATIONS.c.status, CONVERSATIONS.c.updated_at, CONVERSATIONS.c.silence_stage,
     CONVERSATIONS.c.version,
     READ_RECEIPT.scalar_subquery().label("seen"),
     cases.LATEST_OPEN_CASE.scalar_subquery().label("case_id"),
@@ -78,7 +78,7 @@ class ConversationRow:
     state: dict[str, Any]
     status: str
     updated_at: datetime
-    nudge_stage: int
+    silence_stage: int
     version: int
 
 
@@ -131,7 +131,7 @@ def open_conversation(session: Session, flows: FlowStore, patient: Patient | Pat
     result = session.connection().execute(INSERT_CONVERSATION, {
         "patient_id": patient.id, "flow_id": row.flow_id, "flow_version": row.flow_version, "channel": channel,
         "call_sid": call_sid, "state": state, "status": ACTIVE, "started_at": now, "updated_at": now,
-        "nudge_stage": 0, "version": 1})
+        "silence_stage": 0, "version": 1})
     row.id = result.inserted_primary_key[0]
     return row
 
@@ -209,8 +209,8 @@ def conversation_values(flow: Flow, conversation: Conversation | ConversationRow
                         now: datetime) -> dict[str, Any]:
     """The conversation's columns after a step: its state and the silence timer (silence.py)."""
     read_as = "voice" if conversation.channel == "voice" else "sms"  # to the engine a WhatsApp message is a text
-    due_at, stage = silence_timer(flow, read_as, new, now, conversation.nudge_stage)
+    due_at, stage = silence_timer(flow, read_as, new, now, conversation.silence_stage)
     return {"state": new.to_json(), "status": new.status, "node": new.node, "outcome": new.outcome,
             "level": new.level.value if new.level else None,
             "disposition": new.level.disposition if new.level else None, "updated_at": now,
-            "nudge_due_at": due_at, "nudge_stage": stage}
+            "silence_due_at": due_at, "silence_stage": stage}

@@ -6,4 +6,4 @@ from ..feature import Feature, Job, Timer
 from ..models import Conversation
 from . import silence
 
-FEATURE = Feature("silence", jobs=(Job("silence", silence.tick, 30, (Timer(Conversation.nudge_due_at),)),))
+FEATURE = Feature("silence", jobs=(Job("silence", silence.tick, 30, (Timer(Conversation.silence_due_at),)),))

@@ -2,8 +2,8 @@
 
 After `silence.reminder_after` (flow file) they get one reminder; after `silence.give_up_after`
 more, the case goes to a nurse callback as an incomplete screening. The conversation row holds the
-timer (`nudge_due_at`, `nudge_stage`: the columns keep an older name); the clock claims due rows with a
-conditional UPDATE, so two clocks or a restart act once.
+timer (`silence_due_at`, `silence_stage`); the clock claims due rows with a conditional UPDATE, so two
+clocks or a restart act once.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def tick(svc: Services) -> int:
     """Remind or give up on every conversation whose silence timer is due; returns how many moved."""
     now = svc.clock()
     with svc.factory() as session:
-        due = session.execute(select(Conversation.id, Conversation.nudge_due_at, Conversation.patient_id)
-                              .where(Conversation.nudge_due_at <= now).limit(BATCH)).all()
+        due = session.execute(select(Conversation.id, Conversation.silence_due_at, Conversation.patient_id)
+                              .where(Conversation.silence_due_at <= now).limit(BATCH)).all()
     return sum(run(svc, lambda turn, c=conversation_id, d=due_at: _silence_due(turn, c, d), patient_id=patient_id)
                for conversation_id, due_at, patient_id in due)
 
@@ -40,8 +40,8 @@ def tick(svc: Services) -> int:
 def _claim(session: Session, conversation_id: int, due_at: object) -> bool:
     """Ours if the timer still holds the value we read: one UPDATE, so only one clock acts."""
     result = session.execute(update(Conversation)
-                             .where(Conversation.id == conversation_id, Conversation.nudge_due_at == due_at)
-                             .values(nudge_due_at=None).execution_options(synchronize_session=False))
+                             .where(Conversation.id == conversation_id, Conversation.silence_due_at == due_at)
+                             .values(silence_due_at=None).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
@@ -55,11 +55,11 @@ def _silence_due(turn: Turn[int], conversation_id: int, due_at: object) -> int:
     assert patient is not None
     flow = flow_of(svc, session, conversation)
     state = State.from_json(conversation.state)
-    stage = REMIND if conversation.nudge_stage == 0 else GIVE_UP
+    stage = REMIND if conversation.silence_stage == 0 else GIVE_UP
     result = on_silence(flow, state, stage, svc.context)
     if stage == REMIND:
-        conversation.nudge_stage = 1
-        conversation.nudge_due_at = now + flow.silence.give_up_after
+        conversation.silence_stage = 1
+        conversation.silence_due_at = now + flow.silence.give_up_after
     else:
         apply(svc, session, flow, conversation, patient, result, now)
     if patient.phone and not patient.opted_out and result.messages:
