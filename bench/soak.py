@@ -29,8 +29,9 @@ What happens for `--duration` seconds:
 - Every `--kill-every` seconds a random web or clock process is killed with SIGKILL (a web process:
   arbiter and workers at once, the group) and started again at once.
 
-Then, with every process running again, the queue is let drain (`--drain` at most), the processes are
-stopped, and the database and the Twilio fake are compared:
+Then, with every process running again, the supervisor ACKs every case still being paged (so the chain
+stops), the queue is let drain (`--drain` at most), the processes are stopped, and the database and the
+Twilio fake are compared:
 - every red-flag answer that was answered opened one case, and a page for it reached the fake; none twice;
 - no conversation advanced twice by one text: each conversation's state in the database is exactly the
   flow's (service.engine.step) after the texts the driver had answered, each taken once; one inbound row
@@ -443,6 +444,7 @@ class Run:
     acked: list[Acked]
     first_page: dict[int, float]  # case -> when its first page reached the fake (monotonic)
     ended_utc: datetime
+    swept: list[Acked] = field(default_factory=list)  # the ACKs at the end of the shift, after the run
 
 
 @dataclass
@@ -492,6 +494,7 @@ def soak(options: Options, say: Any = print) -> Report:
         fleet.start_all()
         up = time.monotonic()
         run = drive(fleet, fake, options)
+        run.swept = end_of_shift(url, run.twilio)
         stopped = time.monotonic()
         left = drain(url, options)
         drained = time.monotonic()
@@ -541,6 +544,23 @@ def drive(fleet: Fleet, fake: Fake, options: Options) -> Run:
     fleet.start_all()  # any the monkey could not bring back
     run.ended_utc = datetime.now(UTC)
     return run
+
+
+def end_of_shift(url: str, twilio: Twilio) -> list[Acked]:
+    """The supervisor takes every case still being paged, so that the chain stops and the queue can drain
+    (the pages that went before count as ever; those after the ACK must be none)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            paging = connection.scalars(select(Escalation.id).where(Escalation.next_action_at.is_not(None))).all()
+    finally:
+        engine.dispose()
+    swept = []
+    for case_id in paging:
+        delivery = twilio.sms(NURSES[2], f"ACK {case_id}")
+        if delivery.ok:
+            swept.append(Acked(case_id, NURSES[2], delivery.answered_at, delivery.reply))
+    return swept
 
 
 def drain(url: str, options: Options) -> str:
@@ -723,14 +743,19 @@ def acknowledgements(report: Report, run: Run, rows: dict[str, list[Any]]) -> No
     ack_rows = dict(rows["acks"])
     queued_after = Counter(case_id for case_id, page_id in rows["pages"]
                            if case_id in ack_rows and page_id > ack_rows[case_id])
-    taken = [a for a in run.acked if "is yours" in a.reply or "already have" in a.reply]
-    not_recorded = [a.case_id for a in taken if cases.get(a.case_id, (None, 0))[0] is None]
+    def took(ack: Acked) -> bool:
+        return "is yours" in ack.reply or "already have" in ack.reply
+
+    taken = [a for a in run.acked if took(a)]
+    not_recorded = [a.case_id for a in [*taken, *run.swept]
+                    if took(a) and cases.get(a.case_id, (None, 0))[0] is None]
     acked_ids = {a.case_id for a in taken}
-    unacked = [pages for case_id, (acked_at, pages) in cases.items() if acked_at is None and case_id not in acked_ids]
+    unacked = [pages for case_id, (_, pages) in cases.items() if case_id not in acked_ids]
     report.counts.update(acknowledged=len(taken), repaged=sum(pages > 1 for _, pages in cases.values()))
-    report.add("cases acknowledged by SMS (ACK answered)", f"{len(taken)} of {len(run.acked)} ACKs sent")
+    report.add("cases acknowledged by SMS (ACK answered)", f"{len(taken)} of {len(run.acked)} ACKs sent; "
+               f"{sum(map(took, run.swept))} still paging taken at the end")
     report.add("pages committed after a case's ACK", sum(queued_after.values()))
-    report.add("cases never acknowledged: pages per case",
+    report.add("cases not acknowledged in the run: pages per case",
                f"{len(unacked)} cases, p50 {percentile(unacked, .5):.0f}, max {max(unacked, default=0)}"
                if unacked else "none")
     if queued_after:
