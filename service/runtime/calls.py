@@ -2,9 +2,10 @@
 
 One Twilio callback, end to end, in one transaction:
 
-    lock the patient -> seen this CallSid + step before? (answer the same, advance nothing)
-    -> the call's conversation and what we know of the caller -> the phone menu decides (engine/phone.py)
-    -> state, prompts, answers, escalations, staged advice saved -> commit -> pages go out after the commit
+    lock the patient -> the call's conversation and this CallSid + step's receipt, in one statement (seen
+    before: answer the same, advance nothing) -> the phone menu decides (engine/phone.py) -> the answer and
+    prompt inserted, the conversation saved by one UPDATE (runtime/call_rows.py, the path a text takes),
+    escalations and staged advice -> commit -> pages go out after the commit
 
 What the caller's keys or words mean, and what the line says back, is the phone menu's, pure beside the
 engine; this module reads and writes the database around it. Each callback returns a `VoiceTurn`: what the
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import select
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from ..channels.twilio_http import split_for_sms
 from ..checkins.schedule import schedule
 from ..engine import phone as phone_menu
-from ..engine.flow import LEVEL_WORDS, Flow, Level
+from ..engine.flow import LEVEL_WORDS, Level
 from ..engine.phone_turns import (
     HANGUP,
     LANGUAGE,
@@ -43,30 +44,26 @@ from ..engine.phone_turns import (
     VoiceTurn,
     phone_phrase,
 )
-from ..engine.state import DONE, State
+from ..engine.state import DONE
 from ..escalation.cases import audit, first_contact, open_case_for
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
 from ..outbox.outbound import queue_sms, record_reply, release
 from ..phones import mask, pretty
 from ..services import Services
-from .actions import apply
-from .conversation import flow_of, lock_patient, orm_patient, start_conversation
+from .call_rows import CallRows, CallSituation, read_call
+from .conversation import PatientRow, flow_of, lock_patient_row, open_conversation
 from .envelope import NO_PATIENT, Codec, Turn, run
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Call:
+class _Call(CallRows):
     """One callback's view of the call, inside its transaction."""
 
-    svc: Services
-    session: Session
-    flow: Flow
-    conversation: Conversation
-    patient: Patient
-    now: datetime
-    step: int
+    step: int = 1
+    call_sid: str = ""
+    answered: bool = False  # the caller had answered something before this callback
 
     def menu(self, *, first_answer: bool = False, advice_offered: bool = False) -> Call:
         """The call as the phone menu sees it: the conversation's state and what we know of the caller."""
@@ -75,7 +72,7 @@ class _Call:
                         textable=_textable(patient), hidden=patient.phone is None,
                         privacy_notice_sent=patient.privacy_notice_sent, first_answer=first_answer,
                         advice_offered=advice_offered)
-        return Call(self.flow, State.from_json(self.conversation.state), caller, self.svc.context)
+        return Call(self.flow, self.state(), caller, self.svc.context)
 
 
 # --- entry points: one per Twilio callback ---------------------------------------------------------
@@ -93,14 +90,13 @@ def start_call(svc: Services, *, call_sid: str, phone: str | None) -> VoiceTurn:
     """An incoming call: the language offer; then (call_input) the welcome, the keypad controls, the first question."""
 
     def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
-        call = _open_call(svc, turn.session, call_sid, turn.now)
+        call = _open_call(turn, call_sid)
         if call is not None:
             return _carry_out(call, phone_menu.resume(call.menu()))
-        patient = orm_patient(turn.session, turn.patient) if turn.patient is not None else None
-        call = _begin(svc, turn.session, call_sid, patient, turn.now)
+        call = _begin(turn, call_sid, _situation(turn).patient)
         return _carry_out(call, phone_menu.opening(call.menu()))
 
-    return run(svc, work, key=f"voice:{call_sid}:start", codec=_TURN, phone=_caller(phone))
+    return run(svc, work, key=f"voice:{call_sid}:start", codec=_TURN, phone=_caller(phone), read=_read(call_sid))
 
 
 def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: int | None, at: str, tries: int,
@@ -109,17 +105,18 @@ def call_input(svc: Services, *, call_sid: str, phone: str | None, step_number: 
     closing prompt."""
 
     def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
-        call = _open_call(svc, turn.session, call_sid, turn.now, step_number)
+        call = _open_call(turn, call_sid, step_number)
         if call is None:  # we never saw this call begin: begin it now rather than guess at the answer
-            call = _begin(svc, turn.session, call_sid, lock_patient(turn.session, phone, turn.now), turn.now)
+            patient = _situation(turn).patient or lock_patient_row(turn.session, phone, turn.now)
+            call = _begin(turn, call_sid, patient)
             return _carry_out(call, phone_menu.begin(call.menu()))
         _record_answer(call, heard, kind="language" if at == LANGUAGE else "answer")
         staged = _staged(call) if at == OFFER else []
-        menu = call.menu(first_answer=at == QUESTION and _first_answer(call), advice_offered=bool(staged))
+        menu = call.menu(first_answer=at == QUESTION and not call.answered, advice_offered=bool(staged))
         return _carry_out(call, phone_menu.answer(menu, at, tries, heard), staged)
 
     key = f"voice:{call_sid}:{at}:{step_number}" if step_number is not None else None
-    return run(svc, work, key=key, codec=_TURN, phone=_caller(phone))
+    return run(svc, work, key=key, codec=_TURN, phone=_caller(phone), read=_read(call_sid))
 
 
 def dial_finished(svc: Services, *, call_sid: str, case_id: int | None, step_number: int | None, status: str,
@@ -127,7 +124,7 @@ def dial_finished(svc: Services, *, call_sid: str, case_id: int | None, step_num
     """The <Dial> to the nurse ended: goodbye if they talked, otherwise a voicemail for the nurse."""
 
     def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
-        call = _open_call(svc, turn.session, call_sid, turn.now, step_number)
+        call = _open_call(turn, call_sid, step_number)
         if call is None:
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
@@ -140,7 +137,7 @@ def dial_finished(svc: Services, *, call_sid: str, case_id: int | None, step_num
         return _carry_out(call, phone_menu.after_dial(call.menu(), talked=talked, case_id=case.id if case else None))
 
     key = f"voice:{call_sid}:dial:{step_number}" if step_number is not None else None
-    return run(svc, work, key=key, codec=_TURN)
+    return run(svc, work, key=key, codec=_TURN, read=_read(call_sid))
 
 
 def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recording_url: str | None,
@@ -148,7 +145,7 @@ def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recordi
     """The caller's voicemail: kept on the case, and a second page tells the nurse where it is."""
 
     def work(turn: Turn[VoiceTurn]) -> VoiceTurn:
-        call = _open_call(svc, turn.session, call_sid, turn.now)
+        call = _open_call(turn, call_sid)
         if call is None:
             return _trouble_turn(svc)
         case = _case_of(call, case_id)
@@ -156,7 +153,7 @@ def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recordi
             return _carry_out(call, phone_menu.after_voicemail(call.menu(), left=False))
         turn.session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id,
                                  escalation_id=case.id if case else None, direction="in", channel="voice",
-                                 kind="voicemail", key=call.conversation.outcome, body=recording_url,
+                                 kind="voicemail", key=call.state().outcome, body=recording_url,
                                  status="received", twilio_sid=recording_sid, created_at=turn.now))
         if case is not None:
             case.recording_url = recording_url
@@ -166,7 +163,7 @@ def voicemail_left(svc: Services, *, call_sid: str, case_id: int | None, recordi
         return _carry_out(call, phone_menu.after_voicemail(call.menu(), left=True))
 
     key = f"voice:{call_sid}:voicemail:{recording_sid or recording_url}" if recording_url else None
-    return run(svc, work, key=key, codec=_TURN)
+    return run(svc, work, key=key, codec=_TURN, read=_read(call_sid))
 
 
 def call_ended(svc: Services, *, call_sid: str, status: str) -> bool:
@@ -174,15 +171,17 @@ def call_ended(svc: Services, *, call_sid: str, status: str) -> bool:
     treated as an SMS patient who stopped replying: an incomplete screen, so a nurse callback. True if so."""
 
     def work(turn: Turn[bool]) -> bool:
-        call = _open_call(svc, turn.session, call_sid, turn.now)
+        call = _open_call(turn, call_sid)
         result = phone_menu.hung_up(call.menu(), status) if call is not None else None
         if call is None or result is None:
             return False
-        apply(svc, turn.session, call.flow, call.conversation, call.patient, result, turn.now)
+        call.advance(result)
+        call.save()
         log.info("voice.hung_up_in_screen conversation=%s", call.conversation.id)
         return True
 
-    return run(svc, work)  # Twilio may repeat it: the conversation is then done, so nothing happens twice
+    # Twilio may repeat it: the conversation is then done, so nothing happens twice
+    return run(svc, work, read=_read(call_sid))
 
 
 def missed_call(svc: Services, *, call_sid: str, phone: str | None) -> bool:
@@ -191,18 +190,18 @@ def missed_call(svc: Services, *, call_sid: str, phone: str | None) -> bool:
     went on to an outcome after all needs nothing more. True if a case was opened or raised now."""
 
     def work(turn: Turn[bool]) -> bool:
-        call = _open_call(svc, turn.session, call_sid, turn.now)
+        call = _open_call(turn, call_sid)
         if call is None:
-            patient = orm_patient(turn.session, turn.patient) if turn.patient is not None else None
-            call = _begin(svc, turn.session, call_sid, patient, turn.now)
+            call = _begin(turn, call_sid, _situation(turn).patient)
         elif call.conversation.status == DONE:
             return False
-        apply(svc, turn.session, call.flow, call.conversation, call.patient, phone_menu.missed_call(call.menu()),
-              turn.now)
+        call.advance(phone_menu.missed_call(call.menu()))
+        call.save()
         log.info("voice.missed_call conversation=%s", call.conversation.id)
         return True
 
-    return run(svc, work, key=f"voice:{call_sid}:missed", codec=_MISSED, phone=_caller(phone))
+    return run(svc, work, key=f"voice:{call_sid}:missed", codec=_MISSED, phone=_caller(phone),
+               read=_read(call_sid))
 
 
 _MISSED = Codec[bool](json.dumps, json.loads)
@@ -242,27 +241,33 @@ def trouble_text(svc: Services) -> str:
 # --- opening a callback, and carrying out what the menu decided ---------------------------------------
 
 
-def _open_call(svc: Services, session: Session, call_sid: str, now: datetime, step_number: int | None = None
-               ) -> _Call | None:
-    found = session.execute(select(Conversation.id, Conversation.patient_id).where(Conversation.call_sid == call_sid)
-                            .order_by(Conversation.id.desc()).limit(1)).first()
-    if found is None:
+def _read(call_sid: str) -> Callable[[Session, PatientRow | None, str | None], CallSituation]:
+    """The envelope's read, after the lock: the call's conversation and the receipt in one statement."""
+    return lambda session, patient, key: read_call(session, patient, key, call_sid)
+
+
+def _situation(turn: Turn[object]) -> CallSituation:
+    assert isinstance(turn.found, CallSituation)
+    return turn.found
+
+
+def _open_call(turn: Turn[object], call_sid: str, step_number: int | None = None) -> _Call | None:
+    found = _situation(turn)
+    if found.conversation is None or found.patient is None:
         return None
-    # Lock the patient (as SMS does), then read the conversation as it is now.
-    patient = session.scalars(select(Patient).where(Patient.id == found.patient_id).with_for_update()).one()
-    conversation = session.get(Conversation, found.id, populate_existing=True)
-    assert conversation is not None
-    return _Call(svc, session, flow_of(svc, session, conversation), conversation, patient, now, (step_number or 0) + 1)
+    svc, session = turn.svc, turn.session
+    return _Call(svc, session, flow_of(svc, session, found.conversation), found.conversation, found.patient,
+                 turn.now, step=(step_number or 0) + 1, call_sid=call_sid, answered=found.answered)
 
 
-def _begin(svc: Services, session: Session, call_sid: str, patient: Patient | None, now: datetime) -> _Call:
-    patient = patient or lock_patient(session, None, now)  # hidden caller ID: a patient of their own
-    conversation = start_conversation(session, svc.flows, patient, "voice", now, call_sid=call_sid)
-    session.add(Message(patient_id=patient.id, conversation_id=conversation.id, direction="in", channel="voice",
-                        kind="call", key="call", body="(incoming call)", status="received", twilio_sid=call_sid,
-                        created_at=now))
+def _begin(turn: Turn[object], call_sid: str, patient: PatientRow | None) -> _Call:
+    svc, session, now = turn.svc, turn.session, turn.now
+    patient = patient or lock_patient_row(session, None, now)  # hidden caller ID: a patient of their own
+    conversation = open_conversation(session, svc.flows, patient, "voice", now, call_sid=call_sid)
+    call = _Call(svc, session, flow_of(svc, session, conversation), conversation, patient, now, call_sid=call_sid)
+    call.record(kind="call", key="call", body="(incoming call)", sid=call_sid)
     log.info("voice.call_started conversation=%s from=%s", conversation.id, mask(patient.phone))
-    return _Call(svc, session, flow_of(svc, session, conversation), conversation, patient, now, 1)
+    return call
 
 
 def _carry_out(call: _Call, decision: Decision, staged: list[Message] | None = None) -> VoiceTurn:
@@ -271,11 +276,12 @@ def _carry_out(call: _Call, decision: Decision, staged: list[Message] | None = N
     if decision.send_advice is not None:
         _settle_advice(call, staged or [], decision)
     if decision.result is not None:
-        apply(call.svc, call.session, call.flow, call.conversation, call.patient, decision.result, call.now)
+        call.advance(decision.result)
     if decision.advice is not None:
         _stage_advice(call, decision.advice)
     if decision.transfer:
         decision = _transfer(call, decision)
+    call.save()  # the conversation's one UPDATE
     turn = decision.turn
     if turn.say or turn.finally_say:  # every prompt goes in the patient's history, as SMS replies do
         record_reply(call.session, patient_id=call.patient.id, conversation_id=call.conversation.id, channel="voice",
@@ -284,16 +290,8 @@ def _carry_out(call: _Call, decision: Decision, staged: list[Message] | None = N
 
 
 def _record_answer(call: _Call, heard: Heard, kind: str = "answer") -> None:
-    call.session.add(Message(patient_id=call.patient.id, conversation_id=call.conversation.id, direction="in",
-                             channel="voice", kind=kind, key=heard.how, body=heard.body[:2000],
-                             status="received", twilio_sid=call.conversation.call_sid, created_at=call.now))
-    call.conversation.last_inbound_at = call.now
-
-
-def _first_answer(call: _Call) -> bool:
-    spoken = call.session.scalars(select(Message.id).where(Message.conversation_id == call.conversation.id,
-                                                           Message.kind == "answer").limit(2)).all()
-    return len(spoken) == 1  # only the answer recorded for this callback
+    call.record(kind=kind, key=heard.how, body=heard.body[:2000], sid=call.call_sid)
+    call.change({"last_inbound_at": call.now})
 
 
 def _trouble_turn(svc: Services) -> VoiceTurn:
@@ -314,7 +312,7 @@ def _transfer(call: _Call, decision: Decision) -> Decision:
 # --- the offer to text the advice ------------------------------------------------------------------------
 
 
-def _textable(patient: Patient) -> bool:
+def _textable(patient: PatientRow | Patient) -> bool:
     """A number we may text and that can take a text: not hidden, not opted out, not a known landline."""
     if patient.phone is None or patient.opted_out:
         return False
@@ -350,11 +348,13 @@ def _settle_advice(call: _Call, staged: list[Message], decision: Decision) -> No
             message.status = "declined"
         return
     release(call.session, staged, call.now)
-    call.patient.privacy_notice_sent = True
+    call.notice_sent()
     # The advice text carried the notice: a text reply on this conversation (a check-in) must not repeat it.
-    call.conversation.state = State.from_json(call.conversation.state).evolve(privacy_notice_sent=True).to_json()
-    for checkin in decision.checkins:  # the same check-ins an SMS patient gets
-        schedule(call.session, call.conversation, call.patient, checkin.ask, call.now + checkin.after, call.now)
+    call.change({"state": call.state().evolve(privacy_notice_sent=True).to_json()})
+    if decision.checkins:  # the same check-ins an SMS patient gets
+        conversation, patient = call.orm()
+        for checkin in decision.checkins:
+            schedule(call.session, conversation, patient, checkin.ask, call.now + checkin.after, call.now)
     log.info("voice.advice_texted conversation=%s", call.conversation.id)
 
 
