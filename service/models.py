@@ -159,7 +159,7 @@ class Escalation(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     level: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column("disposition", String(16))  # emergency | nurse_callback | clinic_queue
+    disposition: Mapped[str] = mapped_column(String(16))  # emergency | nurse_callback | clinic_queue
     red_flags: Mapped[list[Any]] = mapped_column(default=list)
     quotes: Mapped[list[Any]] = mapped_column(SealedJSON("escalations.quotes"), default=list)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -15,9 +15,9 @@ from ..phones import mask
 from ..services import Services
 from ..statuses import OPEN_STATUSES, CaseStatus
 
-SEVERITY_ORDER = {"emergency": 0, "nurse_callback": 1, "clinic_queue": 2}
-SEVERITY_WORDS = {"emergency": "Emergency", "nurse_callback": "Nurse callback", "clinic_queue": "Clinic queue",
-                  "self_care": "Self care"}
+DISPOSITION_ORDER = {"emergency": 0, "nurse_callback": 1, "clinic_queue": 2}
+DISPOSITION_WORDS = {"emergency": "Emergency", "nurse_callback": "Nurse callback", "clinic_queue": "Clinic queue",
+                     "self_care": "Self care"}
 STATUS_WORDS = {CaseStatus.open: "waiting", CaseStatus.paged: "paged, not acknowledged",
                 CaseStatus.acknowledged: "acknowledged", CaseStatus.resolved: "resolved"}
 
@@ -25,8 +25,8 @@ STATUS_WORDS = {CaseStatus.open: "waiting", CaseStatus.paged: "paged, not acknow
 @dataclass(frozen=True)
 class QueueRow:
     id: int
-    severity: str
-    severity_words: str
+    disposition: str
+    disposition_words: str
     level_words: str
     red_flags: list[str]
     reason: str
@@ -97,14 +97,15 @@ def speaks(patient: Patient | None) -> str:
 
 def open_cases(svc: Services, session: Session, now: datetime) -> list[QueueRow]:
     cases = session.scalars(select(Escalation).where(Escalation.status.in_(OPEN_STATUSES))).all()
-    cases = sorted(cases, key=lambda c: (SEVERITY_ORDER.get(c.severity, 9), c.created_at, c.id))
+    cases = sorted(cases, key=lambda c: (DISPOSITION_ORDER.get(c.disposition, 9), c.created_at, c.id))
     rows = []
     names = user_names(session)
     for case in cases:
         patient = session.get(Patient, case.patient_id)
         conversation = session.get(Conversation, case.conversation_id) if case.conversation_id else None
         rows.append(QueueRow(
-            id=case.id, severity=case.severity, severity_words=SEVERITY_WORDS.get(case.severity, case.severity),
+            id=case.id, disposition=case.disposition,
+            disposition_words=DISPOSITION_WORDS.get(case.disposition, case.disposition),
             level_words=level_words(case.level), red_flags=red_flag_labels(case_flow(svc, session, case),
                                                                            case.red_flags),
             reason=case.reason, age=age(case.created_at, now), created_at=case.created_at, status=case.status,

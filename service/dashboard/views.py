@@ -28,7 +28,7 @@ from .blueprint import bp
 from .history import patient_history
 from .oncall import stretches
 from .queue import (
-    SEVERITY_WORDS,
+    DISPOSITION_WORDS,
     STATUS_WORDS,
     age,
     case_flow,
@@ -120,7 +120,7 @@ def case(case_id: int) -> Any:
         calls = session.scalars(select(Callback).where(Callback.escalation_id == found.id)
                                 .order_by(Callback.id)).all()
         details = {
-            "severity_words": SEVERITY_WORDS.get(found.severity, found.severity),
+            "disposition_words": DISPOSITION_WORDS.get(found.disposition, found.disposition),
             "level_words": level_words(found.level),
             "status_words": STATUS_WORDS.get(found.status, found.status),
             "red_flags": red_flag_labels(flow, found.red_flags),

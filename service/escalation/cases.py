@@ -65,7 +65,7 @@ def escalate(svc: Services, session: Session, flow: Flow, conversation: Conversa
     raised = False
     if case is None:
         case = Escalation(patient_id=patient.id, conversation_id=conversation.id, level=action.level.value,
-                          severity=action.level.disposition, red_flags=list(action.red_flags),
+                          disposition=action.level.disposition, red_flags=list(action.red_flags),
                           quotes=list(action.quotes), reason=action.reason, status=CaseStatus.open, created_at=now,
                           updated_at=now)
         session.add(case)
@@ -99,7 +99,7 @@ def _merge(session: Session, case: Escalation, action: Escalate, now: datetime) 
     case.updated_at = now
     if action.level.rank > Level(case.level).rank:
         audit(session, case, "raised", now, detail=f"{case.level} -> {action.level.value}: {action.reason}")
-        case.level, case.severity = action.level.value, action.level.disposition
+        case.level, case.disposition = action.level.value, action.level.disposition
         return True
     audit(session, case, "patient_waiting", now, detail=action.reason)
     return False
@@ -138,7 +138,7 @@ def page(svc: Services, session: Session, flow: Flow, case: Escalation, patient:
     case.nurse_phone = nurse.phone
     case.pages_sent += 1
     case.paged_at = case.paged_at or now  # the first page: what time to acknowledge is measured against
-    wait = svc.roster.ack_timeout_for(case.severity)
+    wait = svc.roster.ack_timeout_for(case.disposition)
     case.next_action_at = now + wait
     case.updated_at = now
     audit(session, case, "paged", now, detail=f"{nurse.name}: chain step {case.chain_position + 1} of {len(chain)}, "
@@ -155,7 +155,7 @@ def exhaust(svc: Services, session: Session, flow: Flow, case: Escalation, patie
     case.updated_at = now
     case.status = CaseStatus.paged if case.status == CaseStatus.open else case.status
     audit(session, case, "chain_exhausted", now, detail=f"{case.pages_sent} pages, none acknowledged")
-    log.critical("escalation.chain_exhausted case=%s severity=%s pages=%s", case.id, case.severity,
+    log.critical("escalation.chain_exhausted case=%s disposition=%s pages=%s", case.id, case.disposition,
                  case.pages_sent)
     fallback = svc.roster.fallback
     if fallback is None:
@@ -172,7 +172,7 @@ def exhaust(svc: Services, session: Session, flow: Flow, case: Escalation, patie
 
 def fallback_words(svc: Services, case: Escalation, patient: Patient) -> str:
     """What the fallback line hears (staff, not a patient: English, from the roster's clinic)."""
-    urgent = "an urgent" if case.severity == "emergency" else "a"
+    urgent = "an urgent" if case.disposition == "emergency" else "a"
     digits = " ".join(ch for ch in patient.phone if ch.isdigit()) if patient.phone else "not available"
     return (f"This is the {svc.settings.clinic_name} nurse line. No nurse has acknowledged {urgent} case, "
             f"number {case.id}. The patient's number is {digits}. Details are in a text message. "

@@ -211,9 +211,9 @@ class Roster:
     def ack_timeout(self) -> timedelta:
         return self.spec.ack_timeout
 
-    def ack_timeout_for(self, severity: str) -> timedelta:
+    def ack_timeout_for(self, disposition: str) -> timedelta:
         """Emergencies are re-paged faster than callbacks."""
-        return self.spec.ack_timeout_emergency if severity == "emergency" else self.spec.ack_timeout
+        return self.spec.ack_timeout_emergency if disposition == "emergency" else self.spec.ack_timeout
 
     @property
     def repages(self) -> int:

@@ -277,7 +277,7 @@ class ConversationTester:
     def _wait(self, duration: timedelta, tick: Any) -> None:
         """Let time pass, jumping from one timer to the next so each fires when it would.
 
-        The rows are the timers (silence nudges, check-ins, nurse re-pages, send retries), so the
+        The rows are the timers (silence reminders, check-ins, nurse re-pages, send retries), so the
         next moment anything can happen is the earliest future time among them. A check-in that is
         due but held back (quiet hours, daily cap) is retried every few minutes until it goes."""
         end = self.clock.now + duration

@@ -67,15 +67,15 @@ def pages(session: Session) -> Metric:
 
 def acknowledge_latency(session: Session) -> Metric:
     family = HistogramMetricFamily("triage_acknowledge_seconds", "From a case opening to a nurse acknowledging it",
-                                   labels=["severity"])
+                                   labels=["disposition"])
     found: dict[str, list[float]] = {}
-    for severity, opened, acked in session.execute(select(Escalation.severity, Escalation.created_at,
+    for disposition, opened, acked in session.execute(select(Escalation.disposition, Escalation.created_at,
                                                           Escalation.acknowledged_at)
                                                    .where(Escalation.acknowledged_at.is_not(None))):
-        found.setdefault(severity, []).append(max((acked - opened).total_seconds(), 0.0))
-    for severity, seconds in sorted(found.items()):
+        found.setdefault(disposition, []).append(max((acked - opened).total_seconds(), 0.0))
+    for disposition, seconds in sorted(found.items()):
         buckets = [(floatToGoString(edge), sum(1 for s in seconds if s <= edge)) for edge in ACK_BUCKETS]
-        family.add_metric([severity], buckets + [("+Inf", len(seconds))], sum(seconds))
+        family.add_metric([disposition], buckets + [("+Inf", len(seconds))], sum(seconds))
     return family
 
 

@@ -14,7 +14,7 @@ import base64
 from collections.abc import Mapping
 from datetime import datetime
 
-from ..dashboard.queue import SEVERITY_WORDS, STATUS_WORDS
+from ..dashboard.queue import DISPOSITION_WORDS, STATUS_WORDS
 from ..engine.flow import LEVEL_WORDS, Level
 from ..models import Escalation, Message
 from ..services import Services
@@ -138,7 +138,7 @@ def _encounter(record: ConversationRecord, summary: Summary, addresses: Addresse
         encounter["extension"] = [{"url": addresses.extension("triage-disposition"), "valueCodeableConcept": {
             "coding": [{"system": addresses.code_system("triage-level"), "code": summary.level.value,
                         "display": LEVEL_WORDS[summary.level]}],
-            "text": f"{LEVEL_WORDS[summary.level]} ({SEVERITY_WORDS.get(summary.level.disposition, '')})"
+            "text": f"{LEVEL_WORDS[summary.level]} ({DISPOSITION_WORDS.get(summary.level.disposition, '')})"
                     + (f": {summary.outcome}" if summary.outcome else "")}}]
     return encounter
 
@@ -196,7 +196,7 @@ def _case(entries: _Entries, record: ConversationRecord, case: Escalation, patie
         "status": TASK_STATUS.get(case.status, "requested"), "businessStatus": {"text": STATUS_WORDS.get(
             case.status, case.status)},
         "intent": "order", "priority": TASK_PRIORITY[level],
-        "code": {"text": TASK_WORDS.get(case.severity, "Nurse callback")},
+        "code": {"text": TASK_WORDS.get(case.disposition, "Nurse callback")},
         "description": f"Case {case.id} ({LEVEL_WORDS[level]}): {case.reason}",
         "focus": response, "for": patient, "encounter": encounter, "requester": device,
         "authoredOn": instant(case.created_at), "lastModified": instant(case.updated_at)}

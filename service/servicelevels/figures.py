@@ -29,7 +29,7 @@ class CaseTimes:
     id: int
     opened: datetime
     level: str
-    severity: str  # emergency | nurse_callback | clinic_queue
+    disposition: str  # emergency | nurse_callback | clinic_queue
     channel: str  # how the patient reached us: sms | voice | whatsapp
     status: str
     paged_at: datetime | None = None
@@ -54,9 +54,9 @@ class Targets:
 
     def of(self, case: CaseTimes) -> tuple[str, float] | None:
         """What this case is measured by: ("ack" | "contact", minutes), or None (no target for its kind)."""
-        if case.severity == "emergency":
+        if case.disposition == "emergency":
             return "ack", self.ack_minutes_emergency
-        if case.severity == "nurse_callback":
+        if case.disposition == "nurse_callback":
             return "contact", self.contact_minutes_callback
         return None
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..dashboard.auth import audit, load_user_and_check_csrf, login_required, protect_response, svc
-from ..dashboard.queue import SEVERITY_WORDS, level_words
+from ..dashboard.queue import DISPOSITION_WORDS, level_words
 from ..dashboard.views import page_globals
 from ..models import Conversation, Escalation
 from . import plots
@@ -82,15 +82,15 @@ def period_of(args: Any, now: datetime, zone: ZoneInfo) -> Period:
 
 def load_cases(session: Session, start: datetime, end: datetime) -> list[CaseTimes]:
     rows = session.execute(
-        select(Escalation.id, Escalation.created_at, Escalation.level, Escalation.severity, Escalation.status,
+        select(Escalation.id, Escalation.created_at, Escalation.level, Escalation.disposition, Escalation.status,
                Escalation.paged_at, Escalation.acknowledged_at, Escalation.first_contact_at,
                Escalation.first_contact_via, Escalation.resolved_at, Conversation.channel)
         .outerjoin(Conversation, Conversation.id == Escalation.conversation_id)
         .where(Escalation.created_at >= start, Escalation.created_at < end).order_by(Escalation.id))
-    return [CaseTimes(id=r.id, opened=r.created_at, level=r.level, severity=r.severity, channel=r.channel or "none",
-                      status=r.status, paged_at=r.paged_at, acknowledged_at=r.acknowledged_at,
-                      first_contact_at=r.first_contact_at, first_contact_via=r.first_contact_via,
-                      resolved_at=r.resolved_at) for r in rows]
+    return [CaseTimes(id=r.id, opened=r.created_at, level=r.level, disposition=r.disposition,
+                      channel=r.channel or "none", status=r.status, paged_at=r.paged_at,
+                      acknowledged_at=r.acknowledged_at, first_contact_at=r.first_contact_at,
+                      first_contact_via=r.first_contact_via, resolved_at=r.resolved_at) for r in rows]
 
 
 def _report() -> tuple[Report, Period, ZoneInfo]:
@@ -110,7 +110,7 @@ def page() -> Any:
     with svc().factory() as session:  # did the advice hold up (item 4): advice given in the period
         held = held_up_between(session, svc().flows, chosen.start, chosen.end, svc().clock())
     return render_template("service_levels/page.html", report=found, held=held, period=chosen, periods=PERIODS,
-                           level_words=level_words, severity_words=SEVERITY_WORDS, minutes=_minutes)
+                           level_words=level_words, disposition_words=DISPOSITION_WORDS, minutes=_minutes)
 
 
 @bp.get("/daily.svg")
@@ -127,7 +127,7 @@ def contact_svg() -> Any:
     return Response(plots.contact_distribution(found.contact_histogram), mimetype="image/svg+xml")
 
 
-CSV_COLUMNS = ("case", "opened", "level", "severity", "channel", "status", "paged", "acknowledged", "first_contact",
+CSV_COLUMNS = ("case", "opened", "level", "disposition", "channel", "status", "paged", "acknowledged", "first_contact",
                "first_contact_via", "resolved", "minutes_to_acknowledge", "minutes_to_first_contact", "target",
                "target_minutes", "target_result")
 
@@ -143,7 +143,7 @@ def cases_csv() -> Any:
     for case in found.cases:
         judged = found.verdicts.get(case.id)
         writer.writerow([
-            case.id, _iso(case.opened, zone), case.level, case.severity, case.channel, case.status,
+            case.id, _iso(case.opened, zone), case.level, case.disposition, case.channel, case.status,
             _iso(case.paged_at, zone), _iso(case.acknowledged_at, zone), _iso(case.first_contact_at, zone),
             case.first_contact_via or "", _iso(case.resolved_at, zone), _number(case.minutes_to_ack),
             _number(case.minutes_to_contact), judged.measure if judged else "",

@@ -69,7 +69,7 @@ def _open_case(session: Session, message: Message, patient: Patient) -> Escalati
 
 def _queue_case(session: Session, message: Message, patient: Patient, now: datetime) -> Escalation:
     case = Escalation(patient_id=patient.id, conversation_id=message.conversation_id, level=QUEUE_LEVEL.value,
-                      severity=QUEUE_LEVEL.disposition, red_flags=[], quotes=[],
+                      disposition=QUEUE_LEVEL.disposition, red_flags=[], quotes=[],
                       reason="could not reach the patient on WhatsApp", status=CaseStatus.open, created_at=now,
                       updated_at=now)
     session.add(case)

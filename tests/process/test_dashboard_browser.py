@@ -99,13 +99,13 @@ def test_nurse_works_a_red_flag_case_from_queue_to_resolved(app: Flask, live_url
         reply = signed_sms(live_url, body, f"SM{number:032x}")
         assert reply.status_code == 200, reply.text
     assert "emergency department" in reply.text
-    row = page.wait_for_selector("tr.sev-emergency[data-case]")  # arrives by the page's own refresh
+    row = page.wait_for_selector("tr.disposition-emergency[data-case]")  # arrives by the page's own refresh
     assert "loss of bladder or bowel control" in row.inner_text()
     assert mask(PATIENT) in row.inner_text() and PATIENT not in page.content()
     page.screenshot(path=str(ARTIFACTS / "dashboard-queue.png"), full_page=True)
 
     # Open it: the whole conversation and the full number to call back.
-    page.click("tr.sev-emergency a.case-link")
+    page.click("tr.disposition-emergency a.case-link")
     page.wait_for_selector("h1:has-text('Case')")
     assert "212-555-0123" in page.inner_text("a.phone-full")
     assert "hi, my back is in spasm" in page.inner_text("table.timeline")
@@ -225,7 +225,7 @@ def test_a_patients_photo_shows_on_the_case_page_fetched_by_the_dashboard(app: F
     page.fill("input[name=username]", "avery")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.click("tr.sev-emergency a.case-link")
+    page.click("tr.disposition-emergency a.case-link")
     image = page.wait_for_selector("img.media-thumb")
     wait_until(lambda: page.evaluate("document.querySelector('img.media-thumb').complete"), "the photo to load")
     assert page.evaluate("document.querySelector('img.media-thumb').naturalWidth") == 40  # decoded: a real picture

@@ -76,10 +76,10 @@ def test_the_figures_move_when_a_red_flag_is_paged_and_acknowledged(twilio: Twil
     assert value(after, "triage_outcomes_total", level="ed_now") == 1
     sms = {"route": "/twilio/sms", "status": "200"}
     assert value(after, "triage_webhooks_total", **sms) - value(before, "triage_webhooks_total", **sms) == 2
-    assert value(after, "triage_acknowledge_seconds_count", severity="emergency") == 1
-    assert value(after, "triage_acknowledge_seconds_sum", severity="emergency") == 90
-    assert value(after, "triage_acknowledge_seconds_bucket", severity="emergency", le="60.0") == 0
-    assert value(after, "triage_acknowledge_seconds_bucket", severity="emergency", le="120.0") == 1
+    assert value(after, "triage_acknowledge_seconds_count", disposition="emergency") == 1
+    assert value(after, "triage_acknowledge_seconds_sum", disposition="emergency") == 90
+    assert value(after, "triage_acknowledge_seconds_bucket", disposition="emergency", le="60.0") == 0
+    assert value(after, "triage_acknowledge_seconds_bucket", disposition="emergency", le="120.0") == 1
     assert value(after, "triage_outbox_backlog") == 0
 
 

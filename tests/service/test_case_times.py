@@ -92,6 +92,7 @@ def test_cases_from_before_get_their_times_from_the_audit_trail(tmp_path: Path) 
     when = UTCDateTime()
     patients = sa.table("patients", sa.column("id"), sa.column("phone"), sa.column("language"),
                         sa.column("privacy_notice_sent"), sa.column("created_at", when))
+    # The columns as they were at 0002 (0009 renames severity to disposition).
     escalations = sa.table("escalations", *(sa.column(name) for name in (
         "id", "patient_id", "level", "severity", "red_flags", "quotes", "reason", "status", "chain_position",
         "repages_done", "pages_sent")), sa.column("created_at", when), sa.column("updated_at", when))

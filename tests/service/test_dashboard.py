@@ -209,7 +209,7 @@ def queue_order(client: FlaskClient) -> list[int]:
     return [int(n) for n in re.findall(r'data-case="(\d+)"', html)]
 
 
-def test_queue_orders_by_severity_then_age_and_masks_numbers(nurse: FlaskClient, twilio: Twilio, clock: FakeClock,
+def test_queue_orders_by_disposition_then_age_and_masks_numbers(nurse: FlaskClient, twilio: Twilio, clock: FakeClock,
                                                              svc) -> None:
     patients = {name: f"+1212555{n:04d}" for n, name in enumerate(["ed_old", "today", "clinic", "e911", "ed_new"],
                                                                    start=200)}
@@ -219,9 +219,9 @@ def test_queue_orders_by_severity_then_age_and_masks_numbers(nurse: FlaskClient,
         clock.advance(minutes=3)
     with svc.factory() as session:
         case_of = {p.phone: c.id for c in session.scalars(select(Escalation)) for p in [c.patient]}
-        severities = {c.id: c.severity for c in session.scalars(select(Escalation))}
+        dispositions = {c.id: c.disposition for c in session.scalars(select(Escalation))}
     expected = [case_of[patients[n]] for n in ("ed_old", "e911", "ed_new", "today", "clinic")]
-    assert [severities[c] for c in expected] == ["emergency"] * 3 + ["nurse_callback", "clinic_queue"]
+    assert [dispositions[c] for c in expected] == ["emergency"] * 3 + ["nurse_callback", "clinic_queue"]
     assert queue_order(nurse) == expected
     page = nurse.get("/dashboard/").get_data(as_text=True)
     for phone in patients.values():

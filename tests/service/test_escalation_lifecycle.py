@@ -54,7 +54,7 @@ def test_ack_in_time_stops_the_timers(twilio: Twilio, twilio_fake, svc: Services
     start = clock.now
     open_emergency(twilio, twilio_fake)
     case = the_case(svc)
-    assert case.status == "paged" and case.severity == "emergency"
+    assert case.status == "paged" and case.disposition == "emergency"
     assert case.next_action_at == start + timedelta(minutes=2)
     clock.advance(seconds=90)
     ack = twilio.sms(f"ACK {case.id}", frm=NURSE_AVERY)
@@ -120,7 +120,7 @@ def test_no_ack_repages_then_walks_the_chain_then_alerts_the_fallback(twilio: Tw
 def test_nurse_callback_waits_the_longer_timeout(twilio: Twilio, twilio_fake, svc: Services, clock: FakeClock) -> None:
     play(twilio, "nurse")
     case = the_case(svc)
-    assert (case.severity, case.status) == ("nurse_callback", "paged")
+    assert (case.disposition, case.status) == ("nurse_callback", "paged")
     [page] = pages_to(twilio_fake, NURSE_AVERY)
     assert page.startswith(f"Callback case {case.id}")
     clock.advance(minutes=4, seconds=59)
@@ -142,7 +142,7 @@ def test_callback_raised_to_emergency_pages_at_once_on_the_faster_timer(twilio: 
     first, raised = pages_to(twilio_fake, NURSE_AVERY)
     assert first.startswith("Callback") and raised.startswith("RAISED. URGENT case")
     case = the_case(svc)
-    assert case.severity == "emergency" and case.next_action_at == clock.now + timedelta(minutes=2)
+    assert case.disposition == "emergency" and case.next_action_at == clock.now + timedelta(minutes=2)
     assert "raised" in event_names(svc)
 
 
@@ -154,7 +154,7 @@ def test_raised_after_acknowledgement_tells_the_owner_once_and_starts_no_timer(t
     to_avery = texts_to(twilio_fake, NURSE_AVERY)
     assert [t.split(" case")[0] for t in to_avery] == ["Callback", "RAISED. URGENT"]
     case = the_case(svc)
-    assert (case.status, case.severity, case.next_action_at) == ("acknowledged", "emergency", None)
+    assert (case.status, case.disposition, case.next_action_at) == ("acknowledged", "emergency", None)
     assert event_names(svc)[-2:] == ["raised", "owner_told"]
 
 

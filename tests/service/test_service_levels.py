@@ -238,6 +238,7 @@ def test_the_csv_has_the_same_cases_and_gives_the_same_figures(app: Flask, twili
     e1 = next(r for r in rows if int(r["case"]) == cases["E1"])
     assert (e1["opened"], e1["acknowledged"], e1["minutes_to_acknowledge"], e1["target_result"]) == (
         "2026-03-02T10:00:00-05:00", "2026-03-02T10:03:00-05:00", "3.0", "met")
+    assert e1["disposition"] == "emergency"  # the column named as on the case and the flow's levels
     for level, (ack_n, ack_median, ack_p90, contact_n, contact_median, contact_p90) in page["times"].items():
         of_level = [r for r in rows if r["level"] == level]
         acks = [float(r["minutes_to_acknowledge"]) for r in of_level if r["minutes_to_acknowledge"]]

@@ -181,7 +181,7 @@ def test_without_a_template_the_check_in_is_not_sent_and_the_clinic_is_told(twil
     assert rows(svc, Checkin)[0].status == "undeliverable"  # not asked again an hour later
     # Nobody owned this patient: a case in the clinic's queue says so (nobody is woken for it).
     [case] = rows(svc, Escalation)
-    assert (case.severity, case.status, case.reason, case.nurse_phone) == (
+    assert (case.disposition, case.status, case.reason, case.nurse_phone) == (
         "clinic_queue", "open", "could not reach the patient on WhatsApp", None)
     assert [name for name, _ in events(svc)] == ["opened", "not_reached_on_whatsapp"]
     assert events(svc)[1][1].startswith("the check-in (ci_how_are_you) not sent: outside WhatsApp's 24-hour")
