@@ -106,7 +106,7 @@ def seed(url: str, args: argparse.Namespace, keyring: Keyring | None) -> dict[st
     def conversation(i: int) -> dict[str, Any]:
         return dict(id=i, patient_id=i, flow_id=loaded.flow.id, flow_version=loaded.version, channel="sms",
                     state=state, status=DONE, outcome="out_home_care", level="home_care", disposition="self_care",
-                    started_at=yesterday, updated_at=yesterday, nudge_stage=0, version=1)
+                    started_at=yesterday, updated_at=yesterday, silence_stage=0, version=1)
 
     def checkin(i: int, due_at: datetime) -> dict[str, Any]:
         return dict(id=i, patient_id=i, conversation_id=i, ask="ci_how_are_you", due_at=due_at, status="pending",
