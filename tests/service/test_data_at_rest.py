@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import Text, cast, select, text
 
 from service import create_app
-from service.models import Escalation, EscalationEvent, Message
+from service.models import AdviceReview, Conversation, Escalation, EscalationEvent, Message
 from service.privacy.keys import DataKeyError, Keyring, key_id, new_key, parse_key
 from service.privacy.rotate import sealed_columns
 from service.services import Services
@@ -32,7 +32,7 @@ CALLER = "+12125550177"
 VOICEMAIL = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/REzucchini0000000000000000000000"
 # Words only these patients and this nurse used: if any is in the database in the clear, it leaked.
 SAID = ["lifting zucchini crates", "bladder since the zucchini harvest", "Mrs Marrow",
-        "suspected cauda equina", "REzucchini", "numb since the zucchini"]
+        "suspected cauda equina", "REzucchini", "numb since the zucchini", "zucchini advice reviewed"]
 
 
 def converse(twilio: Twilio) -> int:
@@ -48,6 +48,17 @@ def converse(twilio: Twilio) -> int:
     call.say("my legs have been numb since the zucchini harvest")
     call.dial_ends("no-answer")
     call.leave_voicemail(VOICEMAIL)
+    # The clinical lead's review note (held-up review list): written as the review page does, through the
+    # service's session, so the column's sealing is what is tested (a re-contact to review needs a week).
+    factory = twilio.client.application.extensions["triage"].factory
+    with factory() as session, session.begin():
+        conversation = session.scalar(select(Conversation).order_by(Conversation.id).limit(1))
+        assert conversation is not None
+        session.add(AdviceReview(conversation_id=conversation.id, patient_id=conversation.patient_id,
+                                 later_conversation_id=conversation.id, later_level="ed_now",
+                                 later_at=conversation.started_at, reviewed_by="lead",
+                                 reviewed_at=conversation.started_at,
+                                 note="zucchini advice reviewed: the red flag was in her first text"))
     return 1
 
 
