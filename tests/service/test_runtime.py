@@ -73,7 +73,7 @@ def test_a_turn_sends_only_what_it_queued(svc: Services, twilio_fake) -> None:  
     run(svc, lambda turn: queue_sms(turn.session, to=PATIENT, body="this turn's", kind="reply", now=turn.now).id)
     assert [m["body"] for m in twilio_fake.messages] == ["this turn's"]
     with svc.factory() as session:
-        statuses = dict(session.execute(select(Message.body, Message.status)).tuples().all())
+        statuses = dict(session.execute(select(Message.body, Message.status)).all())
         assert statuses["someone else's"] == "queued"
 
 
