@@ -18,14 +18,13 @@ from ..engine.render import localize
 from ..engine.state import Escalate, Result
 from ..engine.state import Message as Said
 from ..models import Conversation, Escalation, EscalationEvent, Message, Patient
-from ..outbox.outbound import queue_call, queue_sms
+from ..outbox.outbound import URGENT_KINDS, queue_call, queue_sms
 from ..phones import pretty
 from ..services import Services
 from ..statuses import OPEN_STATUSES, CaseStatus, MessageStatus
 
 log = logging.getLogger(__name__)
 
-CASE_ALERT_KINDS = ("page", "fallback", "fallback_call")  # cancelled once a nurse owns the case
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 FORWARDED = "escalation.forwarded"  # session.info key: case id -> forward queued in this transaction
 PAGED = "escalation.paged"  # session.info key: cases paged in this transaction (the page quotes the text)
@@ -196,7 +195,7 @@ def tell_patient(svc: Services, session: Session, case: Escalation, patient: Pat
 def cancel_pending_alerts(session: Session, case: Escalation, keep_to: str | None = None) -> int:
     """A nurse owns the case (or it is closed): pages and fallback alerts not yet sent to anyone else
     (`keep_to`: the owner, who still wants e.g. a voicemail link) are moot."""
-    query = update(Message).where(Message.escalation_id == case.id, Message.kind.in_(CASE_ALERT_KINDS),
+    query = update(Message).where(Message.escalation_id == case.id, Message.kind.in_(URGENT_KINDS),
                                   Message.direction == "out",
                                   Message.status.in_((MessageStatus.queued, MessageStatus.retry)))
     if keep_to is not None:

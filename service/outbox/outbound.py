@@ -49,7 +49,8 @@ BACKOFF = [5, 15, 30, 60, 120, 300, 600]  # seconds before attempt 2, 3, ...
 CLOCK_SKEW = timedelta(minutes=1)  # Twilio's clock against ours, when looking for an earlier attempt's send
 QUEUED = "outbound.queued"  # session.info key: the ids of what this transaction queued to send
 URGENT = "outbound.urgent"  # session.info key: those of them that are urgent
-# A case's alerts to staff (escalation/cases.py CASE_ALERT_KINDS): a page, the fallback's text and call.
+# A case's alerts to staff: a page, the fallback's text and call (escalation/cases.py cancels these once a
+# nurse owns the case).
 URGENT_KINDS = ("page", "fallback", "fallback_call")
 
 

@@ -15,10 +15,9 @@ from sqlalchemy import select
 
 from service import create_app
 from service.db import transaction
-from service.escalation.cases import CASE_ALERT_KINDS
 from service.features import jobs
 from service.models import Message
-from service.outbox.outbound import URGENT_KINDS, lanes, queue_sms, queued_in
+from service.outbox.outbound import lanes, queue_sms, queued_in
 from service.outbox.transports import TwilioTransport
 from service.services import Services
 from service.settings import Settings
@@ -45,10 +44,6 @@ def queue_page(svc: Services, clock: FakeClock) -> int:
     with transaction(svc.factory) as session:
         return queue_sms(session, to=NURSE_AVERY, body="URGENT case 1: call the patient", kind="page",
                          now=clock()).id
-
-
-def test_the_outbox_knows_every_case_alert_as_urgent() -> None:
-    assert set(URGENT_KINDS) == set(CASE_ALERT_KINDS)
 
 
 def test_a_page_queued_after_a_backlog_is_handed_to_twilio_first(svc: Services, clock: FakeClock,
