@@ -97,7 +97,8 @@ class TwilioTransport:
         if not self.whatsapp_from:
             raise SendError("WhatsApp is off (TWILIO_WHATSAPP_FROM is not set)", retryable=False,
                             code=WHATSAPP_NO_SENDER)
-        kwargs = {"to": f"whatsapp:{to}", "from_": f"whatsapp:{self.whatsapp_from}"}
+        to_, from_ = self._addresses("whatsapp", to)
+        kwargs = {"to": to_, "from_": from_}
         if template is None:
             kwargs["body"] = body
         else:
@@ -105,6 +106,12 @@ class TwilioTransport:
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         return self._create(lambda: self.client.messages.create(**kwargs).sid)
+
+    def _addresses(self, channel: str, to: str) -> tuple[str, str]:
+        """(To, From) as Twilio writes them for a text on `channel`: WhatsApp's are channel addresses."""
+        if channel == "whatsapp":
+            return f"whatsapp:{to}", f"whatsapp:{self.whatsapp_from}"
+        return to, self.from_
 
     def place_call(self, to: str, say: str) -> str:
         twiml = call_twiml(say, self.voice)
@@ -130,8 +137,7 @@ class TwilioTransport:
                 return [c.sid for c in calls if c.date_created is not None and c.date_created >= since]
             if channel == "whatsapp" and not self.whatsapp_from:
                 return []  # nothing can have gone: there is no sender
-            to_, from_ = (f"whatsapp:{to}", f"whatsapp:{self.whatsapp_from}") if channel == "whatsapp" \
-                else (to, self.from_)
+            to_, from_ = self._addresses(channel, to)
             found = self.client.messages.list(to=to_, from_=from_, limit=LOOKBACK, page_size=LIST_PAGE)
             return [m.sid for m in found if m.date_created is not None and m.date_created >= since
                     and (body is None or m.body == body)]
