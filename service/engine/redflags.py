@@ -47,6 +47,10 @@ _SELF_NEGATIVE = re.compile(r"^(?:no|not|sin|ni|nunca|tampoco|ya no)\b")
 # after the doubt still counts ("no se, no tengo fiebre" typed without the comma).
 _UNSURE_TAIL = re.compile(rf"\b(?:no se|no lo se|no estoy segur[oa]|not sure|unsure|dont know|do not know)\b"
                           rf"(?:\s+(?!(?:{_NEGATION_CUES})\b)\w+){{0,4}}\s*$")
+# A hypothetical is no sign now: "what if I lose control of my bladder later?", "¿qué pasa si pierdo la fuerza
+# en las piernas?". Only the words right after it: "what if it's nothing and I can't pee" keeps its "can't pee"
+# (the scope break ends the hypothetical as it ends a negation).
+_HYPOTHETICAL_TAIL = re.compile(r"\b(?:what if|what happens if|que pasa si|que tal si)\b(?:\s+\w+){0,3}\s*$")
 # "fever: no", "numbness - none": a bare negation right after the finding ends the clause.
 _NEGATED_AFTER = re.compile(
     r"^\s*(?:no|none|nope|nada|ninguna|ninguno)(?: tengo| he tenido| hay| i have| i dont| here)?\s*$")
@@ -129,6 +133,8 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     breaks = list(_SCOPE_BREAK.finditer(before))
     if breaks:
         before = before[breaks[-1].end():]
+    if _HYPOTHETICAL_TAIL.search(before):
+        return True
     if _SELF_NEGATIVE.match(match.group(0)) or _UNSURE_TAIL.search(before):
         return False
     return bool(_NEGATED_TAIL.search(before))

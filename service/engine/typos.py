@@ -2,7 +2,12 @@
 
 A word is corrected only when no English or Spanish dictionary knows it and it is close (edit distance)
 to a word the flow's red-flag phrases use: "bowl" stays "bowl" and "feel" never becomes "feet". The
-dictionaries are pyspellchecker's word lists; the distance is rapidfuzz's Levenshtein.
+dictionaries are pyspellchecker's word lists, without accents as the text is ("analisis" is a word, not
+a misspelt "paralisis"); the distance is rapidfuzz's Levenshtein.
+
+A real word one letter from a key verb is read as that verb only where a verb belongs, right after "can't" or
+"no puedo", and only when the key verb is far the commoner word: "I can't pea" is "I can't pee", "no puedo
+orinal" is "no puedo orinar", but "I can't talk" never becomes "walk".
 """
 
 from __future__ import annotations
@@ -15,19 +20,53 @@ from rapidfuzz.distance import Levenshtein
 
 _WORD = re.compile(r"[a-z]{4,}")
 _MIN_LENGTH = 4  # shorter words are too often another word one letter away
+_SLOT_MIN_LENGTH = 3  # after "can't" a verb is expected, so "pea" is short enough
+
+
+@cache
+def _frequencies() -> dict[str, int]:
+    """Each dictionary word, accents removed as normalize() removes them, with its commonest count."""
+    from spellchecker import SpellChecker
+
+    from .text import strip_accents
+
+    counts: dict[str, int] = {}
+    for language in ("en", "es"):
+        for word, count in SpellChecker(language=language, distance=1).word_frequency.items():
+            plain = strip_accents(word)
+            counts[plain] = max(count, counts.get(plain, 0))
+    return counts
 
 
 @cache
 def _dictionary() -> frozenset[str]:
-    from spellchecker import SpellChecker
+    return frozenset(_frequencies())
 
-    words: set[str] = set()
-    for language in ("en", "es"):
-        words |= set(SpellChecker(language=language, distance=1).word_frequency.keys())
-    return frozenset(words)
+
+# Where a verb belongs: right after a "can't". A real word there one letter from a key verb that is at least
+# _COMMONER times as common is a slip for it (the sound-alike "pea" for "pee").
+_VERB_SLOT = re.compile(r"(?:^|\b)(?:cant|cannot|can not|couldnt|could not|unable to|not able to|"
+                        r"no puedo|no pude|no he podido|no logro|ya no puedo)$")
+_COMMONER = 5
+
+
+def _sound_alike(word: str, before: str, verbs: frozenset[str]) -> str | None:
+    if not _VERB_SLOT.search(before):
+        return None
+    counts = _frequencies()
+    # one letter changed, not one added or dropped
+    near = [w for w, _, _ in process.extract(word, verbs, scorer=Levenshtein.distance, score_cutoff=1, limit=None)
+            if len(w) == len(word)]
+    if len(near) != 1:
+        return None
+    return near[0] if counts.get(near[0], 0) >= _COMMONER * max(counts.get(word, 0), 1) else None
 
 
 _STEM = re.compile(r"([a-z]{5,})\\w")
+# The verbs a pattern puts right after "can't": "(cant|cannot) (pee|urinate)", "no puedo (orinar|mear)";
+# kept in the vocabulary as "pee>" (see _sound_alike).
+_CANT_THEN = re.compile(r"\b(?:cant|cannot|no puedo|no pude)\b[^()]*\)? ?\(([a-z |]+)\)")
+_AFTER_CANT = ">"
 
 
 def vocabulary(patterns: list[str]) -> frozenset[str]:
@@ -35,7 +74,9 @@ def vocabulary(patterns: list[str]) -> frozenset[str]:
     as 'vomit*', so a misspelt 'bomitando' is read as 'vomitando'."""
     words = {word for pattern in patterns for word in _WORD.findall(_STEM.sub(" ", pattern).replace("\\w", " "))}
     stems = {f"{stem}*" for pattern in patterns for stem in _STEM.findall(pattern)}
-    return frozenset(words | stems)
+    verbs = {f"{alternative.split()[0]}{_AFTER_CANT}" for pattern in patterns for group in _CANT_THEN.findall(pattern)
+             for alternative in group.split("|") if len(alternative.strip()) >= _SLOT_MIN_LENGTH}
+    return frozenset(words | stems | verbs)
 
 
 def _allowed(word: str) -> int:
@@ -45,10 +86,17 @@ def _allowed(word: str) -> int:
 def correct(words: str, known: frozenset[str]) -> str | None:
     """`words` (normalised text) with each misspelt key word replaced; None when nothing changed."""
     dictionary = _dictionary()
-    whole, stems = _split(known)
+    whole, verbs, stems = _split(known)
     changed = False
     out = []
     for word in words.split(" "):
+        if word in dictionary and word not in whole and word not in verbs and len(word) >= _SLOT_MIN_LENGTH \
+                and word.isalpha():
+            meant = _sound_alike(word, " ".join(out[-3:]), verbs)
+            if meant is not None:
+                out.append(meant)
+                changed = True
+                continue
         if len(word) >= _MIN_LENGTH and word not in whole and word not in dictionary and word.isalpha() \
                 and not any(word.startswith(stem) for stem in stems):
             best = process.extract(word, whole, scorer=Levenshtein.distance, score_cutoff=_allowed(word), limit=2)
@@ -66,6 +114,8 @@ def correct(words: str, known: frozenset[str]) -> str | None:
 
 
 @cache
-def _split(known: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
-    return (frozenset(w for w in known if not w.endswith("*")),
+def _split(known: frozenset[str]) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """The whole key words, the verbs said after "can't", and the stems."""
+    return (frozenset(w for w in known if not w.endswith(("*", _AFTER_CANT))),
+            frozenset(w[:-1] for w in known if w.endswith(_AFTER_CANT)),
             tuple(sorted((w[:-1] for w in known if w.endswith("*")), key=len, reverse=True)))

@@ -244,8 +244,27 @@ def test_misspelt_key_words_are_read_as_meant(text: str, expected: set[str]) -> 
 
 
 @pytest.mark.parametrize("text", ["I ate a bowl of cereal", "I feel weak in the knees about my new job",
-                                  "my feet hurt from new shoes", "numbers are hard"])
+                                  "my feet hurt from new shoes", "numbers are hard",
+                                  "me hicieron un analisis de sangre", "i cant bake today",
+                                  "i cant peel an orange with this back", "i cant wait for the weekend"])
 def test_real_words_are_never_corrected_into_red_flags(text: str) -> None:
+    # "analisis" is the dictionary's "análisis" without its accent, not a misspelt "paralisis"
+    assert flags(text) == set(), (text, flags(text))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i cant pea at all", {"bladder_bowel"}), ("no puedo orinal", {"bladder_bowel"}),
+])
+def test_a_sound_alike_where_a_verb_belongs_is_read_as_the_verb(text: str, expected: set[str]) -> None:
+    # only right after "can't" / "no puedo", one letter off, and the key verb far the commoner word
+    assert flags(text) == expected, text
+
+
+@pytest.mark.parametrize("text", ["what if I lose control of my bladder later?", "what if my legs go numb",
+                                  "im scared ill lose control of my bladder someday",
+                                  "que pasa si pierdo el control de la vejiga",
+                                  "¿y si luego pierdo el control de la vejiga?"])
+def test_a_worry_about_later_is_no_sign_now(text: str) -> None:
     assert flags(text) == set(), (text, flags(text))
 
 
@@ -267,6 +286,9 @@ def test_a_suggested_flag_is_not_a_finding_until_confirmed() -> None:
     ("my husband had a seizure in the car", "seizure"),
     ("he just had a heart attack", "chest_pain"),
     ("I had a car accident this morning, my last one was 10 years ago", "major_trauma"),
+    ("i cant pee and im scared ill lose control of my bowels too", "bladder_bowel"),
+    ("my legs are numb and im scared ill never walk again", "legs"),
+    ("what if its nothing and i cant pee", "bladder_bowel"),
 ])
 def test_look_alike_rules_never_veto_a_real_emergency(text: str, flag: str) -> None:
     # `unless` patterns catch idioms and other people's past illnesses; said plainly, the emergency stands.
