@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .privacy.keys import Keyring
 from .privacy.sealed import attach
+from .sqlite_writer import WriterLockedConnection
 
 LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
 STATEMENT_TIMEOUT_MS = 8000  # Postgres: longest any one statement may run
@@ -56,10 +57,12 @@ def _sqlite_engine(url: str) -> Engine:
     # One connection per process. SQLite has one writer at a time (every transaction takes the write
     # lock, see _begin), so a second connection only lets threads wait in SQLite's busy handler, which
     # polls with sleeps of up to 100 ms; waiting for the pooled connection wakes them the moment it is
-    # returned. Same 15 s limit either way. (Processes still share the file through the busy handler.)
+    # returned. Same 15 s limit either way. Processes take turns at the write lock (sqlite_writer.py)
+    # rather than race in the busy handler.
     pooling = {} if path in ("", ":memory:") else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 15}
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, hide_parameters=True,
-                           **pooling)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15,
+                                              "factory": WriterLockedConnection},
+                           hide_parameters=True, **pooling)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -78,7 +81,15 @@ def _sqlite_engine(url: str) -> Engine:
     def _begin(connection) -> None:  # type: ignore[no-untyped-def]
         # Take the write lock up front: two webhooks for one patient then queue instead of both
         # reading the same state and one failing (or worse, both writing) on upgrade to a writer.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if isinstance(driver, WriterLockedConnection):
+            driver.take_writer_turn()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(driver, WriterLockedConnection):
+                driver.give_back_writer_turn()
+            raise
 
     return engine
 
