@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import re
@@ -126,6 +127,7 @@ def main() -> None:
 
         conversation(0)  # the first request's one-off work (Flask's, SQLAlchemy's statement caches)
         meter = Meter(svc.engine)
+        pauses = GcPauses()
         profiler = cProfile.Profile() if args.profile else None
         cpu, wall = time.process_time(), time.perf_counter()
         if profiler:
@@ -145,8 +147,30 @@ def main() -> None:
         held = sorted(meter.held_ms)
         print(f"  transaction wall (begin to commit done) p50 {held[len(held) // 2]:.1f} ms, p99 "
               f"{held[int(0.99 * (len(held) - 1))]:.1f} ms, max {held[-1]:.1f} ms over {len(held)} transactions")
+        print(f"  garbage collector: {pauses}")
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("COST_SORT", "tottime")).print_stats(args.profile)
+
+
+class GcPauses:
+    """Each collection's pause, by generation: a collection stops every thread of the process, and one of
+    the oldest generation walks every object the process holds (the flows, their patterns, the typo
+    dictionaries), so it lands in the tail of whichever webhooks are in flight."""
+
+    def __init__(self) -> None:
+        self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.ms[info["generation"]].append(1000 * (time.perf_counter() - self._started))
+
+    def __str__(self) -> str:
+        return "; ".join(f"generation {g}: {len(v)} collections, max {max(v, default=0):.1f} ms, "
+                         f"total {sum(v):.0f} ms" for g, v in self.ms.items())
 
 
 class _sqlite:

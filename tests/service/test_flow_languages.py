@@ -245,6 +245,30 @@ def test_editing_the_language_file_reloads_its_flow_and_a_broken_edit_is_not_ser
     assert store.current().version == second.version  # the last good version stays
 
 
+
+def test_the_store_notices_a_shared_file_edit_and_a_save_by_rename_and_reads_a_broken_edit_once(
+        tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    # The store stats its folders and files on each use instead of globbing them (a file saved by
+    # rename changes its folder's time, not the old file's).
+    flows = copy_flows(tmp_path)
+    store = FlowStore(flows)
+    first = store.current()
+    shared = flows / "shared" / "universal.yaml"
+    shared.write_text(shared.read_text() + "\n# an edit\n")
+    second = store.current()
+    assert second.version != first.version
+    main = flows / "back_spasm.yaml"
+    renamed = flows / "back_spasm.yaml.tmp"
+    renamed.write_text(main.read_text().replace('text: "Is your message about back pain?"',
+                                                'text: "Is your text about back pain?"'))
+    renamed.replace(main)
+    third = store.current()
+    assert third.version != second.version and "Is your text about back pain?" in third.source
+    caplog.set_level("ERROR", logger="service.flowstore")
+    main.write_text(main.read_text().replace("type: question", "type: questoin", 1))
+    assert [store.current().version for _ in range(5)] == [third.version] * 5
+    assert sum("flows.reload_rejected" in r.getMessage() for r in caplog.records) == 1
+
 def test_a_spanish_conversation_finishes_on_the_version_it_started_on(settings, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     flows = copy_flows(tmp_path)
     app = create_app(replace(settings, flows_dir=str(flows)), clock=clock)
