@@ -289,6 +289,8 @@ def test_a_suggested_flag_is_not_a_finding_until_confirmed() -> None:
     ("i cant pee and im scared ill lose control of my bowels too", "bladder_bowel"),
     ("my legs are numb and im scared ill never walk again", "legs"),
     ("what if its nothing and i cant pee", "bladder_bowel"),
+    ("my dad went down the stairs headfirst", "major_trauma"), ("un carro me pego cuando cruzaba", "major_trauma"),
+    ("a truck hit me and then hit my mailbox", "major_trauma"),
 ])
 def test_look_alike_rules_never_veto_a_real_emergency(text: str, flag: str) -> None:
     # `unless` patterns catch idioms and other people's past illnesses; said plainly, the emergency stands.
