@@ -128,6 +128,8 @@ class RedFlag(Strict):
     unless: LocalPhrases = Field(default_factory=dict, description="regexes: a clause saying this is not the flag")
     confirm: LocalText | None = Field(None, description="yes/no question when the words only suggest this flag")
     outcome: str | None = Field(None, description="the outcome this flag leads to (else its level's outcome)")
+    past_counts: bool = Field(False, description="a finding said to be long past still counts (long_ago.py); "
+                                                 "else an emergency flag is about now")
 
 
 class YesWhen(Strict):

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
+from .long_ago import without_long_ago
 from .text import clauses
 from .typos import correct, vocabulary
 
@@ -175,12 +176,20 @@ def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int)
     return after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
 
 
+def _about_now(flow: Flow, flag_id: str) -> bool:
+    """An emergency flag is about now: what the text puts long in the past does not count (long_ago.py)."""
+    flag = flow.red_flags[flag_id]
+    return flag.level.disposition == "emergency" and not flag.past_counts
+
+
 def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], originals: list[str]) -> None:
     compiled = _compiled(flow)
-    for index, clause in enumerate(clause_list):
+    recent = without_long_ago(clause_list)
+    for index, (said, now) in enumerate(zip(clause_list, recent, strict=True)):
         for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
+            clause = now if _about_now(flow, flag_id) else said
             match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
             # the look-alike check only for a phrase that is there: hundreds of phrases a clause, few found
             if match is not None and not _vetoed(compiled, flag_id, originals, index):
@@ -188,7 +197,8 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
     for rule in compiled.near:
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
-        kept = [c for i, c in enumerate(clause_list) if not _vetoed(compiled, rule.flag, originals, i)]
+        chosen = recent if _about_now(flow, rule.flag) else clause_list
+        kept = [c for i, c in enumerate(chosen) if not _vetoed(compiled, rule.flag, originals, i)]
         quote = _near(rule, kept)
         if quote is not None:
             found[rule.flag] = Finding(rule.flag, flow.red_flags[rule.flag].level, quote, rule.sure)

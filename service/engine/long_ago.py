@@ -1,0 +1,75 @@
+"""Words that put a finding long in the past: "had a seizure as a baby", "a mi compadre le dio un infarto
+hace diez años", "a car accident back in 1998". An emergency flag is about now, so such a finding does not
+escalate (redflags.py); a flag whose history counts (a past suicide attempt, `past_counts`) still does.
+
+The unit is a stretch of a clause between "and", "but", "so", "now", "y", "pero", "ahora" (clauses are
+already split at commas and full stops): "I had surgery 3 years ago and I can't pee" keeps its second
+half. A stretch that also says now ("again", "today", "since yesterday", "ahorita", "de nuevo") is kept
+whole. Durations of something still going on are not the past: "since 2019", "desde hace dos años",
+"hace dos años que me duele", "started years ago".
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = (r"\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+           r"a few|few|several|many|a couple( of)?|couple( of)?|some|so many")
+_NUMERO = (r"\d+|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince|veinte|treinta|cuarenta|"
+           r"cincuenta|unos|unas|unos \w+|muchos|varios|bastantes|un par de|algunos|tantos")
+_LONG_AGO = re.compile(
+    r"\b(?:"
+    rf"(?:{_NUMBER}) (?:years?|yrs?|months?|decades?) ago|years ago|ages ago|decades ago|(?:a )?long (?:time )?ago|"
+    r"last year|the year before last|back in (?:(?:19|20)\d\d|the day|the \d0s|college|school|high school)|"
+    r"in (?:19|20)\d\d|in the (?:19|20)\d0s|"
+    r"as an? (?:baby|infant|kid|child|toddler|teen\w*|little (?:kid|girl|boy)|young (?:man|woman|adult))|"
+    r"when (?:i|he|she|they|we) (?:was|were) (?:a |an |in )?(?:baby|infant|kid|child|toddler|little|young|teen\w*|"
+    r"younger|high school|middle school|grade school|college|\d+)\b|"
+    r"in (?:high|middle|grade|elementary) school|in (?:my|his|her) (?:childhood|teens|twenties|thirties|\d0s)|"
+    r"growing up"
+    r")"
+    r"|\b(?:"
+    rf"hace (?:{_NUMERO}) (?:anos?|mes(?:es)?|decadas?)\b(?! que)|hace (?:muchos |unos |varios )?anos\b(?! que)|"
+    r"hace (?:mucho tiempo|mucho|tiempo|un monton|un buen tiempo)\b(?! que)|el ano pasado|"
+    r"(?:en|por) (?:19|20)\d\d|en los (?:anos (?:19|20)?\d0|(?:19|20)\d0)\b|"
+    r"de (?:nino|nina|chico|chica|chiquit[oa]|pequen[oa]|bebe|joven|adolescente|chamac[oa]|nen[ea]|escuincle)|"
+    r"cuando (?:yo |el |ella )?(?:era|eras|eramos|estaba) (?:un |una |muy |bien )?(?:nino|nina|bebe|chico|chica|"
+    r"chiquit[oa]|pequen[oa]|joven|adolescente|nen[ea]|chamac[oa]|escuincle|en la (?:prepa|secundaria|primaria))"
+    r")")
+# said after the finding, as a clause of its own: "had a seizure as a baby, none since"
+_NONE_SINCE = re.compile(
+    r"^(?:and )?(?:none|nothing|no more|not one|havent had (?:one|any|another)|never had (?:one|another|any)|"
+    r"never happened) (?:since|ever since|since then|after that)\b|^(?:and )?never again\b"
+    r"|^(?:y )?(?:ninguna?|ningun|nada|nunca) (?:otra vez |mas )?desde entonces\b"
+    r"|^(?:y )?(?:no|nunca|jamas) (?:me|le|les|nos) (?:ha |han )?(?:vuelto|volvio|volvieron) a (?:dar|pasar|repetir)\b")
+_STRETCH = re.compile(r"\b(?:and|but|so|then|now|y|pero|ahora|entonces)\b")
+# now, or still going on since then: "since 2 years ago", "started years ago", "desde hace años"
+_NOW = re.compile(
+    r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening|week)|yesterday|last night|just|"
+    r"suddenly|again|since|ever since|started|starting|began|still|for the (?:past|last)|"
+    r"ahora|ahorita|hoy|ayer|anoche|esta (?:manana|tarde|noche|semana)|de repente|derrepente|otra vez|de nuevo|"
+    r"acaba de|desde|empez\w*|comenz\w*|todavia|sigue|sigo)\b")
+
+
+def without_long_ago(clauses: list[str]) -> list[str]:
+    """The clauses with each stretch that puts itself long in the past blanked out, word for word (so word
+    positions, which `near` rules count, stay where they were)."""
+    out = []
+    for index, clause in enumerate(clauses):
+        later = clauses[index + 1] if index + 1 < len(clauses) else ""
+        if _NONE_SINCE.match(later) and not _NOW.search(clause):
+            out.append(_blank(clause))
+            continue
+        pieces, start = [], 0
+        for cut in _STRETCH.finditer(clause):
+            pieces.append(clause[start:cut.start()])
+            start = cut.start()
+        pieces.append(clause[start:])
+        out.append("".join(_blank(p) if _LONG_AGO.search(p) and not _NOW.search(p) else p for p in pieces))
+    return out
+
+
+def _blank(words: str) -> str:
+    # "-" is no word, and no pattern's "( \w+)" reaches across it; the spaces are kept, so the words are still
+    # counted
+    return re.sub(r"\S+", "-", words)
