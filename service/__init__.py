@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     outbox = Outbox(factory, transport or make_transport(settings), clock)
     services = Services(settings=settings, engine=engine, factory=factory, flows=FlowStore(settings.flows_dir),
                         rosters=RosterStore(settings.roster_file), outbox=outbox, clock=clock)
+    outbox.page_factory = services.page_sessions
     app.extensions["triage"] = services
     # The commands that build a scratch app (simulate, flows test) take the factory from here: importing
     # it from this package would be an import cycle (this package registers those commands).

@@ -27,7 +27,7 @@ def _outbox(svc: Services) -> int:
 
 
 def _outbox_pages(svc: Services) -> int:
-    return svc.outbox.deliver(urgent_only=True)
+    return svc.outbox.deliver(urgent_only=True, page_lane=True)
 
 
 # Sending and retrying what was queued; carrier opt-outs (21610) and lost check-ins (outbox/delivery.py).

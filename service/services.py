@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .db import make_engine, make_session_factory
 from .escalation.roster import Roster
 from .escalation.roster_store import RosterStore
 from .flowstore import FlowStore
@@ -36,6 +37,21 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     _executors: dict[str, ThreadPoolExecutor] = field(default_factory=dict, repr=False)
     _executor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _page_engine: Engine | None = field(default=None, repr=False)
+    _page_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    def page_sessions(self) -> sessionmaker[Session]:
+        """Sessions for the page lane. SQLite: on a connection of its own, made at the first page, so a
+        page's claim waits for no webhook queued for the process's one connection, only for its turn at
+        the file's writer (sqlite_writer.py) among the processes' connections. Postgres: the one pool,
+        which has a connection for every thread."""
+        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            return self.factory
+        with self._executor_lock:
+            if self._page_factory is None:
+                self._page_engine = make_engine(self.settings.database_url, self.settings.keyring())
+                self._page_factory = make_session_factory(self._page_engine)
+            return self._page_factory
 
     @property
     def roster(self) -> Roster:
@@ -59,12 +75,12 @@ class Services:
             self._deliver(ids)  # a turn's ids come urgent first (outbound.queued_in)
             return
         if ids is None:
-            self._lane("urgent").submit(self._deliver, None, True)
+            self._lane("urgent").submit(self._deliver, None, True, True)
             self._lane("routine").submit(self._deliver, None)
             return
         urgent, routine = lanes(ids)
         if urgent:
-            self._lane("urgent").submit(self._deliver, urgent)
+            self._lane("urgent").submit(self._deliver, urgent, False, True)
         if routine:
             self._lane("routine").submit(self._deliver, routine)
 
@@ -76,9 +92,9 @@ class Services:
                     max_workers=self.settings.outbox_threads, thread_name_prefix=f"outbox-{name}")
             return executor
 
-    def _deliver(self, ids: list[int] | None = None, urgent_only: bool = False) -> None:
+    def _deliver(self, ids: list[int] | None = None, urgent_only: bool = False, page_lane: bool = False) -> None:
         try:
-            self.outbox.deliver(ids, urgent_only=urgent_only)
+            self.outbox.deliver(ids, urgent_only=urgent_only, page_lane=page_lane)
         except Exception:  # the sweep will pick the rows up again; never crash the request thread
             log.exception("outbox.deliver_failed")
 
@@ -87,3 +103,5 @@ class Services:
             executors, self._executors = list(self._executors.values()), {}
         for executor in executors:
             executor.shutdown(wait=True)
+        if self._page_engine is not None:
+            self._page_engine.dispose()

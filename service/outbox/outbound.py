@@ -220,6 +220,9 @@ class Outbox:
         self.failure_hooks: list[FailureHook] = []
         self.retry_hooks: list[FailureHook] = []  # a failed attempt that will be retried (made visible)
         self.whatsapp_rule: WhatsAppRule | None = None  # the WhatsApp feature's (service/whatsapp/feature.py)
+        # Sessions for the page lane on a connection of its own (Services.page_sessions): on SQLite a process
+        # has one pooled connection, and a page's claim would queue behind every webhook waiting for it.
+        self.page_factory: Callable[[], sessionmaker[Session]] | None = None
 
     def due_ids(self, limit: int = 100, urgent_only: bool = False) -> list[int]:
         """Due rows, oldest first, every urgent one before any routine one."""
@@ -235,21 +238,23 @@ class Outbox:
                 ids += session.scalars(due.where(Message.kind.not_in(URGENT_KINDS)).limit(limit - len(ids)))
             return ids
 
-    def deliver(self, ids: Iterable[int] | None = None, urgent_only: bool = False) -> int:
-        """Send the given rows (or every due row, or every due urgent row); returns how many were sent."""
+    def deliver(self, ids: Iterable[int] | None = None, urgent_only: bool = False, page_lane: bool = False) -> int:
+        """Send the given rows (or every due row, or every due urgent row); returns how many were sent.
+        `page_lane`: the rows are pages, claimed and recorded on the page lane's own connection."""
+        factory = self.page_factory() if page_lane and self.page_factory is not None else self.factory
         sent = 0
         with request_id(current_request_id()):  # _send tags each row's lines with its own request's id
             for message_id in (self.due_ids(urgent_only=urgent_only) if ids is None else ids):
-                attempt = self._claim(message_id)
+                attempt = self._claim(message_id, factory)
                 if attempt is not None:
-                    sent += self._send(attempt)
+                    sent += self._send(attempt, factory)
         return sent
 
-    def _claim(self, message_id: int) -> Attempt | None:
+    def _claim(self, message_id: int, factory: sessionmaker[Session]) -> Attempt | None:
         """Claim the row and read what sending it takes, in one transaction (a page's first round trip)."""
         now = self.clock()
         refused = None
-        with transaction(self.factory) as session:
+        with transaction(factory) as session:
             claimed = session.execute(
                 update(Message)
                 .where(Message.id == message_id, Message.next_attempt_at <= now,
@@ -275,17 +280,17 @@ class Outbox:
             attempt = Attempt(message_id, message.to_phone or "", message.body, message.channel, message.call_url,
                               message.call_status_url, template, message.attempts, message.created_at)
         if refused is not None:
-            self._failed(message_id, refused)
+            self._failed(message_id, refused, factory)
             return None
         return attempt
 
-    def _send(self, attempt: Attempt) -> int:
+    def _send(self, attempt: Attempt, factory: sessionmaker[Session]) -> int:
         message_id, to, body, template = attempt.id, attempt.to, attempt.body, attempt.template
         try:
-            if attempt.attempts > 1 and (sid := self._sent_before(attempt)) is not None:
+            if attempt.attempts > 1 and (sid := self._sent_before(attempt, factory)) is not None:
                 log.warning("outbound.reconciled message_id=%s attempt=%s: an earlier attempt reached the provider",
                             message_id, attempt.attempts)
-                self._finish(message_id, status="sent", sid=sid, template=template)
+                self._finish(message_id, factory, status="sent", sid=sid, template=template)
                 return 1
             if attempt.url:
                 sid = self.transport.call_webhook(to, attempt.url, attempt.status_url)
@@ -296,16 +301,16 @@ class Outbox:
             else:
                 sid = self.transport.send_sms(to, body)
         except SendError as error:
-            self._failed(message_id, error)
+            self._failed(message_id, error, factory)
             return 0
         except Exception as exc:  # a transport bug must not lose the message: treat as retryable
             log.exception("outbound.transport_error message_id=%s", message_id)
-            self._failed(message_id, SendError(type(exc).__name__, retryable=True))
+            self._failed(message_id, SendError(type(exc).__name__, retryable=True), factory)
             return 0
-        self._finish(message_id, status="sent", sid=sid, template=template)
+        self._finish(message_id, factory, status="sent", sid=sid, template=template)
         return 1
 
-    def _sent_before(self, attempt: Attempt) -> str | None:
+    def _sent_before(self, attempt: Attempt, factory: sessionmaker[Session]) -> str | None:
         """The SID of an earlier attempt's send the provider holds, if any: same number, channel and body (a
         call or a template: any, to that number), since the row was made, and no other row's SID."""
         same_body = attempt.channel != "voice" and attempt.template is None
@@ -313,13 +318,13 @@ class Outbox:
                                           attempt.created_at - CLOCK_SKEW)
         if not found:
             return None
-        with self.factory() as session:
+        with factory() as session:
             held = set(session.scalars(select(Message.twilio_sid).where(Message.twilio_sid.in_(found))))
         return next((sid for sid in found if sid not in held), None)
 
-    def _finish(self, message_id: int, *, status: str, sid: str | None = None,
+    def _finish(self, message_id: int, factory: sessionmaker[Session], *, status: str, sid: str | None = None,
                 template: Template | None = None) -> None:
-        with transaction(self.factory) as session:
+        with transaction(factory) as session:
             message = session.get(Message, message_id)
             assert message is not None
             self._record(message, status=status, sid=sid, template=template)
@@ -334,9 +339,9 @@ class Outbox:
         message.sent_at = self.clock() if status == "sent" else None
         log.info("outbound.%s message_id=%s kind=%s to=%s", status, message.id, message.kind, mask(message.to_phone))
 
-    def _failed(self, message_id: int, error: SendError) -> None:
+    def _failed(self, message_id: int, error: SendError, factory: sessionmaker[Session]) -> None:
         now = self.clock()
-        with transaction(self.factory) as session:
+        with transaction(factory) as session:
             message = session.get(Message, message_id)
             assert message is not None
             message.last_error = str(error)

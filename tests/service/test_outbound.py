@@ -5,6 +5,7 @@ backoff, timeouts, permanent errors and their hooks, and the console transport f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -196,7 +197,7 @@ def test_console_transport_prints_and_stores(make_app, capsys) -> None:  # type:
 def crashed_mid_send(svc: Services, message_id: int, reached_twilio: bool) -> str | None:
     """What a process that died mid-send leaves: the row claimed (`sending`, its lease running), and, if
     the request got there, the message at Twilio; no result recorded. Returns the SID Twilio gave it."""
-    attempt = svc.outbox._claim(message_id)
+    attempt = svc.outbox._claim(message_id, svc.factory)
     assert attempt is not None and message(svc, message_id).status == "sending"
     return svc.outbox.transport.send_sms(attempt.to, attempt.body) if reached_twilio else None
 
@@ -250,7 +251,7 @@ def test_an_alert_call_placed_before_the_crash_is_not_placed_again(twilio: Twili
     with transaction(svc.factory) as session:
         call_id = queue_call(session, to=NURSE_AVERY, say="No nurse has acknowledged case 1.", kind="fallback_call",
                              now=clock()).id
-    attempt = svc.outbox._claim(call_id)
+    attempt = svc.outbox._claim(call_id, svc.factory)
     assert attempt is not None
     sid = svc.outbox.transport.place_call(attempt.to, attempt.body)
     clock.advance(LEASE)
@@ -285,3 +286,21 @@ def test_the_console_transport_reconciles_from_what_it_printed(make_app, clock: 
     assert svc.outbox.deliver() == 1
     assert message(svc, message_id).twilio_sid == sid
     assert capsys.readouterr().out.count("URGENT case 3") == 1
+
+
+# --- pages on a connection of their own (#22 item 3) -----------------------------------------------------
+
+
+def test_a_page_is_sent_while_the_webhooks_connection_is_taken(twilio_fake, svc: Services, clock: FakeClock) -> None:
+    # On SQLite a process has one pooled connection, which webhooks queue for; the page lane has its own,
+    # so a page is claimed and recorded while a webhook holds that one (on Postgres both are the one pool).
+    with transaction(svc.factory) as session:
+        page_id = queue_sms(session, to=NURSE_AVERY, body="URGENT case 7", kind="page", now=clock()).id
+    done: list[int] = []
+    with svc.engine.connect():  # the pool's connection, held as a webhook holds it (no write under way)
+        sender = threading.Thread(target=lambda: done.append(svc.outbox.deliver([page_id], page_lane=True)))
+        sender.start()
+        sender.join(10)  # behind the held connection it would wait the pool's 15 s and fail
+        assert done == [1]
+    assert message(svc, page_id).status == "sent"
+    assert [m["body"] for m in twilio_fake.messages] == ["URGENT case 7"]
