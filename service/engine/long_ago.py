@@ -4,9 +4,11 @@ escalate (redflags.py); a flag whose history counts (a past suicide attempt, `pa
 
 The unit is a stretch of a clause between "and", "but", "so", "now", "y", "pero", "ahora" (clauses are
 already split at commas and full stops): "I had surgery 3 years ago and I can't pee" keeps its second
-half. A stretch that also says now ("again", "today", "since yesterday", "ahorita", "de nuevo") is kept
-whole. Durations of something still going on are not the past: "since 2019", "desde hace dos años",
-"hace dos años que me duele", "started years ago".
+half, and so does a new statement typed straight after the time words ("had a stroke years ago her face is
+drooping"). A stretch that also says now ("today", "ahorita", "still") is kept whole, and so is a clause when
+it or the next says the past is happening again ("and another one right now", "otra vez"). Durations of
+something still going on are not the past: "since 2019", "desde hace dos años", "hace dos años que me duele",
+"started years ago".
 """
 
 from __future__ import annotations
@@ -43,12 +45,20 @@ _NONE_SINCE = re.compile(
     r"|^(?:y )?(?:ninguna?|ningun|nada|nunca) (?:otra vez |mas )?desde entonces\b"
     r"|^(?:y )?(?:no|nunca|jamas) (?:me|le|les|nos) (?:ha |han )?(?:vuelto|volvio|volvieron) a (?:dar|pasar|repetir)\b")
 _STRETCH = re.compile(r"\b(?:and|but|so|then|now|y|pero|ahora|entonces)\b")
-# now, or still going on since then: "since 2 years ago", "started years ago", "desde hace años"
+# now, anywhere in the stretch: "I had a stroke in 2019 and today my face is drooping again"
 _NOW = re.compile(
     r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening|week)|yesterday|last night|just|"
-    r"suddenly|again|since|ever since|started|starting|began|still|for the (?:past|last)|"
-    r"ahora|ahorita|hoy|ayer|anoche|esta (?:manana|tarde|noche|semana)|de repente|derrepente|otra vez|de nuevo|"
-    r"acaba de|desde|empez\w*|comenz\w*|todavia|sigue|sigo)\b")
+    r"suddenly|again|still|ahora|ahorita|hoy|ayer|anoche|esta (?:manana|tarde|noche|semana)|de repente|derrepente|"
+    r"otra vez|de nuevo|acaba de|todavia|sigue|sigo)\b")
+# still going on since then, said before the time words: "numb since 2 years ago", "started years ago", "desde hace
+# años" (after them, "since" is what followed: "a car accident in 1998, my back has been cranky since")
+_ONGOING = re.compile(r"\b(?:since|ever since|started|starting|began|for the (?:past|last)|desde|empez\w*|comenz\w*)\b")
+
+# the past happening again, said in this clause or the next: "a seizure a month ago and another one right now"
+_AGAIN = re.compile(r"\b(?:again|another (?:one|attack|seizure|episode|stroke)|same thing|(?:its|it is) happening|"
+                    r"otra vez|de nuevo|otr[oa] igual|lo mismo|(?:me|le) esta pasando|volvio a)\b")
+# a new statement right after the time words: "had a stroke years ago her face is drooping" (typed without a stop)
+_NEW_SUBJECT = re.compile(r"^ (?:i|im|ive|my|he|hes|she|shes|his|her|they|theyre|their|it|its|mi|su|sus|yo|el|ella)\b")
 
 
 def without_long_ago(clauses: list[str]) -> list[str]:
@@ -57,7 +67,10 @@ def without_long_ago(clauses: list[str]) -> list[str]:
     out = []
     for index, clause in enumerate(clauses):
         later = clauses[index + 1] if index + 1 < len(clauses) else ""
-        if _NONE_SINCE.match(later) and not _NOW.search(clause):
+        if _AGAIN.search(clause) or _AGAIN.search(later):
+            out.append(clause)
+            continue
+        if _NONE_SINCE.match(later) and not _NOW.search(clause) and not _ONGOING.search(clause):
             out.append(_blank(clause))
             continue
         pieces, start = [], 0
@@ -65,8 +78,18 @@ def without_long_ago(clauses: list[str]) -> list[str]:
             pieces.append(clause[start:cut.start()])
             start = cut.start()
         pieces.append(clause[start:])
-        out.append("".join(_blank(p) if _LONG_AGO.search(p) and not _NOW.search(p) else p for p in pieces))
+        out.append("".join(_past_blanked(p) for p in pieces))
     return out
+
+
+def _past_blanked(stretch: str) -> str:
+    found = _LONG_AGO.search(stretch)
+    if found is None or _NOW.search(stretch) or _ONGOING.search(stretch[:found.end()]):
+        return stretch
+    tail = stretch[found.end():]
+    if stretch[:found.start()].strip() and _NEW_SUBJECT.match(tail):
+        return _blank(stretch[:found.end()]) + tail
+    return _blank(stretch)
 
 
 def _blank(words: str) -> str:

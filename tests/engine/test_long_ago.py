@@ -25,6 +25,8 @@ LONG_AGO = [
     "mi papá tuvo convulsiones de niño, yo solo tengo dolor de espalda",
     "when I was a kid I passed out once at church",
     "tuve un derrame hace unos años, ya estoy bien",
+    "years ago I had a heart attack",
+    "I was in a car accident back in 1998 my back has been cranky since",
 ]
 
 NOW_BESIDE_THE_PAST = {
@@ -35,6 +37,10 @@ NOW_BESIDE_THE_PAST = {
     "had back surgery 3 years ago and I cant pee since yesterday": "bladder_bowel",
     "me operaron hace 2 años y no puedo orinar": "bladder_bowel",
     "I was in a car accident years ago and now I cant feel my legs": "legs",
+    # the past happening again, or a new statement typed straight after it
+    "had a seizure a month ago and another one right now": "seizure",
+    "I had a seizure a month ago. It's happening again": "seizure",
+    "my mom had a stroke years ago her face is drooping": "stroke",
     # still going on is not the past
     "desde hace dos años tengo el pecho apretado": "chest_pain",
     "my legs have been numb since 2 years ago": "legs",
