@@ -84,6 +84,7 @@ class _Compiled:
     vocabulary: frozenset[str]
     unless: dict[str, re.Pattern[str]]  # the clause itself says it is a look-alike
     unless_next: dict[str, re.Pattern[str]]  # `next:` patterns: the next clause says so ("..., but 12 years ago")
+    about_now: frozenset[str]  # the flags what is long past does not raise (_about_now), looked up per phrase
     remembered: dict[tuple[str, bool], tuple[Finding, ...]] = field(default_factory=dict)  # detect's, short texts
 
 
@@ -120,7 +121,8 @@ def _compiled(flow: Flow) -> _Compiled:
                 near.append(_NearRule(flag_id, _alternatives(rule.parts), _alternatives(rule.signs), rule.window,
                                       rule.sure))
                 words += rule.parts + rule.signs
-    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next)
+    about_now = frozenset(flag_id for flag_id in flow.red_flags if _about_now(flow, flag_id))
+    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next, about_now)
     _cache[id(flow)] = (flow, compiled)
     return compiled
 
@@ -189,7 +191,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
         for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
-            clause = now if _about_now(flow, flag_id) else said
+            clause = now if flag_id in compiled.about_now else said
             match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
             # the look-alike check only for a phrase that is there: hundreds of phrases a clause, few found
             if match is not None and not _vetoed(compiled, flag_id, originals, index):
@@ -197,7 +199,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
     for rule in compiled.near:
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
-        chosen = recent if _about_now(flow, rule.flag) else clause_list
+        chosen = recent if rule.flag in compiled.about_now else clause_list
         kept = [c for i, c in enumerate(chosen) if not _vetoed(compiled, rule.flag, originals, i)]
         quote = _near(rule, kept)
         if quote is not None:
