@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
 from .problem import Problem
 from .sms_budget import check_segment_budget
+from .text import compile_once
 
 MAX_KEYPAD_CHOICES = 8  # 9 repeats the question and 0 reaches a nurse on the phone
 CHECKIN_MAX_CHARS = 160  # TCPA healthcare exemption (references.md, FCC 15-72)
@@ -182,14 +183,14 @@ def check_phrases(flow: Flow) -> Iterator[Problem]:
         for lang, phrases in flag.phrases.items():
             for index, phrase in enumerate(phrases):
                 try:
-                    re.compile(phrase)
+                    compile_once(phrase)
                 except re.error as exc:
                     yield Problem(("red_flags", flag_id, "phrases", lang, index), f"bad phrase pattern: {exc}")
         for lang, rules in flag.near.items():
             for index, rule in enumerate(rules):
                 for part in rule.parts + rule.signs:
                     try:
-                        re.compile(part)
+                        compile_once(part)
                     except re.error as exc:
                         yield Problem(("red_flags", flag_id, "near", lang, index), f"bad pattern: {exc}")
                 if not rule.sure and flag.confirm is None:

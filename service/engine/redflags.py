@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
 from .long_ago import without_long_ago
-from .text import clauses
+from .text import clauses, compile_once
 from .typos import correct, vocabulary
 
 # Words that cancel a following finding in the same clause. "cant" is deliberately absent:
@@ -93,7 +93,7 @@ _NEXT = "next:"  # an `unless` pattern for the start of the clause after the fin
 
 
 def _alternatives(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
+    return compile_once(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
 
 
 def _compiled(flow: Flow) -> _Compiled:
@@ -114,7 +114,7 @@ def _compiled(flow: Flow) -> _Compiled:
     for flag_id, flag in flow.red_flags.items():
         for patterns in flag.phrases.values():
             for phrase in patterns:
-                phrases.append((flag_id, re.compile(rf"\b(?:{phrase})\b")))
+                phrases.append((flag_id, compile_once(rf"\b(?:{phrase})\b")))
                 words.append(phrase)
         for rules in flag.near.values():
             for rule in rules:
