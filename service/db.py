@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from .privacy.keys import Keyring
 from .privacy.sealed import attach
@@ -92,6 +93,12 @@ def _sqlite_engine(url: str) -> Engine:
             raise
 
     return engine
+
+
+def one_connection(engine: Engine) -> bool:
+    """An engine whose pool is the process's one connection (a SQLite file, _sqlite_engine), which every
+    thread of the process queues for."""
+    return isinstance(engine.pool, QueuePool) and engine.pool.size() == 1
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import make_engine, make_session_factory
+from .db import make_engine, make_session_factory, one_connection
 from .escalation.roster import Roster
 from .escalation.roster_store import RosterStore
 from .flowstore import FlowStore
@@ -45,7 +45,7 @@ class Services:
         page's claim waits for no webhook queued for the process's one connection, only for its turn at
         the file's writer (sqlite_writer.py) among the processes' connections. Postgres: the one pool,
         which has a connection for every thread."""
-        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+        if not one_connection(self.engine):
             return self.factory
         with self._executor_lock:
             if self._page_factory is None:
