@@ -45,9 +45,11 @@ _OPENS_NEW_SCOPE = ("after ", "since ", "from ")
 # cancelled by a negation before it: Spanish doubles negation ("no sé por qué no puedo caminar").
 _SELF_NEGATIVE = re.compile(r"^(?:no|not|sin|ni|nunca|tampoco|ya no)\b")
 # Doubt is not denial: "no sé si tengo fiebre", "not sure if it's a fever" go to the nurse. A negation
-# after the doubt still counts ("no se, no tengo fiebre" typed without the comma).
-_UNSURE_TAIL = re.compile(rf"\b(?:no se|no lo se|no estoy segur[oa]|not sure|unsure|dont know|do not know)\b"
-                          rf"(?:\s+(?!(?:{_NEGATION_CUES})\b)\w+){{0,4}}\s*$")
+# after the doubt still counts ("no se, no tengo fiebre" typed without the comma). A bare "no se" right before
+# the finding is a negated reflexive verb, not doubt: "mi esposo no se desmayó".
+_UNSURE_TAIL = re.compile(rf"\b(?:no lo se|no estoy segur[oa]|not sure|unsure|dont know|do not know)\b"
+                          rf"(?:\s+(?!(?:{_NEGATION_CUES})\b)\w+){{0,4}}\s*$"
+                          rf"|\bno se\b(?:\s+(?!(?:{_NEGATION_CUES})\b)\w+){{1,4}}\s*$")
 # A hypothetical is no sign now: "what if I lose control of my bladder later?", "¿qué pasa si pierdo la fuerza
 # en las piernas?". Only the words right after it: "what if it's nothing and I can't pee" keeps its "can't pee"
 # (the scope break ends the hypothetical as it ends a negation).

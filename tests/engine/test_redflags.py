@@ -165,7 +165,7 @@ def test_red_flag_phrasing_fires(flag: str, text: str) -> None:
     "I have strength in both legs", "I don't feel faint", "I wasn't in a car accident",
     "no chest pain", "I don't have any chest pain", "I'm not suicidal, just fed up", "I don't want to die",
     "I can breathe fine", "no trouble breathing", "I'm not pregnant", "no bleeding", "I didn't overdose",
-    "no tengo dolor de pecho", "no quiero morirme",
+    "no tengo dolor de pecho", "no quiero morirme", "mi esposo no se desmayó", "no se cayó",
 ])
 def test_negated_twins_do_not_fire(text: str) -> None:
     assert flags(text) == set(), text
