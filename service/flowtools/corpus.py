@@ -27,8 +27,8 @@ from ..engine.yamlfile import parse_model, read_source
 
 # Each held-out part was written blind by someone who never saw the phrase lists, measured once as it came,
 # then tuned on (its first figures stay in its header); the newest part is never tuned on.
-TUNED_PARTS = ("tuning", "holdout1", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
-PARTS = (*TUNED_PARTS, "holdout7")
+TUNED_PARTS = ("tuning", "holdout1", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+PARTS = (*TUNED_PARTS, "holdout8")
 
 
 class Item(BaseModel):
@@ -73,11 +73,16 @@ class Played:
     flags: tuple[str, ...]
     confirm_asked: bool
     wanted: Level | None  # the labelled red flag's level (None for a mimic)
+    noted: tuple[str, ...] = ()  # red flags the text left on the state: the screen goes on, its outcome no lower
 
     @property
     def caught(self) -> bool:
+        """Escalated at the flag's level or higher; a flag below the emergency levels (seen today, within 24 h)
+        does not stop the screen, so for it being noted is the catch: the outcome cannot fall under it."""
         assert self.wanted is not None
-        return self.level is not None and self.level.rank >= self.wanted.rank
+        if self.level is not None and self.level.rank >= self.wanted.rank:
+            return True
+        return self.wanted.disposition != "emergency" and self.item.flag in self.noted
 
 
 def play(flow: Flow, item: Item) -> Played:
@@ -91,7 +96,7 @@ def play(flow: Flow, item: Item) -> Played:
     level = most_urgent([a.level for a in escalations]) if escalations else None
     flags = tuple(f for a in escalations for f in a.red_flags)
     wanted = flow.red_flags[item.flag].level if item.flag else None
-    return Played(item, level, flags, result.state.confirm is not None, wanted)
+    return Played(item, level, flags, result.state.confirm is not None, wanted, result.state.red_flags)
 
 
 def upper_bound(misses: int, n: int, confidence: float = 0.95) -> float:
