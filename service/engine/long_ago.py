@@ -36,7 +36,9 @@ _LONG_AGO = re.compile(
     r"(?:en|por) (?:19|20)\d\d|en los (?:anos (?:19|20)?\d0|(?:19|20)\d0)\b|"
     r"de (?:nino|nina|chico|chica|chiquit[oa]|pequen[oa]|bebe|joven|adolescente|chamac[oa]|nen[ea]|escuincle)|"
     r"cuando (?:yo |el |ella )?(?:era|eras|eramos|estaba) (?:un |una |muy |bien )?(?:nino|nina|bebe|chico|chica|"
-    r"chiquit[oa]|pequen[oa]|joven|adolescente|nen[ea]|chamac[oa]|escuincle|en la (?:prepa|secundaria|primaria))"
+    r"chiquit[oa]|pequen[oa]|joven|adolescente|nen[ea]|chamac[oa]|escuincle|en la (?:prepa|secundaria|primaria))|"
+    # an age, as the English "when I was 10": "me caí de la bici cuando tenía 10 años"
+    rf"cuando (?:yo |el |ella )?(?:tenia|tenias|teniamos|tenian) (?:{_NUMERO}) anos\b"
     r")")
 # said after the finding, as a clause of its own: "had a seizure as a baby, none since"
 _NONE_SINCE = re.compile(

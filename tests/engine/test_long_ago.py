@@ -27,6 +27,8 @@ LONG_AGO = [
     "tuve un derrame hace unos años, ya estoy bien",
     "years ago I had a heart attack",
     "I was in a car accident back in 1998 my back has been cranky since",
+    # an age said in Spanish, as "when I was 10"
+    "me caí de la bici cuando tenía 10 años, esto es del gimnasio",
 ]
 
 NOW_BESIDE_THE_PAST = {
