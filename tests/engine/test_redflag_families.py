@@ -30,6 +30,11 @@ FAMILIES = {
     "i gave my daughter twice her dose of tylenol": "overdose",
     "le di a mi hijo el doble de jarabe": "overdose",
     "i want to take myself out of the picture for good": "crisis",
+    "i have nothing left to live for": "crisis",
+    "quisiera dormirme para siempre": "crisis",
+    "no tengo nada por qué vivir": "crisis",
+    "I'm wheezing and can barely talk": "breathing",
+    "me silba el pecho y apenas puedo hablar": "breathing",
     "quiero quitarme de en medio": "crisis",
     # the chest, the throat, breathing, someone not answering
     "my chest feels like someone is standing on it": "chest_pain",
@@ -83,6 +88,16 @@ LOOK_ALIKES = {
     "me tomé el doble de café": "overdose",
     "en la noche el tráfico es peor": "rest_night_pain",
     "no puedo hacer pis delante de otros": "bladder_bowel",
+    "I almost passed out from laughing": "faint_shock_abdomen",
+    "mi perro se desmayó del calor": "faint_shock_abdomen",
+    "my car got rear ended, I wasn't in it": "major_trauma",
+    "se me cayó el celular por las escaleras": "major_trauma",
+    "my dog overdosed on treats lol": "overdose",
+    "my legs are dead after the hike": "legs",
+    "i had a fever last week but its gone now": "fever",
+    "he wont wake up for work, he's a heavy sleeper": "unresponsive",
+    "i could sleep forever this weekend lol": "crisis",
+    "ojalá pudiera dormir para siempre los domingos": "crisis",
     "i'm 70 and slipped a disc": "minor_fall_fragile",
 }
 
