@@ -35,6 +35,13 @@ FAMILIES = {
     "there was a large amount of blood in the toilet": "severe_bleeding",
     "contractions every ten minutes and im 34 weeks": "labor",
     "estoy embarazada de ocho meses y me sale agua": "labor",
+    "he said he's going to end his life tonight": "crisis",
+    "everything is spinning and i keep veering to the left": "stroke",
+    "le di a mi hijo dos veces la dosis": "overdose",
+    "mi hijo se está sacudiendo todo y echa espuma": "seizure",
+    "i'm bleeding a ton from my bottom": "severe_bleeding",
+    "me late la panza como un corazón": "faint_shock_abdomen",
+    "me duele más por las noches": "rest_night_pain",
     # the back flow
     "there is a pulsing feeling next to my belly button": "faint_shock_abdomen",
     "my belly pain is unbearable": "faint_shock_abdomen",
@@ -90,6 +97,9 @@ LOOK_ALIKES = {
     "my dog threw up on the rug and I hurt my back cleaning it": "fever",
     "mi gato vomitó en el sillón": "fever",
     "choqué en mi videojuego jaja": "major_trauma",
+    "the car keeps veering to the left": "stroke",
+    "ella está sacudiendo la alfombra toda": "seizure",
+    "the blood bank needs a ton of donors": "severe_bleeding",
 }
 
 
