@@ -62,6 +62,8 @@ FAMILIES = {
     "a shelf fell over and hit me in the back": "major_trauma",
     "the pain keeps going up": "worsening_pain",
     "it's worse than this morning": "worsening_pain",
+    "it's still climbing even after the pills": "worsening_pain",
+    "the ache is spreading and getting worse": "worsening_pain",
     "el dolor empeora por momentos": "worsening_pain",
     "in bed it gets much worse": "rest_night_pain",
     "my dad is on steroids and banged his back on the door": "minor_fall_fragile",
@@ -100,6 +102,8 @@ LOOK_ALIKES = {
     "the car keeps veering to the left": "stroke",
     "ella está sacudiendo la alfombra toda": "seizure",
     "the blood bank needs a ton of donors": "severe_bleeding",
+    "my kid is still climbing trees at 40 lol": "worsening_pain",
+    "grandma's spreading and increasing her garden": "worsening_pain",
 }
 
 
