@@ -28,6 +28,7 @@ from .models import FlowVersion
 log = logging.getLogger(__name__)
 
 DEFAULT_FLOW = "back_spasm"
+_VERSIONS_INSERTED = "flow_versions_inserted"  # session.info: versions this transaction recorded
 
 
 # Texts a new flow is tried on before it is served: they build what the engine builds once per flow or per
@@ -70,6 +71,7 @@ class FlowStore:
         self._watched: tuple[str, ...] = ()  # the folders and every file read, to notice an edit cheaply
         self._watch_stamp: tuple[int, ...] | None = None
         self._by_version: dict[str, LoadedFlow] = {}
+        self._recorded: set[str] = set()  # versions known to be in flow_versions (remember)
         for path in self._files():
             self._load(path, strict=True)
         if not self._current:
@@ -152,11 +154,18 @@ class FlowStore:
             self._by_version[version] = loaded
         return loaded
 
-    @staticmethod
-    def remember(session: Session, loaded: LoadedFlow, now: datetime) -> None:
-        if session.get(FlowVersion, loaded.version) is None:
-            # Several web processes may start the first conversation on a new version at once.
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            session.execute(insert(FlowVersion).values(
-                version=loaded.version, flow_id=loaded.flow.id, path=Path(loaded.path).name, source=loaded.source,
-                first_served_at=now).on_conflict_do_nothing(index_elements=["version"]))
+    def remember(self, session: Session, loaded: LoadedFlow, now: datetime) -> None:
+        """Record the version a conversation starts on. A row found was committed (rows are never deleted),
+        so it is looked for once per process, not on every new conversation (loading the flow's source)."""
+        if loaded.version in self._recorded:
+            return
+        if session.get(FlowVersion, loaded.version) is not None:
+            if loaded.version not in session.info.get(_VERSIONS_INSERTED, ()):  # not this transaction's own
+                self._recorded.add(loaded.version)
+            return
+        # Several web processes may start the first conversation on a new version at once.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(FlowVersion).values(
+            version=loaded.version, flow_id=loaded.flow.id, path=Path(loaded.path).name, source=loaded.source,
+            first_served_at=now).on_conflict_do_nothing(index_elements=["version"]))
+        session.info.setdefault(_VERSIONS_INSERTED, set()).add(loaded.version)

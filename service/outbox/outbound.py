@@ -116,16 +116,19 @@ class Transport(Protocol):
 
 def queue_sms(session: Session, *, to: str, body: str, kind: str, now: datetime, patient_id: int | None = None,
               conversation_id: int | None = None, escalation_id: int | None = None,
-              checkin_id: int | None = None, key: str | None = None) -> Message:
+              checkin_id: int | None = None, key: str | None = None, held: bool = False) -> Message:
+    """A text stored to be sent after the commit. `held`: stored as offered and not sent until `release`
+    (a call's advice, before the caller accepts): no send is attempted for it, and no transaction spent."""
     message = Message(
         patient_id=patient_id, conversation_id=conversation_id, escalation_id=escalation_id,
         checkin_id=checkin_id, direction="out", channel=text_channel(session, patient_id, to), kind=kind, key=key,
-        to_phone=to, body=body,
-        status="queued", attempts=0, next_attempt_at=now, created_at=now,
+        to_phone=to, body=body, status="offered" if held else "queued", attempts=0,
+        next_attempt_at=None if held else now, created_at=now,
     )
     session.add(message)
     session.flush()
-    _queued(session, message)
+    if not held:
+        _queued(session, message)
     return message
 
 

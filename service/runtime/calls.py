@@ -331,9 +331,8 @@ def _stage_advice(call: _Call, advice: str) -> None:
     """The written advice, stored but not sent until the caller accepts (the outbox leaves it alone till then)."""
     assert call.patient.phone is not None
     for body in split_for_sms([advice]):
-        message = queue_sms(call.session, to=call.patient.phone, body=body, kind="advice", now=call.now,
-                            patient_id=call.patient.id, conversation_id=call.conversation.id, key="voice_advice")
-        message.status, message.next_attempt_at = "offered", None
+        queue_sms(call.session, to=call.patient.phone, body=body, kind="advice", now=call.now, held=True,
+                  patient_id=call.patient.id, conversation_id=call.conversation.id, key="voice_advice")
 
 
 def _staged(call: _Call) -> list[Message]:

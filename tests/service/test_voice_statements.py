@@ -7,10 +7,12 @@ loading rows no action needs) is how a call gets slow without any test failing.
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from service.services import Services
 from tests.conftest import Twilio
 from tests.service.test_sms_statements import statements
-from tests.service.test_voice import Call
+from tests.service.test_voice import ALL_NO, TEXT_OFFER, Call, patient_texts
 
 ANSWERING = [("SELECT", "lock the patient"), ("SELECT", "the call's conversation, receipt, answered before"),
              ("INSERT", "the key pressed"), ("UPDATE", "the conversation"), ("INSERT", "the prompt"),
@@ -51,3 +53,36 @@ def test_a_known_caller_ringing_is_eight_statements(twilio: Twilio, svc: Service
         offer = Call(twilio).ring()
     assert offer.has("Gather")  # the language offer
     assert _verbs(seen) == [verb for verb, _ in RINGING], "\n".join(seen)
+
+
+def test_a_flow_version_on_record_is_not_looked_up_again(twilio: Twilio, svc: Services) -> None:
+    Call(twilio).start()  # the version recorded (its transaction's own insert)
+    Call(twilio).ring()  # found on record: the process remembers it
+    with statements(svc) as seen:
+        offer = Call(twilio).ring()
+    assert offer.has("Gather")
+    expected = [verb for verb, why in RINGING if "flowstore.remember" not in why]
+    assert _verbs(seen) == expected and not any("flow_versions" in s for s in seen), "\n".join(seen)
+
+
+def test_the_text_offer_stages_the_advice_in_the_webhook_s_one_transaction(twilio: Twilio, twilio_fake,  # type: ignore[no-untyped-def]
+                                                                           svc: Services) -> None:
+    # Held advice is not handed to the outbox: no send attempt (a transaction of its own) for texts that
+    # must not go until the caller accepts.
+    call = Call(twilio)
+    call.start()
+    for key in ALL_NO[:-1]:
+        call.press(key)
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(svc.engine, "commit", count)
+    try:
+        offer = call.press(ALL_NO[-1])
+    finally:
+        event.remove(svc.engine, "commit", count)
+    assert offer.text.endswith(TEXT_OFFER)
+    assert len(commits) == 1  # the webhook's own; none for a send attempt
+    assert patient_texts(twilio_fake) == []  # and nothing sent before the caller accepts
