@@ -30,8 +30,12 @@ _NEGATION_CUES = (
 # "no" right before a subject is an interjection, not a negation: "no my legs are numb". Not "he" or
 # "me": Spanish "no he tenido fiebre", "no me he caido" are negations.
 _NO_INTERJECTION = r"(?:no|nope|nah)\s+(?:my|i|im|ive|it|its|the|they|theyre|she|we|this|that)\b"
+# "Without meaning to" is by accident, not a denial: "sin querer le di a mi hijo las medicinas de su abuelo", "without
+# realizing it I took double my dose".
+_BY_ACCIDENT = (r"(?:sin (?:querer|darme cuenta|darse cuenta|pensar|fijarme|fijarse)"
+                r"|without (?:meaning to|realizing|realising|noticing|thinking|knowing))\b")
 _NEGATED_TAIL = re.compile(
-    rf"\b(?!{_NO_INTERJECTION})(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
+    rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT})(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:i|im|its|it|ive)\b(?:\s+\w+){0,3}\s*$"
 )
 # A negation does not reach past a new subject ("no numbness and I can't pee", "I don't know why I
@@ -80,15 +84,8 @@ class _NearRule:
 
 
 @dataclass(frozen=True)
-class _FlagPhrases:
-    flag: str
-    any_of: re.Pattern[str]  # every phrase of the flag in one pattern: a clause it does not match has none of them
-    each: tuple[re.Pattern[str], ...]  # in the flow's order: the first whose match is not negated is quoted
-
-
-@dataclass(frozen=True)
 class _Compiled:
-    phrases: tuple[_FlagPhrases, ...]
+    phrases: tuple[tuple[str, re.Pattern[str]], ...]
     near: tuple[_NearRule, ...]
     vocabulary: frozenset[str]
     unless: dict[str, re.Pattern[str]]  # the clause itself says it is a look-alike
@@ -121,11 +118,10 @@ def _compiled(flow: Flow) -> _Compiled:
         if after:
             unless_next[flag_id] = _alternatives(after)
     for flag_id, flag in flow.red_flags.items():
-        listed = [phrase for patterns in flag.phrases.values() for phrase in patterns]
-        if listed:
-            phrases.append(_FlagPhrases(flag_id, _alternatives(listed),
-                                        tuple(compile_once(rf"\b(?:{phrase})\b") for phrase in listed)))
-        words += listed
+        for patterns in flag.phrases.values():
+            for phrase in patterns:
+                phrases.append((flag_id, compile_once(rf"\b(?:{phrase})\b")))
+                words.append(phrase)
         for rules in flag.near.values():
             for rule in rules:
                 near.append(_NearRule(flag_id, _alternatives(rule.parts), _alternatives(rule.signs), rule.window,
@@ -198,21 +194,14 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
     compiled = _compiled(flow)
     recent = without_long_ago(clause_list)
     for index, (said, now) in enumerate(zip(clause_list, recent, strict=True)):
-        for group in compiled.phrases:
-            flag_id = group.flag
+        for flag_id, pattern in compiled.phrases:
             if flag_id in found and found[flag_id].sure:
                 continue
             clause = now if flag_id in compiled.about_now else said
-            # Hundreds of phrases a flag, few in any clause: one search rules them all out (a text's CPU was
-            # mostly this loop, in Python, one phrase at a time); only a clause it matches is looked at closely.
-            if group.any_of.search(clause) is None:
-                continue
-            for pattern in group.each:
-                match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
-                # the look-alike check only for a phrase that is there
-                if match is not None and not _vetoed(compiled, flag_id, originals, index):
-                    found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))
-                    break
+            match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
+            # the look-alike check only for a phrase that is there: hundreds of phrases a clause, few found
+            if match is not None and not _vetoed(compiled, flag_id, originals, index):
+                found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))
     for rule in compiled.near:
         if rule.flag in found and (found[rule.flag].sure or not rule.sure):
             continue
