@@ -158,6 +158,13 @@ FAMILIES = {
     "I'm 72 and had a small fall yesterday": "minor_fall_fragile",
     "my mother is 79 and slid out of her chair": "minor_fall_fragile",
     "toma prednisona y se cayó": "minor_fall_fragile",
+    "i wrote letters to my kids saying goodbye": "crisis",
+    "mi hijo dice que ya no quiere vivir": "crisis",
+    "i have a noose ready": "crisis",
+    "no le alcanza la respiración": "breathing",
+    "se desplomó y no se mueve": "unresponsive",
+    "it hurts more when im lying down": "rest_night_pain",
+    "de noche no aguanto el dolor": "rest_night_pain",
 }
 
 LOOK_ALIKES = {
@@ -264,6 +271,22 @@ LOOK_ALIKES = {
     "my bum is numb from sitting on the bus": "saddle_numbness",
     "la pierna se me va cuando juego futbol": "legs",
     "tuve fiebre el lunes, ya se me quitó": "fever",
+    "my dad is on the floor fixing the sink and not answering me": "unresponsive",
+    "mi esposo está en el piso haciendo ejercicio y no me contesta": "unresponsive",
+    "we watched a movie where a guy fell off a roof": "major_trauma",
+    "i fell off the ladder of success lol": "major_trauma",
+    "i got knocked onto the ground by my dog, just a bump": "major_trauma",
+    "me dieron una paliza en el partido de futbol, perdimos 5 a 0": "major_trauma",
+    "my legs are losing strength from not going to the gym": "legs",
+    "mi pierna no me sostiene cuando bailo salsa jaja": "legs",
+    "he's breathing hard after the run and his shirt is blue": "breathing",
+    "no me alcanza la respiración para subir la escalera como siempre": "breathing",
+    "i dont see any reason to keep living in this city": "crisis",
+    "mi hijo ya no quiere vivir con nosotros": "crisis",
+    "a noose decoration for halloween": "crisis",
+    "my stomach is pulsing with hunger": "faint_shock_abdomen",
+    "my belly button piercing has a pulse of pain": "faint_shock_abdomen",
+    "the pain has increased over the last few days but now its better": "worsening_pain",
 }
 
 
