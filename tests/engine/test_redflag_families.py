@@ -165,6 +165,17 @@ FAMILIES = {
     "se desplomó y no se mueve": "unresponsive",
     "it hurts more when im lying down": "rest_night_pain",
     "de noche no aguanto el dolor": "rest_night_pain",
+    "my bowels just let go": "bladder_bowel",
+    "no siento cuando voy al baño": "bladder_bowel",
+    "i got into a fender bender on the highway": "major_trauma",
+    "my back is killing me more each day": "worsening_pain",
+    "hoy está peor que nunca": "worsening_pain",
+    "me duele más la panza que la espalda": "faint_shock_abdomen",
+    "me duele más acostado": "rest_night_pain",
+    "quisiera no haber nacido": "crisis",
+    "i wish i was never born": "crisis",
+    "ya no puedo más con esta vida": "crisis",
+    "me tomé la dosis de la noche dos veces": "overdose",
 }
 
 LOOK_ALIKES = {
@@ -287,6 +298,9 @@ LOOK_ALIKES = {
     "my stomach is pulsing with hunger": "faint_shock_abdomen",
     "my belly button piercing has a pulse of pain": "faint_shock_abdomen",
     "the pain has increased over the last few days but now its better": "worsening_pain",
+    "my bladder gave out laughing lol": "bladder_bowel",
+    "ya no puedo más con mi vida de estudiante jaja": "crisis",
+    "tomé la dosis dos veces al día como dice la receta": "overdose",
 }
 
 
