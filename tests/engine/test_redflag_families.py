@@ -301,6 +301,11 @@ LOOK_ALIKES = {
     "my bladder gave out laughing lol": "bladder_bowel",
     "ya no puedo más con mi vida de estudiante jaja": "crisis",
     "tomé la dosis dos veces al día como dice la receta": "overdose",
+    "thinking about ending it with my physical therapist, she isnt helping": "crisis",
+    "he was choking on laughter and his face went purple": "breathing",
+    "vi cómo se cayó del andamio un trabajador en la tele": "major_trauma",
+    "me estoy orinando de la risa jaja": "bladder_bowel",
+    "mi pierna izquierda no me sostiene el peso de la mochila jaja": "legs",
 }
 
 
