@@ -176,6 +176,10 @@ FAMILIES = {
     "i wish i was never born": "crisis",
     "ya no puedo más con esta vida": "crisis",
     "me tomé la dosis de la noche dos veces": "overdose",
+    "i am think to kill me": "crisis",
+    "my father fall down and no wake up": "unresponsive",
+    "i no feel my legs": "legs",
+    "pain more bad every day": "worsening_pain",
 }
 
 LOOK_ALIKES = {
@@ -306,6 +310,8 @@ LOOK_ALIKES = {
     "vi cómo se cayó del andamio un trabajador en la tele": "major_trauma",
     "me estoy orinando de la risa jaja": "bladder_bowel",
     "mi pierna izquierda no me sostiene el peso de la mochila jaja": "legs",
+    "my wife will kill me if i miss work": "crisis",
+    "i fell down no problem, no wake up issues": "unresponsive",
 }
 
 
