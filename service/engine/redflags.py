@@ -97,12 +97,16 @@ class _Compiled:
     vocabulary: frozenset[str]
     unless: dict[str, re.Pattern[str]]  # the clause itself says it is a look-alike
     unless_next: dict[str, re.Pattern[str]]  # `next:` patterns: the next clause says so ("..., but 12 years ago")
+    # `with next:` patterns: this clause and the next one read together ("out of breath from the stairs, but fine after
+    # a minute": the cause in one clause, its end in the next; neither alone says it is a look-alike)
+    unless_joined: dict[str, re.Pattern[str]]
     about_now: frozenset[str]  # the flags what is long past does not raise (_about_now), looked up per phrase
     remembered: dict[tuple[str, bool], tuple[Finding, ...]] = field(default_factory=dict)  # detect's, short texts
 
 
 _cache: dict[int, tuple[Flow, _Compiled]] = {}
 _NEXT = "next:"  # an `unless` pattern for the start of the clause after the finding
+_JOINED = "with next:"  # an `unless` pattern for the finding's clause and the next one, joined by a space
 
 
 def _alternatives(patterns: list[str]) -> re.Pattern[str]:
@@ -115,15 +119,18 @@ def _compiled(flow: Flow) -> _Compiled:
     if cached is not None and cached[0] is flow:
         return cached[1]
     phrases, near, words = [], [], []
-    unless, unless_next = {}, {}
+    unless, unless_next, unless_joined = {}, {}, {}
     for flag_id, flag in flow.red_flags.items():
         patterns = [p for ps in flag.unless.values() for p in ps]
-        here = [p for p in patterns if not p.startswith(_NEXT)]
+        here = [p for p in patterns if not p.startswith((_NEXT, _JOINED))]
         after = [p[len(_NEXT):].strip() for p in patterns if p.startswith(_NEXT)]
+        joined = [p[len(_JOINED):].strip() for p in patterns if p.startswith(_JOINED)]
         if here:
             unless[flag_id] = _alternatives(here)
         if after:
             unless_next[flag_id] = _alternatives(after)
+        if joined:
+            unless_joined[flag_id] = _alternatives(joined)
     for flag_id, flag in flow.red_flags.items():
         listed = [phrase for patterns in flag.phrases.values() for phrase in patterns]
         if listed:
@@ -136,7 +143,7 @@ def _compiled(flow: Flow) -> _Compiled:
                                       rule.sure))
                 words += rule.parts + rule.signs
     about_now = frozenset(flag_id for flag_id in flow.red_flags if _about_now(flow, flag_id))
-    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next, about_now)
+    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next, unless_joined, about_now)
     _cache[id(flow)] = (flow, compiled)
     return compiled
 
@@ -185,9 +192,13 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
 
 
 def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
-    """A look-alike said in this clause, or (a `next:` pattern) at the start of the next one."""
+    """A look-alike said in this clause, (a `next:` pattern) at the start of the next one, or (a `with next:` pattern)
+    across this clause and the next."""
     here, after = compiled.unless.get(flag_id), compiled.unless_next.get(flag_id)
     if here is not None and here.search(originals[index]):
+        return True
+    joined = compiled.unless_joined.get(flag_id)
+    if joined is not None and joined.search(" ".join(originals[index:index + 2])):
         return True
     return after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
 

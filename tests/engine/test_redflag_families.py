@@ -181,6 +181,30 @@ FAMILIES = {
     "my father fall down and no wake up": "unresponsive",
     "i no feel my legs": "legs",
     "pain more bad every day": "worsening_pain",
+    # holdout11's universal families in other words (#16): a blade to the wrist, a vice or a band round the chest, the
+    # side named after the sign, a grip suddenly gone, overdoing one's medicine, a rip with an adjective, the back split
+    # open, a few words before a breath, found lying and not answering, bleeding nobody can stop
+    "my brother took a knife to his wrist last night": "crisis",
+    "me quiero cortar las venas": "crisis",
+    "mi hermano se pasó la navaja por la muñeca": "crisis",
+    "feels like a tight band around my chest": "chest_pain",
+    "siento como una prensa en el pecho": "chest_pain",
+    "mi papá siente una mano apretándole el pecho": "chest_pain",
+    "my face feels numb on the left side": "stroke",
+    "my hand suddenly cant grip the cup": "stroke",
+    "la cara se me durmió del lado izquierdo": "stroke",
+    "de repente no puedo agarrar nada con la mano derecha": "stroke",
+    "my mom overdid the insulin": "overdose",
+    "i took double doses of my muscle relaxer": "overdose",
+    "like a sharp rip in my upper back out of nowhere": "tearing_pain",
+    "like my back was splitting in two": "tearing_pain",
+    "siento como si se me abriera la espalda por dentro": "tearing_pain",
+    "she can only get a couple words out and then she has to catch her breath": "breathing",
+    "apenas puede decir dos palabras y tiene que tomar aire": "breathing",
+    "found my grandpa slumped in the garage and he wont answer me": "unresponsive",
+    "vi a mi tío tirado y no me contesta": "unresponsive",
+    "my nose is bleeding and we cant stop it": "severe_bleeding",
+    "se cortó y no podemos parar la sangre": "severe_bleeding",
 }
 
 LOOK_ALIKES = {
@@ -313,6 +337,36 @@ LOOK_ALIKES = {
     "mi pierna izquierda no me sostiene el peso de la mochila jaja": "legs",
     "my wife will kill me if i miss work": "crisis",
     "i fell down no problem, no wake up issues": "unresponsive",
+    # holdout11's new universal rules, probed (#16): shaving, a film, a steering wheel, a pet's face, a hand slept on or
+    # cold, the gym, espresso, a calf or jeans torn, words in another language, a teen on the couch, a bleed that itches
+    "i took a razor to my legs in the shower": "crisis",
+    "me pasé la cuchilla por las piernas para depilarme": "crisis",
+    "in the movie she took a razor to her wrist": "crisis",
+    "the vice grip on my steering wheel is broken": "chest_pain",
+    "puse la mano en el pecho para el himno": "chest_pain",
+    "my face isnt drooping or anything": "stroke",
+    "her smile is not crooked": "stroke",
+    "my cats eyes look droopy": "stroke",
+    "my hand is numb on that side from sleeping on it": "stroke",
+    "lol my hand suddenly cant grip anything after arm day": "stroke",
+    "my hand suddenly cant hold my phone, it is so cold outside": "stroke",
+    "se me durmió la mano de ese lado por dormir encima": "stroke",
+    "la cara de mi perro se ve caída": "stroke",
+    "i overdid it at the gym": "overdose",
+    "took a double dose of espresso this morning": "overdose",
+    "he overdid the meds on the show lol": "overdose",
+    "it felt like a sudden tear in my calf at soccer": "tearing_pain",
+    "like a sudden rip in my jeans": "tearing_pain",
+    "como si la espalda se me rompiera de tanto trabajar": "tearing_pain",
+    "tengo un desgarro en la pierna de repente": "tearing_pain",
+    "i can only say a few words in spanish": "breathing",
+    "solo puedo decir unas palabras en inglés": "breathing",
+    "out of breath from running but fine after a minute": "breathing",
+    "found my son lying on the couch playing games and he wont answer me": "unresponsive",
+    "mi esposo está tirado en la cama durmiendo y no me contesta": "unresponsive",
+    "mi hermano estaba tirado en la cama y no me contestaba, pero tenía los audífonos": "unresponsive",
+    "my cut bleeds a little and i cant stop it from itching": "severe_bleeding",
+    "my wound is bleeding and i cant stop thinking about it": "severe_bleeding",
 }
 
 
