@@ -218,6 +218,18 @@ FAMILIES = {
     "i get out two words and then gasp for air": "breathing",
     "no puedo hablar más de dos palabras sin respirar": "breathing",
     "cut my leg with the saw and i cant get the bleeding to stop": "severe_bleeding",
+    # neighbours of holdout11's families, found by probing: lips blown up, shaking that won't stop, a weight crushing,
+    # the others better without me, all of one's sleeping pills, words mixed up, not breathing said with the verb
+    "my lips blew up after the shrimp and i feel like i cant swallow": "anaphylaxis",
+    "my husband is shaking all over on the floor and wont stop": "seizure",
+    "i feel like there is a weight crushing me and my jaw aches": "chest_pain",
+    "siento un peso que me aplasta y me duele la quijada": "chest_pain",
+    "sometimes i think everyone would be better without me": "crisis",
+    "he took all of his sleeping pills": "overdose",
+    "mi hermano se tomó todas sus pastillas para dormir": "overdose",
+    "her words are all mixed up and she looks confused suddenly": "stroke",
+    "se le revuelven las palabras de repente": "stroke",
+    "she collapsed and isnt breathing": "breathing",
 }
 
 LOOK_ALIKES = {
@@ -390,6 +402,16 @@ LOOK_ALIKES = {
     "i can get out two words and then my kid interrupts": "breathing",
     "no puedo decir más de dos palabras sin llorar": "breathing",
     "i cant get the blood stain to stop spreading": "severe_bleeding",
+    "my phone blew up with texts": "anaphylaxis",
+    "shaking all over from the cold and it wont stop": "seizure",
+    "the debt is a weight crushing me": "chest_pain",
+    "la deuda es un peso que me aplasta": "chest_pain",
+    "the team would be better without me lol": "crisis",
+    "he took all of his pills this morning like always": "overdose",
+    "se tomó todas sus pastillas de la mañana como siempre": "overdose",
+    "her words are all mixed up in her essay": "stroke",
+    "se me mezclan las palabras en el examen": "stroke",
+    "she isnt breathing through her nose because of the cold": "breathing",
     "my cut bleeds a little and i cant stop it from itching": "severe_bleeding",
     "my wound is bleeding and i cant stop thinking about it": "severe_bleeding",
 }
