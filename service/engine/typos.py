@@ -43,6 +43,42 @@ def _dictionary() -> frozenset[str]:
     return frozenset(_frequencies())
 
 
+@cache
+def _spanish() -> frozenset[str]:
+    from spellchecker import SpellChecker
+
+    from .text import strip_accents
+
+    return frozenset(strip_accents(word) for word in SpellChecker(language="es", distance=1).word_frequency.keys())
+
+
+# Texting Spanish writes the c and qu sounds with a k ("kiero", "se kayo de la eskalera", "ke"): an unknown word
+# whose k, read that way, gives a Spanish word or a key word is that word (the word list lacks many verb forms).
+_K_BEFORE = re.compile(r"k(?=[ei])")
+
+
+def _spelt_as_said(word: str, whole: frozenset[str]) -> str | None:
+    """The word a k spells, for a word no dictionary knows, or a rare one ("kayo", English for a knockout) whose
+    reading is far the commoner ("cayo")."""
+    if "k" not in word or not word.isalpha():
+        return None
+    meant = _K_BEFORE.sub("qu", word).replace("k", "c")
+    if meant not in _spanish() and meant not in whole:
+        return None
+    counts = _frequencies()
+    return meant if counts.get(meant, 0) >= _COMMONER * counts.get(word, 0) else None
+
+
+# A Spanish verb with its pronouns joined on ("depilarme", "moverse", "dárselo") is not in the dictionary as it
+# stands, but its verb is: it is a real word, not a misspelt key word ("depilarme" is not "debilarme").
+_ENCLITIC = re.compile(r"(?<=[aeir])(?:me|te|se|le|les|lo|la|los|las|nos)(?:lo|la|los|las)?$")
+
+
+def _verb_with_pronouns(word: str) -> bool:
+    base = _ENCLITIC.sub("", word)
+    return base != word and len(base) >= _MIN_LENGTH and base in _spanish()
+
+
 # Where a verb belongs: right after a "can't". A real word there one letter from a key verb that is at least
 # _COMMONER times as common is a slip for it (the sound-alike "pea" for "pee").
 _VERB_SLOT = re.compile(r"(?:^|\b)(?:cant|cannot|can not|couldnt|could not|unable to|not able to|"
@@ -90,6 +126,11 @@ def correct(words: str, known: frozenset[str]) -> str | None:
     changed = False
     out = []
     for word in words.split(" "):
+        said = _spelt_as_said(word, whole)
+        if said is not None:
+            out.append(said)
+            changed = True
+            continue
         if word in dictionary and word not in whole and word not in verbs and len(word) >= _SLOT_MIN_LENGTH \
                 and word.isalpha():
             meant = _sound_alike(word, " ".join(out[-3:]), verbs)
@@ -98,7 +139,7 @@ def correct(words: str, known: frozenset[str]) -> str | None:
                 changed = True
                 continue
         if len(word) >= _MIN_LENGTH and word not in whole and word not in dictionary and word.isalpha() \
-                and not any(word.startswith(stem) for stem in stems):
+                and not any(word.startswith(stem) for stem in stems) and not _verb_with_pronouns(word):
             best = process.extract(word, whole, scorer=Levenshtein.distance, score_cutoff=_allowed(word), limit=2)
             if best and (len(best) == 1 or best[0][1] < best[1][1]):
                 out.append(best[0][0])

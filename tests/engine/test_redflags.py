@@ -253,6 +253,22 @@ def test_real_words_are_never_corrected_into_red_flags(text: str) -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("ya no kiero vivir", {"crisis"}), ("kiero morirme", {"crisis"}),
+    ("mi papa se kayo de la eskalera", {"major_trauma"}),
+])
+def test_texting_spanish_k_is_read_as_c_or_qu(text: str, expected: set[str]) -> None:
+    # "kiero" is two edits from "quiero", past the typo reader; "kayo" is an English word, but a rare one
+    assert flags(text) == expected, text
+
+
+@pytest.mark.parametrize("text", ["me pasé la cuchilla por las piernas para depilarme", "i got kayoed at boxing lol",
+                                  "no kiero ir al trabajo con este dolor", "my knee is ok"])
+def test_verbs_with_pronouns_and_k_words_are_no_red_flag(text: str) -> None:
+    # "depilarme" is "depilar" with "me", a real word, not a misspelt "debilarme"
+    assert flags(text) == set(), (text, flags(text))
+
+
+@pytest.mark.parametrize("text, expected", [
     ("i cant pea at all", {"bladder_bowel"}), ("no puedo orinal", {"bladder_bowel"}),
 ])
 def test_a_sound_alike_where_a_verb_belongs_is_read_as_the_verb(text: str, expected: set[str]) -> None:
