@@ -152,12 +152,13 @@ def seed(url: str, count: int, rate: float) -> list[int]:
     patient's early afternoon; as the webhooks would have left them. Returns the check-ins' ids."""
     engine = make_engine(url, Settings(data_key=DATA_KEY).keyring())
     upgrade(engine)
-    loaded = FlowStore(ROOT / "flows").current()
+    flows = FlowStore(ROOT / "flows")
+    loaded = flows.current()
     now = datetime.now(UTC)
     done = State(status=DONE, outcome="out_home_care", level=Level.home_care, privacy_notice_sent=True).to_json()
     checkins = []
     with Session(engine) as session, session.begin():
-        FlowStore.remember(session, loaded, now)
+        flows.remember(session, loaded, now)
         for i in range(count):
             patient = Patient(phone=f"+1212{2000000 + i:07d}", language="en", privacy_notice_sent=True,
                               timezone=zone_at(13, now), created_at=now)
