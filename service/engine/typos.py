@@ -24,18 +24,26 @@ _SLOT_MIN_LENGTH = 3  # after "can't" a verb is expected, so "pea" is short enou
 
 
 @cache
-def _frequencies() -> dict[str, int]:
-    """Each dictionary word, accents removed as normalize() removes them, with its commonest count."""
+def _words() -> tuple[dict[str, int], frozenset[str]]:
+    """Each English or Spanish dictionary word, accents removed as normalize() removes them, with its commonest
+    count; and the Spanish ones (texting Spanish's k, verbs with their pronouns). One load of each word list."""
     from spellchecker import SpellChecker
 
     from .text import strip_accents
 
     counts: dict[str, int] = {}
+    spanish: set[str] = set()
     for language in ("en", "es"):
         for word, count in SpellChecker(language=language, distance=1).word_frequency.items():
             plain = strip_accents(word)
             counts[plain] = max(count, counts.get(plain, 0))
-    return counts
+            if language == "es":
+                spanish.add(plain)
+    return counts, frozenset(spanish)
+
+
+def _frequencies() -> dict[str, int]:
+    return _words()[0]
 
 
 @cache
@@ -43,13 +51,8 @@ def _dictionary() -> frozenset[str]:
     return frozenset(_frequencies())
 
 
-@cache
 def _spanish() -> frozenset[str]:
-    from spellchecker import SpellChecker
-
-    from .text import strip_accents
-
-    return frozenset(strip_accents(word) for word in SpellChecker(language="es", distance=1).word_frequency.keys())
+    return _words()[1]
 
 
 # Texting Spanish writes the c and qu sounds with a k ("kiero", "se kayo de la eskalera", "ke"): an unknown word
