@@ -34,8 +34,10 @@ _NO_INTERJECTION = r"(?:no|nope|nah)\s+(?:my|i|im|ive|it|its|the|they|theyre|she
 # realizing it I took double my dose".
 _BY_ACCIDENT = (r"(?:sin (?:querer|darme cuenta|darse cuenta|pensar|fijarme|fijarse)"
                 r"|without (?:meaning to|realizing|realising|noticing|thinking|knowing))\b")
+# "De la nada" is "out of nowhere", not a denial: "de la nada sentí como si me rompieran la espalda por dentro".
+_OUT_OF_NOWHERE = r"(?<!\bde la )"
 _NEGATED_TAIL = re.compile(
-    rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT})(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
+    rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT}){_OUT_OF_NOWHERE}(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:i|im|its|it|ive)\b(?:\s+\w+){0,3}\s*$"
 )
 # A negation does not reach past a new subject ("no numbness and I can't pee", "I don't know why I
