@@ -166,6 +166,18 @@ BACK_FAMILIES: dict[str, str] = {
     # sat down hard, missed the step, at 60 or over
     "my mom, 82, sat down hard on the floor": "minor_fall_fragile",
     "my grandpa is 90 and missed the step": "minor_fall_fragile",
+    # and a second round of probing the holdout12 families
+    "todo se me oscureció y desperté en el suelo del baño": "faint_shock_abdomen",
+    "the stool just came out and I didn't even feel it": "bladder_bowel",
+    "my feet feel like wooden blocks": "legs",
+    "se me aflojan las rodillas al caminar": "legs",
+    "the jeep flipped over on the trail with me inside": "major_trauma",
+    "una viga me golpeó la espalda": "major_trauma",
+    "la moto se me fue en la curva y salí volando": "major_trauma",
+    "last week I could walk, now I can't get up": "worsening_pain",
+    "ayer podía caminar y hoy no me puedo levantar": "worsening_pain",
+    "me duele más cuando no me muevo": "rest_night_pain",
+    "mi abuela de 85 se sentó de golpe y le duele la espalda": "minor_fall_fragile",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -202,6 +214,15 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "no duermo del ruido de los vecinos": "rest_night_pain",
     "my mom is 84 and sat down hard on the bed laughing": "minor_fall_fragile",
     "he missed the chair at the party lol, he's 25": "minor_fall_fragile",
+    "se me oscureció todo el cuarto cuando se fue la luz": "faint_shock_abdomen",
+    "my pee came out dark and I didn't know why": "bladder_bowel",
+    "my feet feel like blocks of ice in this cold": "legs",
+    "the jeep rolled over the speed bump": "major_trauma",
+    "la moto se me fue de las manos y salí volando de la tienda": "major_trauma",
+    "la piedra me pegó en la espalda, era una piedrita de juguete": "major_trauma",
+    "yesterday I could go to the store, today I can't because of the snow": "worsening_pain",
+    "ayer podía salir y hoy no puedo por la lluvia": "worsening_pain",
+    "mi abuela de 85 se sentó de golpe en la silla": "minor_fall_fragile",
     # found by probing the holdout11 rules
     "the movie was brutal but my stomach is fine": "faint_shock_abdomen",
     "my wife is passed out sound asleep on the sofa": "faint_shock_abdomen",
