@@ -266,6 +266,17 @@ FAMILIES = {
     "no para aunque le apriete con la toalla, la cortada": "severe_bleeding",
     "I'm 30 weeks pregnant and the tightening is regular now": "labor",
     "32 weeks pregnant, pains coming at regular intervals": "labor",
+    "had a few beers and took my sleeping pill, now i cant stay awake": "overdose",
+    "se tomó las pastillas para dormir con alcohol": "overdose",
+    "i drank wine and took two xanax and now im really sleepy": "overdose",
+    "took my tramadol then had some shots, throwing up and out of it": "overdose",
+    "tomé alcohol y luego el clonazepam, no me puedo mantener despierto": "overdose",
+    "se tomó unas cervezas y las pastillas para dormir y está muy dormido": "overdose",
+    "my chest hurts and the pain goes to my left arm, the seat belt was fine": "chest_pain",
+    "my paper cut is bleeding a lot and won't stop": "severe_bleeding",
+    "a scratch on my leg is bleeding a little, i'm on warfarin and it won't stop": "severe_bleeding",
+    "crushing chest pain while wearing my seatbelt driving": "chest_pain",
+    "after the crash the seat belt across my chest and now a crushing pain going to my jaw": "chest_pain",
 }
 
 LOOK_ALIKES = {
@@ -497,6 +508,14 @@ LOOK_ALIKES = {
     "el sudor me está chorreando por la espalda": "severe_bleeding",
     "la sangre de la película chorreando por todos lados": "severe_bleeding",
     "i'm pregnant and went to my regular prenatal visit, back hurts": "labor",
+    "the seat belt across my chest hurts after the crash": "chest_pain",
+    "my seatbelt left a bruise across my chest and it hurts": "chest_pain",
+    "a paper cut on my finger is bleeding": "severe_bleeding",
+    "my paper cut keeps bleeding a little": "severe_bleeding",
+    "my back split open when I saw the bill": "tearing_pain",
+    "had a beer and took my gabapentin, feel fine": "overdose",
+    "i drank wine at dinner, took my vitamins, really sleepy now": "overdose",
+    "me tomé una cerveza y el ibuprofeno y estoy bien": "overdose",
 }
 
 
