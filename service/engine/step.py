@@ -119,6 +119,8 @@ def _step(flow: Flow, state: State, text: str, env: Env, media: int = 0, late: b
     findings = detect(flow, text, likely=True)
     sure = [f for f in findings if f.sure]
     if sure:
+        if state.confirm is None:
+            sure = _with_answer(flow, state, sure, text)
         return _red_flag(flow, state.evolve(confirm=None), sure, text, env)
     if state.confirm is not None:
         return _confirm_answer(flow, state, text, env)
@@ -246,17 +248,12 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
         answers = {**state.answers, state.node: text[:500]}  # type: ignore[dict-item]
         return _enter(flow, state.evolve(answers=answers, misses=0), node.next, env)
     assert isinstance(node, Question), state.node
-    hedged = hedge(text) if node.screening and is_yes_no(node) else None
-    if hedged == YES:
-        return _choose(flow, state, node, YES, env)  # "a little", "kind of": a half-admitted red flag is one
-    if hedged == NO:
+    choice_id, hedged_no = _read(node, text)
+    if hedged_no:
         just = phrase(flow, "just_to_be_sure", state, env)
         return Result(state.evolve(confirm=f"no:{state.node}"),
                       [Message("just_to_be_sure", f"{just.text} {prompt(flow, state.node, state.language, env)}")],
                       [])
-    choice_id = parse_answer(node, text) or implied(node, text)
-    if choice_id is None and node.screening and is_yes_no(node) and opens_with_yes(text):
-        choice_id = YES
     if choice_id is None:
         if suggested:
             return _ask_confirm(flow, state, suggested[0], env)
@@ -265,6 +262,32 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
             return _opening(flow, state, text, env)
         return _unclear(flow, state, node, env)
     return _choose(flow, state, node, choice_id, env)
+
+
+def _read(node: Question, text: str) -> tuple[str | None, bool]:
+    """The choice a reply gives, hedges and implied answers read, and whether it is a hedged no."""
+    yes_no = node.screening and is_yes_no(node)
+    hedged = hedge(text) if yes_no else None
+    if hedged is not None:
+        return (YES, False) if hedged == YES else (None, True)  # "a little", "kind of": a half-admitted yes is one
+    choice_id = parse_answer(node, text) or implied(node, text)
+    if choice_id is None and yes_no and opens_with_yes(text):
+        choice_id = YES
+    return choice_id, False
+
+
+def _with_answer(flow: Flow, state: State, findings: list[Finding], text: str) -> list[Finding]:
+    """A red flag told beside an answer to a red-flag question: the answer's own flag counts too, the worse first
+    ("yes, and I'm hot and cold" at the fainting question is 911, not the fever's emergency department)."""
+    node = flow.nodes.get(state.node) if state.node else None
+    if not isinstance(node, Question):
+        return findings
+    choice_id, _ = _read(node, text)
+    flag = next((c.red_flag for c in node.choices if c.id == choice_id), None)
+    if flag is None or flag not in flow.red_flags or any(f.flag == flag for f in findings):
+        return findings
+    answered = Finding(flag, flow.red_flags[flag].level, text.strip())
+    return sorted([*findings, answered], key=lambda f: -f.level.rank)
 
 
 def _choose(flow: Flow, state: State, node: Question, choice_id: str, env: Env) -> Result:
