@@ -44,7 +44,7 @@ _NEGATED_TAIL = re.compile(
 # can't walk"), nor into a finding that opens with a preposition ("no numbness after the fall").
 _SCOPE_BREAK = re.compile(
     r"\b(?:and|or|so|then|because|cause|cuz|since|why|how|when|while|now|also|plus|except|y|pero|porque)\s+"
-    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|yo|mi|tengo)\b)"
+    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|yo|mi|tengo|estoy|estaba|ando|andaba|sigo)\b)"
 )
 _OPENS_NEW_SCOPE = ("after ", "since ", "from ")
 # A finding that is itself a negative statement ("no puedo orinar", "sin control de la vejiga") is not
@@ -63,6 +63,9 @@ _HYPOTHETICAL_TAIL = re.compile(r"\b(?:what if|what happens if|que pasa si|que t
 # "fever: no", "numbness - none": a bare negation right after the finding ends the clause.
 _NEGATED_AFTER = re.compile(
     r"^\s*(?:no|none|nope|nada|ninguna|ninguno)(?: tengo| he tenido| hay| i have| i dont| here)?\s*$")
+# Spanish doubles its negation: a "nada" after a finding that is itself negative is its object, not a denial ("no sale
+# nada", "no siento nada", "ya no puedo hacer nada").
+_DOUBLED_NADA = re.compile(r"\b(?:no|ni|nunca|sin|ya no)\b(?:\s+\w+){0,3}\s+nada\s*$")
 # "fever? no": a question answered with a bare negation is one clause, so the negation counts.
 _QUESTION_ANSWERED_NO = re.compile(r"\?+[ \t]*(no|nope|none|nah|nada|negative)(?=[ \t]*(?:[.;!,\n]|$))",
                                    re.IGNORECASE)
@@ -103,6 +106,7 @@ class _Compiled:
     # a minute": the cause in one clause, its end in the next; neither alone says it is a look-alike)
     unless_joined: dict[str, re.Pattern[str]]
     about_now: frozenset[str]  # the flags what is long past does not raise (_about_now), looked up per phrase
+    past_counts: frozenset[str]  # flags whose history counts: a look-alike does not hold once the text says it is back
     remembered: dict[tuple[str, bool], tuple[Finding, ...]] = field(default_factory=dict)  # detect's, short texts
 
 
@@ -145,13 +149,15 @@ def _compiled(flow: Flow) -> _Compiled:
                                       rule.sure))
                 words += rule.parts + rule.signs
     about_now = frozenset(flag_id for flag_id in flow.red_flags if _about_now(flow, flag_id))
-    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next, unless_joined, about_now)
+    past_counts = frozenset(flag_id for flag_id, flag in flow.red_flags.items() if flag.past_counts)
+    compiled = _Compiled(tuple(phrases), tuple(near), vocabulary(words), unless, unless_next, unless_joined, about_now,
+                         past_counts)
     _cache[id(flow)] = (flow, compiled)
     return compiled
 
 
 def _negated(clause: str, match: re.Match[str]) -> bool:
-    if _NEGATED_AFTER.match(clause[match.end():]):
+    if _NEGATED_AFTER.match(clause[match.end():]) and not _DOUBLED_NADA.search(match.group(0) + clause[match.end():]):
         return True
     if match.group(0).startswith(_OPENS_NEW_SCOPE):
         return False
@@ -193,9 +199,21 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
     return None
 
 
+# A past that is back: "years ago i thought about hurting myself, im ok now, but lately the thoughts came back", "hace
+# años pensé en matarme, ya estoy bien, pero últimamente volvieron". Said in any later clause, it undoes a look-alike
+# of a flag whose history counts (a veto such as "long past and doing well now" reads only two clauses).
+_BACK_AGAIN = re.compile(
+    r"\b(?:again|lately|recently|these days|(?:came|come|coming|are|is|its|theyre) back|back again|"
+    r"(?:thoughts?|urges?|ideas?)( \w+){0,3} (?:now|returned|returning)|"
+    r"otra vez|de nuevo|ultimamente|volvi\w*|regres\w*|"
+    r"(?:pensamientos?|ideas?|ganas)( \w+){0,3} ahora)\b")
+
+
 def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
     """A look-alike said in this clause, (a `next:` pattern) at the start of the next one, or (a `with next:` pattern)
-    across this clause and the next."""
+    across this clause and the next; never for a flag whose history counts when a later clause says it is back."""
+    if flag_id in compiled.past_counts and any(_BACK_AGAIN.search(c) for c in originals[index + 1:]):
+        return False
     here, after = compiled.unless.get(flag_id), compiled.unless_next.get(flag_id)
     if here is not None and here.search(originals[index]):
         return True
