@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
@@ -51,6 +53,44 @@ def warm_up(loaded: LoadedFlow) -> None:
         state = result.state if result.state.status == ACTIVE else State()
 
 
+def sources_of(path: Path) -> list[Path]:
+    """Every file a flow is read from: the flow file, its language files and the shared files."""
+    siblings = [p for p in path.parent.glob(f"{path.stem}.*.yaml") if is_language_file(p)]
+    return [path, *sorted(siblings), *sorted((path.parent / SHARED_DIR).glob("*.yaml"))]
+
+
+_PARSED: OrderedDict[str, LoadedFlow] = OrderedDict()  # the content of a flow's files -> the flow, parsed and warm
+_PARSED_KEPT = 8
+_parsed_lock = threading.Lock()
+
+
+def _content_key(path: Path) -> str:
+    digest = hashlib.sha256()
+    for source in sources_of(path):
+        digest.update(str(source).encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def parsed_once(path: Path) -> LoadedFlow:
+    """A flow parsed, linted and warmed up once per process for each content of its files: every app built in one
+    process (the web app, its clock, `simulate`, `flows test`, each test's app) shares it, where each parsed and
+    compiled it again (a tenth of a second an app). Keyed by the bytes, not the times: an edit is a new parse."""
+    key = _content_key(path)
+    with _parsed_lock:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    loaded = load_flow(path)
+    warm_up(loaded)
+    if _content_key(path) != key:
+        return loaded  # edited while it was read: served, not kept under content it may not have
+    with _parsed_lock:
+        _PARSED[key] = loaded
+        while len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return loaded
+
+
 class FlowStore:
     """Loads every flows/*.yaml at start (a bad file stops the start), then notices edits.
 
@@ -84,20 +124,17 @@ class FlowStore:
     @staticmethod
     def _stamp(path: Path) -> tuple[tuple[str, int], ...]:
         """The flow file, its language files and the shared files, with their modification times."""
-        siblings = [p for p in path.parent.glob(f"{path.stem}.*.yaml") if is_language_file(p)]
-        shared = sorted((path.parent / SHARED_DIR).glob("*.yaml"))
-        return tuple((str(p), p.stat().st_mtime_ns) for p in [path, *sorted(siblings), *shared])
+        return tuple((str(p), p.stat().st_mtime_ns) for p in sources_of(path))
 
     def _load(self, path: Path, strict: bool) -> None:
         try:
             stamp = self._stamp(path)
-            loaded = load_flow(path)
+            loaded = parsed_once(path)
         except FlowError as error:
             if strict:
                 raise
             log.error("flows.reload_rejected file=%s problems=%d", path.name, len(error.problems))
             return
-        warm_up(loaded)
         self._stamps[path] = stamp
         self._current[loaded.flow.id] = loaded
         self._by_version[loaded.version] = loaded

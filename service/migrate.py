@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from .settings import ROOT
@@ -17,7 +21,19 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@cache
+def newest_revision() -> str | None:
+    return ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    if revision == "head" and current_revision(engine) == newest_revision():
+        return  # already current (each web process and clock checks at start): Alembic's scripts are not loaded
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection

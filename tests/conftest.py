@@ -4,10 +4,8 @@ names one), the real twilio client pointed at the local Twilio fake, signed webh
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -20,9 +18,9 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from service import create_app
-from service.db import scratch_schema
 from service.services import Services
 from service.settings import ROOT, Settings
+from tests.databases import fresh_database, postgres_url, remove_templates
 
 if TYPE_CHECKING:
     from tests.twilio_fake import TwilioFake
@@ -58,26 +56,17 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
-    return url if url.startswith("postgres") else None
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database per test: a SQLite file, or a Postgres schema of its own."""
-    with fresh_database(tmp_path) as url:
+    """A database of the test's own, already at the newest migration (tests/databases.py)."""
+    with fresh_database(tmp_path, migrated=True) as url:
         yield url
 
 
-@contextmanager
-def fresh_database(directory: Path) -> Iterator[str]:
-    """An empty database: a SQLite file in `directory`, or a Postgres schema (search_path), dropped after."""
-    pg = _postgres_url()
-    if pg is None:
-        yield f"sqlite:///{directory / 'triage.sqlite3'}"
-        return
-    with scratch_schema(pg, "t") as url:
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own with no tables: for the migrations' own tests."""
+    with fresh_database(tmp_path) as url:
         yield url
 
 
@@ -194,3 +183,21 @@ ALL_CLEAR = ["no"] * 12
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite tests/engine/golden/*.json from what the engine does now (a deliberate change)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On Postgres (CI's second pass), leave out what touches no database: it proved itself in the SQLite pass.
+    tests/engine is the pure core (test_layers holds it to no database); `database_free` marks the rest."""
+    if postgres_url() is None:
+        return
+    engine_dir = Path(__file__).parent / "engine"
+    free = [item for item in items
+            if item.get_closest_marker("database_free") or engine_dir in Path(item.path).parents]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        left_out = set(free)
+        items[:] = [item for item in items if item not in left_out]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    remove_templates()

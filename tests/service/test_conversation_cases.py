@@ -10,6 +10,9 @@ from service import create_app
 from service.flowtools.conversation_tests import ConversationTester, case_files, load_case_file
 from service.settings import ROOT
 
+# The cases play on a scratch SQLite of their own (ConversationTester), whatever DATABASE_URL says.
+pytestmark = pytest.mark.database_free
+
 CASES_DIR = ROOT / "tests" / "conversations"
 ALL = [(path, case) for path in case_files(CASES_DIR) for case in load_case_file(path).cases]
 

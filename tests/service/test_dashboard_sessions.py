@@ -205,8 +205,9 @@ def test_an_admin_lists_a_users_sessions_and_ends_them(app: Flask, accounts: Non
     assert admin.get("/dashboard/users/nobody").status_code == 404
 
 
-def test_accounts_made_before_this_migration_still_sign_in(database_url: str, settings: Settings,
+def test_accounts_made_before_this_migration_still_sign_in(empty_database_url: str, settings: Settings,
                                                            clock: FakeClock) -> None:
+    database_url = empty_database_url
     engine = make_engine(database_url)
     upgrade(engine, "0001")  # yesterday's schema, with an account in it
     with engine.begin() as connection:

@@ -14,8 +14,8 @@ from service.migrate import alembic_config, upgrade
 from service.models import Base
 
 
-def test_migrations_from_empty_match_the_models(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_migrations_from_empty_match_the_models(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     try:
         assert inspect(engine).get_table_names() == []  # a fresh, empty database
         upgrade(engine)
@@ -27,6 +27,21 @@ def test_migrations_from_empty_match_the_models(database_url: str) -> None:
             assert head == "0009"  # the newest migration: append-only, so a new one moves this on
             assert connection.scalar(text("SELECT version_num FROM alembic_version")) == head
         assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_a_tests_database_is_the_migrated_schema(database_url: str) -> None:
+    """tests/databases.py copies one migrated database into each test's: the copy must be that schema, exactly."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+            head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+            assert context.get_current_revision() == head
+        assert set(inspect(engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+        upgrade(engine)  # the app's start on it: nothing to do
     finally:
         engine.dispose()
 
