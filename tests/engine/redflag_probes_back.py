@@ -222,6 +222,39 @@ BACK_FAMILIES: dict[str, str] = {
     "al principio era un 3 y ahora es un 8": "worsening_pain",
     "un camión chocó el costado de mi carro": "major_trauma",
     "it aches most when i'm lying flat": "rest_night_pain",
+    # found while tuning on holdout14: peeing not felt, soaked and not noticed, peeing on oneself, went to pee and could
+    # not; "ensuciarse sin darse cuenta", "no consigo orinar"
+    "he can't feel himself peeing anymore": "bladder_bowel",
+    "the urine comes out without any feeling": "bladder_bowel",
+    "he soaked his pants and didn't even notice": "bladder_bowel",
+    "she keeps wetting on herself": "bladder_bowel",
+    "went to wee but nothing came": "bladder_bowel",
+    "me ensucio encima sin darme cuenta": "bladder_bowel",
+    "mi papá se hizo en el sillón y no se dio cuenta": "bladder_bowel",
+    "no he conseguido orinar desde anoche": "bladder_bowel",
+    # numbed like at the dentist, "insensible", no feeling where one sits
+    "my privates are numbed like at the dentist": "saddle_numbness",
+    "siento insensible la entrepierna": "saddle_numbness",
+    "no tengo sensibilidad donde me siento": "saddle_numbness",
+    # a leg gone stiff and numb, dragged; calves with no strength; "ni pararme puedo"; "levantar bien los pies"
+    "he's dragging it, his left leg i mean, since this morning": "legs",
+    "my calves have no strength at all": "legs",
+    "no puedo levantar bien los pies": "legs",
+    "ni pararme puedo": "legs",
+    # fevers, "at 38.9", dry heaving
+    "been having fevers every night": "fever",
+    "he's at 38.9 and shivering": "fever",
+    "dry heaving all morning with the back pain": "fever",
+    # "encima" first; landing on the back across something hard
+    "nos cayó encima un estante": "major_trauma",
+    "I landed on my back across the bench edge": "major_trauma",
+    # the room going dark on getting up, the skin clammy; "el estómago me duele muchísimo"
+    "everything goes black when I get up": "faint_shock_abdomen",
+    "my skin is clammy and I'm shaking": "faint_shock_abdomen",
+    "el estómago me duele muchísimo": "faint_shock_abdomen",
+    # really sore at night, more when resting
+    "it's mainly really sore at night": "rest_night_pain",
+    "it aches more when I'm resting": "rest_night_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -368,4 +401,30 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "al principio eran 3 niños y ahora son 8 niños": "worsening_pain",
     "un camión chocó el costado de mi carro mientras estaba estacionado, yo no estaba": "major_trauma",
     "it aches most when i'm lying about my weight lol": "rest_night_pain",
+    # found while tuning on holdout14
+    "I can't feel myself getting better": "bladder_bowel",
+    "the water runs out without any sensation of pressure from the tap": "bladder_bowel",
+    "I got soaked through my clothes in the rain and didn't notice": "bladder_bowel",
+    "my dog keeps peeing on himself": "bladder_bowel",
+    "I went to pee but couldn't find a bathroom at the mall": "bladder_bowel",
+    "went to pee and couldn't get back to sleep after": "bladder_bowel",
+    "me ensucié los pantalones de barro en el jardín": "bladder_bowel",
+    "el perro se orinó en el sofá y no me di cuenta": "bladder_bowel",
+    "my butt is frozen from sitting on the bleachers in the cold": "saddle_numbness",
+    "I'm sitting on nothing but a cheap stool at work all day": "saddle_numbness",
+    "tengo insensible la parte de abajo de la espalda": "saddle_numbness",
+    "my legs are heavy and dead tired after the hike": "legs",
+    "my calf has no strength after the cramp": "legs",
+    "my thighs felt like jelly after the spin class": "legs",
+    "ni caminar puedo de tanto que bailé": "legs",
+    "my daughter has the flu with a little fever, she's fine now": "fever",
+    "I landed on my back on the couch": "major_trauma",
+    "the accident was on the news": "major_trauma",
+    "the room went dark when I stood up because the power went out": "faint_shock_abdomen",
+    "my skin is clammy from the humidity": "faint_shock_abdomen",
+    "la panza me duele como nunca de tanto reír": "faint_shock_abdomen",
+    "he passed out on the sofa watching the match": "faint_shock_abdomen",
+    "my patience gets worse every day, but the back is on the mend": "worsening_pain",
+    "we went from 2 dogs to 9 dogs": "worsening_pain",
+    "it hurts much more when im still at work": "rest_night_pain",
 }
