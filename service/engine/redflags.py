@@ -209,6 +209,16 @@ _BACK_AGAIN = re.compile(
     r"(?:pensamientos?|ideas?|ganas)( \w+){0,3} ahora)\b")
 
 
+# "As always" no longer holds when a later clause says that it (not something else) is worse now: "i get out of breath
+# on stairs but i always have, now it's worse", "ahora está peor" (a two-clause veto cannot see the third clause). Not
+# "my back is worse now".
+_IT_WORSE_NOW = re.compile(
+    r"^(?:and |but |though )?(?:now )?(?:its|it is|thats|it has gotten|its gotten|it got|its getting|it gets) "
+    r"(?:\w+ )?(?:worse|harder)\b|^(?:and |but )?now (?:its |it is )?(?:\w+ )?(?:worse|harder)\b|"
+    r"^(?:y |pero )?(?:ahora )?(?:esta|se puso|se ha puesto|va) (?:\w+ )?peor\b|"
+    r"^(?:y |pero )?ahora (?:esta |es )?(?:\w+ )?peor\b")
+
+
 def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
     """A look-alike said in this clause, (a `next:` pattern) at the start of the next one, or (a `with next:` pattern)
     across this clause and the next; never for a flag whose history counts when a later clause says it is back."""
@@ -219,7 +229,7 @@ def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int)
         return True
     joined = compiled.unless_joined.get(flag_id)
     if joined is not None and joined.search(" ".join(originals[index:index + 2])):
-        return True
+        return not any(_IT_WORSE_NOW.search(c) for c in originals[index + 2:])
     return after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
 
 

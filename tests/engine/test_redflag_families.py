@@ -363,6 +363,8 @@ FAMILIES = {
     "i pooped and the toilet water turned bright red with big clots": "severe_bleeding",
     "a mi abuela le sangra la herida y le chorrea": "severe_bleeding",
     "32 weeks and there's some bloody mucus discharge": "labor",
+    # "as always" undone by a later clause saying it is worse now (the last round's known gap)
+    "i'm short of breath walking up the stairs, but i always have, now it's worse": "breathing",
 }
 
 LOOK_ALIKES = {
@@ -687,6 +689,7 @@ LOOK_ALIKES = {
     "le sangró un poquito la encía, no se le para el dolor de muela": "severe_bleeding",
     "escupe un poquito de sangre en la flema": "severe_bleeding",
     "i'm 30 weeks and had a pink smoothie": "labor",
+    "i'm short of breath walking up the stairs, but i always have, my back is worse now": "breathing",
 }
 
 
