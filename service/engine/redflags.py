@@ -44,7 +44,7 @@ _NEGATED_TAIL = re.compile(
 # can't walk"), nor into a finding that opens with a preposition ("no numbness after the fall").
 _SCOPE_BREAK = re.compile(
     r"\b(?:and|or|so|then|because|cause|cuz|since|why|how|when|while|now|also|plus|except|y|pero|porque)\s+"
-    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|yo|mi|tengo|estoy|estaba|ando|andaba|sigo)\b)"
+    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|yo|mi|tengo|estoy|estaba|ando|andaba|sigo|se|le)\b)"
 )
 _OPENS_NEW_SCOPE = ("after ", "since ", "from ")
 # A finding that is itself a negative statement ("no puedo orinar", "sin control de la vejiga") is not
@@ -162,7 +162,8 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     if match.group(0).startswith(_OPENS_NEW_SCOPE):
         return False
     before = clause[: match.start()]
-    breaks = list(_SCOPE_BREAK.finditer(before))
+    # Up to the finding's end: a finding may open with the new subject itself ("porque se me aflojan las piernas").
+    breaks = [b for b in _SCOPE_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
     if breaks:
         before = before[breaks[-1].end():]
     if _HYPOTHETICAL_TAIL.search(before):

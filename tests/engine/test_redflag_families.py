@@ -285,6 +285,9 @@ FAMILIES = {
     # the engine: a "nada" after a negative finding is its object; "y estoy" ends a negation's scope
     "siento la vejiga llena pero no sale nada": "bladder_bowel",
     "no me puedo ni enderezar y estoy sudando frío": "faint_shock_abdomen",
+    # a negation ends at a new subject even when the finding opens with it ("porque se me ...": tuneB, holdout14)
+    "no duermo bien porque se me aflojan las piernas": "legs",
+    "no puedo caminar porque me fallan las piernas": "legs",
     # holdout13 families in my flags
     "been googling how many of my pills it would take to not wake up": "crisis",
     "my dad said he'll end it tonight": "crisis",
@@ -604,6 +607,8 @@ LOOK_ALIKES = {
     "had a beer and took my gabapentin, feel fine": "overdose",
     "i drank wine at dinner, took my vitamins, really sleepy now": "overdose",
     "me tomé una cerveza y el ibuprofeno y estoy bien": "overdose",
+    "no se me aflojan las piernas, solo me duele la espalda": "legs",
+    "no tengo adormecimiento porque se me pasó": "saddle_numbness",
     # holdout13 round: look-alikes of the new rules
     "years ago i thought about hurting myself but im doing great now": "crisis",
     "de adolescente pensaba en hacerme daño, ya estoy mucho mejor": "crisis",
