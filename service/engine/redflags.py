@@ -223,15 +223,18 @@ _IT_WORSE_NOW = re.compile(
 def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int) -> bool:
     """A look-alike said in this clause, (a `next:` pattern) at the start of the next one, or (a `with next:` pattern)
     across this clause and the next; never for a flag whose history counts when a later clause says it is back."""
-    if flag_id in compiled.past_counts and any(_BACK_AGAIN.search(c) for c in originals[index + 1:]):
-        return False
     here, after = compiled.unless.get(flag_id), compiled.unless_next.get(flag_id)
-    if here is not None and here.search(originals[index]):
-        return True
     joined = compiled.unless_joined.get(flag_id)
-    if joined is not None and joined.search(" ".join(originals[index:index + 2])):
-        return not any(_IT_WORSE_NOW.search(c) for c in originals[index + 2:])
-    return after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
+    if here is not None and here.search(originals[index]):
+        vetoed = True
+    elif joined is not None and joined.search(" ".join(originals[index:index + 2])):
+        vetoed = not any(_IT_WORSE_NOW.search(c) for c in originals[index + 2:])
+    else:
+        vetoed = after is not None and index + 1 < len(originals) and after.match(originals[index + 1]) is not None
+    if not vetoed:
+        return False
+    # Only a veto that holds is undone, so the later clauses are read only then.
+    return not (flag_id in compiled.past_counts and any(_BACK_AGAIN.search(c) for c in originals[index + 1:]))
 
 
 def _about_now(flow: Flow, flag_id: str) -> bool:
