@@ -48,12 +48,13 @@ from service.outbox.outbound import LEASE
 from service.services import Services, utc_now
 from service.settings import ROOT, Settings
 from tests.conftest import AUTH_TOKEN, CLINIC_NUMBER, DATA_KEY, NURSE_AVERY, Twilio, fresh_database, play
+from tests.databases import postgres_url
 from tests.process.test_gunicorn import Server, at_once, conversation_of, start_web, stop
 from tests.twilio_fake import TwilioFake, new_sid
 
 pytestmark = pytest.mark.slow
 
-POSTGRES = bool((os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or "").startswith("postgres"))
+POSTGRES = postgres_url() is not None
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
