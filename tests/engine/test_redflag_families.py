@@ -368,6 +368,21 @@ FAMILIES = {
     "32 weeks and there's some bloody mucus discharge": "labor",
     # "as always" undone by a later clause saying it is worse now (the last round's known gap)
     "i'm short of breath walking up the stairs, but i always have, now it's worse": "breathing",
+    # holdout15 (#16), the universal flags, in words of their own: crisis
+    "honestly my family would be better off with the insurance payout than with me": "crisis",
+    "im worth more dead than alive at this point": "crisis",
+    "a mis hijos les daría más el seguro de vida que yo": "crisis",
+    "sat in the garage with the engine running for an hour last night": "crisis",
+    "anoche estuve sentado en la cochera con el carro prendido pensando": "crisis",
+    "left a note for my son in case i actually go through with it": "crisis",
+    "keeping my sleeping pills so i can check out for good": "crisis",
+    "guardo mis pastillas para irme cuando yo quiera": "crisis",
+    "ive made up my mind, tonight is the night i end it all": "crisis",
+    "ya lo decidí, esta noche acabo con todo": "crisis",
+    "looking at my dad's shotgun and thinking about using it on myself": "crisis",
+    "mirando la pistola de mi papá, pensando en usarla contra mí": "crisis",
+    "he gave away all his things and says he won't be around much longer": "crisis",
+    "se está despidiendo de todos, dice que pronto no va a estar": "crisis",
 }
 
 LOOK_ALIKES = {
@@ -695,6 +710,20 @@ LOOK_ALIKES = {
     "escupe un poquito de sangre en la flema": "severe_bleeding",
     "i'm 30 weeks and had a pink smoothie": "labor",
     "i'm short of breath walking up the stairs, but i always have, my back is worse now": "breathing",
+    # holdout15 (#16): crisis look-alikes
+    "the life insurance policy costs more than the car payment": "crisis",
+    "i sat in the garage with the car running waiting for it to warm up": "crisis",
+    "estaba sentado en el garaje con el carro prendido calentándolo": "crisis",
+    "i want to retire on my own terms": "crisis",
+    "saving my pills so i can go on the trip next week": "crisis",
+    "guardo mis pastillas para irme a casa": "crisis",
+    "tonight is the night i end things with him": "crisis",
+    "hoy acabo con todo el papeleo": "crisis",
+    "i use the massage gun on myself every night for my back": "crisis",
+    "uso la pistola de masaje en la espalda, pensando en usarla conmigo cada noche": "crisis",
+    "giving away all my things because we're moving to Texas, i won't be around much longer": "crisis",
+    "me estoy despidiendo de todos porque me mudo a Texas, no voy a estar aquí mucho": "crisis",
+    "watched a documentary about suicide prevention last night, my back is sore": "crisis",
 }
 
 
