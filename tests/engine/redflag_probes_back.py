@@ -255,6 +255,61 @@ BACK_FAMILIES: dict[str, str] = {
     # really sore at night, more when resting
     "it's mainly really sore at night": "rest_night_pain",
     "it aches more when I'm resting": "rest_night_pain",
+    # found while tuning on holdout15: gone limp and coming round, "se le fue el conocimiento", grey and sweaty
+    "dad went all limp in his chair for a few seconds": "faint_shock_abdomen",
+    "she was out for a bit then came round": "faint_shock_abdomen",
+    "se me fue el sentido un momento en el baño": "faint_shock_abdomen",
+    "mi esposo está cenizo y frío": "faint_shock_abdomen",
+    # messing the trousers, water passed in bed, none passed for hours, urine that won't come out, stool not felt, found
+    # lying in a soaked bed, not a drop on the toilet, slipping out; "ya no siento cuando tengo que hacer del baño", the
+    # underwear wet and not noticed
+    "he keeps messing his trousers and doesn't know it": "bladder_bowel",
+    "she passed water in her bed last night": "bladder_bowel",
+    "he's passed no urine since breakfast": "bladder_bowel",
+    "she hasn't been to the toilet to pee since yesterday": "bladder_bowel",
+    "I can't squeeze a drop of pee out": "bladder_bowel",
+    "I don't feel the pee coming out anymore": "bladder_bowel",
+    "found him lying in a soaked bed this morning": "bladder_bowel",
+    "sitting on the toilet for an hour and not a drop comes out": "bladder_bowel",
+    "every time I do a number two it just slips out": "bladder_bowel",
+    "ya no siento cuando tengo que hacer del baño": "bladder_bowel",
+    "no nota las ganas de orinar": "bladder_bowel",
+    "encontré su ropa interior mojada y ni lo había notado": "bladder_bowel",
+    # where one would sit on a seat, numbed as with lidocaine; "la parte de abajo, donde uno se sienta"
+    "the part where she'd sit on a chair has gone numb": "saddle_numbness",
+    "my bottom feels like it's been injected with lidocaine": "saddle_numbness",
+    "tengo dormida la parte de abajo, donde uno se sienta": "saddle_numbness",
+    # can't really lift the right leg, legs went out from under; "un pie que ya no le responde"
+    "I can't really lift my right leg to climb stairs": "legs",
+    "her legs just went out from under her": "legs",
+    "tiene un pie que ya no le responde": "legs",
+    # a whole flight gone down, a van flipped on the road, a collision at speed in a sport, a box that slammed into the
+    # back
+    "she went down a whole flight of stairs": "major_trauma",
+    "our van flipped on the highway": "major_trauma",
+    "snowboarding and slammed into a tree": "major_trauma",
+    "a big box fell off the shelf and slammed into my back": "major_trauma",
+    # the pills did nothing and it keeps getting worse, building and building, spiraling, worse tonight than this
+    # morning, every day worse than the last; "de menos a más"
+    "the pills did nothing and it keeps getting worse": "worsening_pain",
+    "the ache is building and building": "worsening_pain",
+    "it's spiraling": "worsening_pain",
+    "much worse tonight than this morning": "worsening_pain",
+    "every day it's worse than the last": "worsening_pain",
+    "la molestia viene de menos a más": "worsening_pain",
+    # it is lying flat that it hurts, the nights the worst, resting makes it worse
+    "it's lying flat in bed that it really hurts": "rest_night_pain",
+    "the nights are the worst": "rest_night_pain",
+    "sleeping makes my back hurt more": "rest_night_pain",
+    # a small spill said with no verb, at 79
+    "just a small spill off the curb, I'm 79": "minor_fall_fragile",
+    # the look-alikes' limits, kept as emergencies: numb again now, asleep and still not felt, someone else not fine
+    "I was numb down there after the birth a year ago, and it's numb again now": "saddle_numbness",
+    "se me durmió la pierna, pero ya no la siento": "legs",
+    "se me durmió la pierna desde ayer": "legs",
+    "my legs have been weak for years from arthritis but since yesterday I can't stand": "legs",
+    "my dad fell down the stairs, he's totally fine he says, but his back is killing him": "major_trauma",
+    "I'm queasy from not eating and I've been vomiting all morning": "fever",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -401,6 +456,41 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "al principio eran 3 niños y ahora son 8 niños": "worsening_pain",
     "un camión chocó el costado de mi carro mientras estaba estacionado, yo no estaba": "major_trauma",
     "it aches most when i'm lying about my weight lol": "rest_night_pain",
+    # found while tuning on holdout15
+    "he went limp with relief when he heard the news": "faint_shock_abdomen",
+    "my arms went limp after the massage": "faint_shock_abdomen",
+    "I was out shopping then came to the clinic": "faint_shock_abdomen",
+    "nearly fainted from boredom in that meeting": "faint_shock_abdomen",
+    "se me fue el conocimiento de matemáticas jaja": "faint_shock_abdomen",
+    "el cielo se puso gris y frío": "faint_shock_abdomen",
+    "I haven't been to pee since lunch, busy day": "bladder_bowel",
+    "I can't get any water out of the tap": "bladder_bowel",
+    "found her sitting in wet pants after the rain": "bladder_bowel",
+    "not a drop of rain came out all week": "bladder_bowel",
+    "the poop slides out easily now with the stool softener": "bladder_bowel",
+    "los pantalones sucios de barro y no me di cuenta": "bladder_bowel",
+    "el pañal del bebé sucio y no me di cuenta": "bladder_bowel",
+    "where I sit on a bike seat for spin class is sore": "saddle_numbness",
+    "I had a lidocaine patch on my back and the skin is numb": "saddle_numbness",
+    "after my c-section years ago I was numb down there for a day": "saddle_numbness",
+    "me duele la parte de abajo de la espalda y está entumida": "saddle_numbness",
+    "se me durmió la cola en el avión, pero al bajarme se me pasó": "saddle_numbness",
+    "her legs have been weak for years from arthritis": "legs",
+    "se me durmió la pierna": "legs",
+    "se me durmió el pie en la misa": "legs",
+    "a bit queasy because I skipped lunch": "fever",
+    "I went down a full flight of stairs to get the mail": "major_trauma",
+    "I was running and hit a wall at mile 20": "major_trauma",
+    "my wife fell down the steps last week, she's totally fine": "major_trauma",
+    "tension is building and building at work": "worsening_pain",
+    "my life is spiraling out of control, my back is ok": "worsening_pain",
+    "the argument is escalating, my back is stiff": "worsening_pain",
+    "every day more people than the last": "worsening_pain",
+    "stuff keeps getting worse at the office": "worsening_pain",
+    "el equipo fue de menos a más en el partido": "worsening_pain",
+    "nights are the worst for my anxiety": "rest_night_pain",
+    "resting makes it better": "rest_night_pain",
+    "a small fall in temperature, I'm 80": "minor_fall_fragile",
     # found while tuning on holdout14
     "I can't feel myself getting better": "bladder_bowel",
     "the water runs out without any sensation of pressure from the tap": "bladder_bowel",
