@@ -383,6 +383,19 @@ FAMILIES = {
     "mirando la pistola de mi papá, pensando en usarla contra mí": "crisis",
     "he gave away all his things and says he won't be around much longer": "crisis",
     "se está despidiendo de todos, dice que pronto no va a estar": "crisis",
+    # overdose
+    "took like 15 of my ibuprofen since this morning": "overdose",
+    "swallowed the whole blister of advil at lunch": "overdose",
+    "me tragué toda la tira de paracetamol": "overdose",
+    "she has three of his fentanyl patches on": "overdose",
+    "tiene puestos tres parches de morfina": "overdose",
+    "took my wife's oxycodone thinking it was mine": "overdose",
+    "my son ate the vapor rub thinking it was candy": "overdose",
+    "drank some of the liniment by mistake": "overdose",
+    "he keeps taking his pain pills over and over because he forgets, now he's very drowsy": "overdose",
+    "se confundió con el pastillero y se tomó la del corazón dos veces": "overdose",
+    "agarré el frasco equivocado y me tomé dos": "overdose",
+    "me tragué la metformina de mi suegra": "overdose",
 }
 
 LOOK_ALIKES = {
@@ -724,6 +737,13 @@ LOOK_ALIKES = {
     "giving away all my things because we're moving to Texas, i won't be around much longer": "crisis",
     "me estoy despidiendo de todos porque me mudo a Texas, no voy a estar aquí mucho": "crisis",
     "watched a documentary about suicide prevention last night, my back is sore": "crisis",
+    # overdose look-alikes
+    "i took 20 of the kids to the park": "overdose",
+    "i have two lidocaine patches on my back": "overdose",
+    "I used my muscle rub and then drank some water": "overdose",
+    "he keeps taking his pills over and over because he forgets, he feels fine": "overdose",
+    "se confundió pero se toma las de la presión dos veces al día como siempre": "overdose",
+    "me tomé el café de mi suegra": "overdose",
 }
 
 
