@@ -310,6 +310,21 @@ BACK_FAMILIES: dict[str, str] = {
     "my legs have been weak for years from arthritis but since yesterday I can't stand": "legs",
     "my dad fell down the stairs, he's totally fine he says, but his back is killing him": "major_trauma",
     "I'm queasy from not eating and I've been vomiting all morning": "fever",
+    # the holdout15 families probed in Spanish: "volvió en sí", the stool out unnoticed with "me salen", not a drop on
+    # the toilet, "se le doblaron", "ya no le hace caso", "volcamos", a crash on skis or a bike, the pills that did
+    # nothing, the nights the worst, resting makes it worse, "una caidita" at 80
+    "mi mamá se quedó como trapo unos segundos y luego volvió en sí": "faint_shock_abdomen",
+    "me salen las heces sin darme cuenta": "bladder_bowel",
+    "no me sale ni una gota cuando voy al baño": "bladder_bowel",
+    "se le doblaron las piernas y se cayó": "legs",
+    "su pierna ya no le hace caso": "legs",
+    "volcamos en la autopista anoche": "major_trauma",
+    "esquiando choqué contra un árbol": "major_trauma",
+    "iba en bici y me estrellé contra un poste": "major_trauma",
+    "las pastillas no hicieron nada y el dolor sigue subiendo": "worsening_pain",
+    "las noches son lo peor": "rest_night_pain",
+    "descansar lo empeora": "rest_night_pain",
+    "tuve una caidita en la banqueta, tengo 80 años": "minor_fall_fragile",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -491,6 +506,12 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "nights are the worst for my anxiety": "rest_night_pain",
     "resting makes it better": "rest_night_pain",
     "a small fall in temperature, I'm 80": "minor_fall_fragile",
+    "volcamos el vaso de agua": "major_trauma",
+    "iba en bici y me di con un amigo en la calle": "major_trauma",
+    "las noches son lo peor para mi ansiedad": "rest_night_pain",
+    "descansar lo mejora": "rest_night_pain",
+    "no me sale ni una gota de sudor en el gym": "bladder_bowel",
+    "la caidita del dólar, tengo 70 años": "minor_fall_fragile",
     # found while tuning on holdout14
     "I can't feel myself getting better": "bladder_bowel",
     "the water runs out without any sensation of pressure from the tap": "bladder_bowel",
