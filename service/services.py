@@ -17,6 +17,7 @@ from .escalation.roster import Roster
 from .escalation.roster_store import RosterStore
 from .flowstore import FlowStore
 from .outbox.outbound import Outbox, lanes
+from .runtime.group_commit import GroupCommit
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ class Services:
     _executor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _page_engine: Engine | None = field(default=None, repr=False)
     _page_factory: sessionmaker[Session] | None = field(default=None, repr=False)
+    # SQLite: the inputs queued for the process's one connection share a transaction (runtime/group_commit.py)
+    group_commit: GroupCommit | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.group_commit is None and one_connection(self.engine):
+            self.group_commit = GroupCommit(self.factory)
 
     def page_sessions(self) -> sessionmaker[Session]:
         """Sessions for the page lane. SQLite: on a connection of its own, made at the first page, so a

@@ -173,9 +173,10 @@ def release(session: Session, messages: Iterable[Message], now: datetime) -> Non
         _queued(session, message)
 
 
-def queued_in(session: Session) -> Queued:
-    """The texts and calls this session queued, urgent ones first: `svc.dispatch(...)` them after the commit."""
-    return Queued(session.info.get(QUEUED, ()), session.info.get(URGENT, ()))
+def queued_in(session: Session, since: int = 0) -> Queued:
+    """The texts and calls this session queued (from the `since`-th on), urgent ones first: `svc.dispatch(...)`
+    them after the commit."""
+    return Queued(session.info.get(QUEUED, [])[since:], session.info.get(URGENT, ()))
 
 
 INSERT_MESSAGE = insert(Message.__table__)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
-from ..outbox.outbound import QUEUED, queued_in
+from ..outbox.outbound import QUEUED, Queued, queued_in
 from ..services import Services
 from .conversation import PatientRow, lock_patient_by_id, lock_patient_row, receipt, store_receipt
 
@@ -83,7 +83,9 @@ def _once(svc: Services, work: Callable[[Turn[T]], T], key: str | None, codec: C
           phone: str | None | object, patient_id: int | None,
           read: Callable[[Session, PatientRow | None, str | None], Seen] | None) -> T:
     now = svc.clock()
-    with transaction(svc.factory) as session:
+
+    def body(session: Session) -> tuple[T, Queued]:
+        mark = len(queued_in(session))  # a batch's transaction holds other inputs' sends too (group_commit.py)
         if patient_id is not None:
             patient = lock_patient_by_id(session, patient_id)
         else:
@@ -91,15 +93,20 @@ def _once(svc: Services, work: Callable[[Turn[T]], T], key: str | None, codec: C
         found = read(session, patient, key) if read is not None else None
         seen = found.seen if found is not None else receipt(session, key) if codec is not None else None
         if seen is not None and codec is not None:
-            return codec.load(seen)
+            return codec.load(seen), Queued()
         answer = work(Turn(svc, session, now, patient, found))
         if codec is not None:
             store_receipt(session, key, codec.dump(answer), now)
-        queued = queued_in(session)
+        return answer, queued_in(session, since=mark)
+
+    if svc.group_commit is not None:
+        answer, queued = svc.group_commit.run(body)
+    else:
+        with transaction(svc.factory) as session:
+            answer, queued = body(session)
     if queued:  # most turns queue nothing: no send, no extra transaction (the clock's sweep does retries)
         svc.dispatch(queued)
     return answer
-
 
 
 def run_each(svc: Services, items: list[int] | Callable[[Session], list[int]], work: Callable[[Turn[T], int], T | None],
