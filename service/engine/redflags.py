@@ -41,10 +41,12 @@ _NEGATED_TAIL = re.compile(
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:i|im|its|it|ive)\b(?:\s+\w+){0,3}\s*$"
 )
 # A negation does not reach past a new subject ("no numbness and I can't pee", "I don't know why I
-# can't walk"), nor into a finding that opens with a preposition ("no numbness after the fall").
+# can't walk", "his hand won't grip and his mouth is lopsided"), nor into a finding that opens with a preposition ("no
+# numbness after the fall").
 _SCOPE_BREAK = re.compile(
     r"\b(?:and|or|so|then|because|cause|cuz|since|why|how|when|while|now|also|plus|except|y|pero|porque)\s+"
-    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|yo|mi|tengo|estoy|estaba|ando|andaba|sigo|se|le)\b)"
+    r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|he|hes|she|shes|his|her|they|theyre|their|"
+    r"yo|mi|tengo|estoy|estaba|ando|andaba|sigo|se|le)\b)"
 )
 _OPENS_NEW_SCOPE = ("after ", "since ", "from ")
 # A finding that is itself a negative statement ("no puedo orinar", "sin control de la vejiga") is not

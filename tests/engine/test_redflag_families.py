@@ -396,6 +396,16 @@ FAMILIES = {
     "se confundió con el pastillero y se tomó la del corazón dos veces": "overdose",
     "agarré el frasco equivocado y me tomé dos": "overdose",
     "me tragué la metformina de mi suegra": "overdose",
+    # stroke; and a negation that ends at a third-person subject (engine)
+    "his right eye went dim all of a sudden": "stroke",
+    "everything went black in my left eye": "stroke",
+    "se me puso todo oscuro en el ojo derecho": "stroke",
+    "se le durmió la cara del lado izquierdo": "stroke",
+    "she suddenly lost her balance, leans to one side and doesnt understand what i say": "stroke",
+    "perdió el equilibrio de golpe, se le va el cuerpo hacia un lado y no nos entiende": "stroke",
+    "her left hand won't hold the cup and her smile is crooked": "stroke",
+    "my face is droopy because i haven't slept and now my left arm is weak": "stroke",
+    "no me desmayé pero no puedo caminar derecho y se me traba la lengua al hablar": "stroke",
 }
 
 LOOK_ALIKES = {
@@ -744,6 +754,15 @@ LOOK_ALIKES = {
     "he keeps taking his pills over and over because he forgets, he feels fine": "overdose",
     "se confundió pero se toma las de la presión dos veces al día como siempre": "overdose",
     "me tomé el café de mi suegra": "overdose",
+    # stroke look-alikes
+    "i have a black eye from the door": "stroke",
+    "my face is saggy because i haven't been sleeping, lol": "stroke",
+    "me trabo con las palabras cuando hablo en inglés": "stroke",
+    "i trip over my words when i'm nervous in meetings": "stroke",
+    "my arms feel like jelly after carrying the groceries up four floors": "stroke",
+    "perdí el equilibrio en la ducha y mi hijo no entiende por qué no uso el tapete": "stroke",
+    "i lost my balance on the ice, my son doesnt understand why i go out": "stroke",
+    "mi hijo no entiende lo que le digo, es adolescente": "stroke",
 }
 
 
