@@ -406,6 +406,23 @@ FAMILIES = {
     "her left hand won't hold the cup and her smile is crooked": "stroke",
     "my face is droopy because i haven't slept and now my left arm is weak": "stroke",
     "no me desmayé pero no puedo caminar derecho y se me traba la lengua al hablar": "stroke",
+    # chest pain, anaphylaxis, tearing pain, unresponsive, seizure
+    "she keeps rubbing her chest, says it feels heavy, and her left arm aches": "chest_pain",
+    "le apretó el pecho de golpe y le bajó al brazo": "chest_pain",
+    "me apretaba el pecho como una faja": "chest_pain",
+    "hives everywhere, my voice is hoarse and its getting hard to swallow": "anaphylaxis",
+    "my face is puffing up after the new pill and it feels like breathing through a straw": "anaphylaxis",
+    "se le hincharon los labios y respira con silbido": "anaphylaxis",
+    "a shearing pain through my upper back out of nowhere": "tearing_pain",
+    "feels like something is being pulled apart inside my chest": "tearing_pain",
+    "out of nowhere a pain went from my upper back to my belly and its moving down": "tearing_pain",
+    "de repente un dolor me atraviesa del pecho a la espalda": "tearing_pain",
+    "he's been out cold for hours, i tried shaking him and splashing cold water": "unresponsive",
+    "mi papá está tirado y no hay manera de despertarlo": "unresponsive",
+    "no logramos que reaccione, está en el piso": "unresponsive",
+    "he was jerking for about 2 min and now he's really out of it": "seizure",
+    "her arm and leg on one side keep shaking rhythmically and she won't answer": "seizure",
+    "se sacudió como 3 minutos y ahora está muy confundido": "seizure",
 }
 
 LOOK_ALIKES = {
@@ -763,6 +780,20 @@ LOOK_ALIKES = {
     "perdí el equilibrio en la ducha y mi hijo no entiende por qué no uso el tapete": "stroke",
     "i lost my balance on the ice, my son doesnt understand why i go out": "stroke",
     "mi hijo no entiende lo que le digo, es adolescente": "stroke",
+    # chest pain, anaphylaxis, tearing pain, unresponsive, seizure look-alikes
+    "i was rubbing my chest with vapor rub and my arm aches from the gym": "chest_pain",
+    "me apretó el pecho de la risa": "chest_pain",
+    "mi hijo me apretó el pecho con un abrazo": "chest_pain",
+    "i have hives on my arm and my voice is hoarse from cheering at the game": "anaphylaxis",
+    "tengo los ojos hinchados de llorar y la voz ronca de gritar en el partido": "anaphylaxis",
+    "my back pain goes from my back to my belly when i cough": "tearing_pain",
+    "siento que se me desgarra el músculo al cargar a mi hijo": "tearing_pain",
+    "he was out cold, i tried yelling at him to take the trash out lol, he woke up grumpy": "unresponsive",
+    "he doesn't respond to anything i say, as usual haha": "unresponsive",
+    "no hay forma de despertarlo temprano para la escuela jaja": "unresponsive",
+    "i was shaking for 5 minutes from the cold and then i was fine": "seizure",
+    "my leg was twitching for a few minutes after the run and now i'm confused why": "seizure",
+    "estuve temblando por unos minutos de frío y luego bien": "seizure",
 }
 
 
