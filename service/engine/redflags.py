@@ -39,6 +39,9 @@ _OUT_OF_NOWHERE = r"(?<!\bde la )"
 _NEGATED_TAIL = re.compile(
     rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT}){_OUT_OF_NOWHERE}(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:i|im|its|it|ive)\b(?:\s+\w+){0,3}\s*$"
+    # "I don't think my legs are weak": a doubt about a part, the sign four words on (a near rule's sign, read alone)
+    r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:my|his|her|their|the)\s+\w+(?:\s+\w+)?"
+    r"\s+(?:is|are|was|were|feel|feels|felt|look|looks|seem|seems|got|have|has|went|go)(?:\s+\w+)?\s*$"
 )
 # A negation does not reach past a new subject ("no numbness and I can't pee", "I don't know why I
 # can't walk", "his hand won't grip and his mouth is lopsided"), nor into a finding that opens with a preposition ("no

@@ -423,6 +423,9 @@ FAMILIES = {
     "he was jerking for about 2 min and now he's really out of it": "seizure",
     "her arm and leg on one side keep shaking rhythmically and she won't answer": "seizure",
     "se sacudió como 3 minutos y ahora está muy confundido": "seizure",
+    # a doubt about a part is a denial of its sign, and ends at a new subject (engine)
+    "i don't think my legs are working right, they gave out twice": "legs",
+    "i dont think my legs are weak and now i cant pee": "bladder_bowel",
 }
 
 LOOK_ALIKES = {
@@ -794,6 +797,10 @@ LOOK_ALIKES = {
     "i was shaking for 5 minutes from the cold and then i was fine": "seizure",
     "my leg was twitching for a few minutes after the run and now i'm confused why": "seizure",
     "estuve temblando por unos minutos de frío y luego bien": "seizure",
+    # "I don't think my legs are weak" (the last rounds' known gap)
+    "I don't think my legs are weak": "legs",
+    "i dont think my dad's legs are weak, he walked over fine": "legs",
+    "i don't think her legs feel numb": "legs",
 }
 
 
