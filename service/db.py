@@ -13,23 +13,24 @@ from sqlalchemy.pool import QueuePool
 
 from .privacy.keys import Keyring
 from .privacy.sealed import attach
-from .sqlite_writer import WriterLockedConnection
+from .sqlite_writer import UrgentWriterConnection, WriterLockedConnection
 
 LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
 STATEMENT_TIMEOUT_MS = 8000  # Postgres: longest any one statement may run
 
 
-def make_engine(url: str, keyring: Keyring | None = None) -> Engine:
+def make_engine(url: str, keyring: Keyring | None = None, urgent: bool = False) -> Engine:
     """hide_parameters: SQL errors (and so tracebacks in logs) never show values: numbers, texts.
-    `keyring`: the data keys its sealed columns use (None: stored readable, dev)."""
-    engine = _make_engine(url)
+    `keyring`: the data keys its sealed columns use (None: stored readable, dev). `urgent`: SQLite, the page
+    lane's engine, whose writes go before routine ones (sqlite_writer.py)."""
+    engine = _make_engine(url, urgent)
     attach(engine, keyring)
     return engine
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, urgent: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, UrgentWriterConnection if urgent else WriterLockedConnection)
     if url.startswith("postgres://"):  # what some platforms still hand out
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -57,7 +58,7 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, connection_class: type[WriterLockedConnection]) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ def _sqlite_engine(url: str) -> Engine:
     # rather than race in the busy handler.
     pooling = {} if path in ("", ":memory:") else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 15}
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15,
-                                              "factory": WriterLockedConnection},
+                                              "factory": connection_class},
                            hide_parameters=True, **pooling)
 
     @event.listens_for(engine, "connect")

@@ -56,7 +56,7 @@ class Services:
             return self.factory
         with self._executor_lock:
             if self._page_factory is None:
-                self._page_engine = make_engine(self.settings.database_url, self.settings.keyring())
+                self._page_engine = make_engine(self.settings.database_url, self.settings.keyring(), urgent=True)
                 self._page_factory = make_session_factory(self._page_engine)
             return self._page_factory
 

@@ -9,8 +9,9 @@ input is as isolated as before: one that fails rolls back its savepoint alone an
 error (a lost race is retried by the envelope as before); none is answered before the commit that makes
 it durable, and a failed commit fails every input of the batch (nothing of theirs was written). With no
 queue (a quiet line, the tests' one request at a time) a batch is one input and runs exactly as before,
-without a savepoint. Each input's body runs in its own thread's context (contextvars: its request id on
-its log lines and rows, Flask's request), only on the leader's thread.
+without a savepoint. A page waiting for the file (sqlite_writer.py) cuts a batch short: what is done is
+committed, the rest goes first to the next leader. Each input's body runs in its own thread's context
+(contextvars: its request id on its log lines and rows, Flask's request), only on the leader's thread.
 """
 
 from __future__ import annotations
@@ -73,28 +74,43 @@ class GroupCommit:
             del self._queue[:self._most - 1]
             self._leading = True
         try:
-            self._write(batch)
+            left = self._write(batch)
         finally:
             with self._changed:
+                if left:  # not reached (a page waits for the writer): first in line for the next leader
+                    self._queue[:0] = left
                 self._leading = False
                 self._changed.notify_all()
         return mine.outcome()
 
-    def _write(self, batch: list[_Input[object]]) -> None:
+    def _write(self, batch: list[_Input[object]]) -> list[_Input[object]]:
+        """Write the batch, or the start of it if an urgent writer asks for the file: returns the rest."""
+        done: list[_Input[object]] = batch
         try:
             with transaction(self._factory) as session:
                 if len(batch) == 1:
                     only = batch[0]
                     only.answer = only.context.run(only.body, session)
                 else:
-                    for item in batch:
+                    for index, item in enumerate(batch):
+                        if index and _urgent_waiting(session):
+                            done = batch[:index]
+                            break
                         _in_savepoint(session, item)
         except BaseException as error:  # not committed: nothing of any of them was written
-            for item in batch:
+            for item in done:
                 item.answer, item.error = None, item.error or error
         finally:
-            for item in batch:
+            for item in done:
                 item.done = True
+        return batch[len(done):]
+
+
+def _urgent_waiting(session: Session) -> bool:
+    """A page waits for SQLite's writer (sqlite_writer.py): commit what is done and let it go first."""
+    driver = session.connection().connection.driver_connection
+    waiting = getattr(driver, "urgent_waiting", None)
+    return bool(waiting is not None and waiting())
 
 
 def _in_savepoint(session: Session, item: _Input[object]) -> None:

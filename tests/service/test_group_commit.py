@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from service.db import make_engine
 from service.models import WebhookReceipt
 from service.runtime.conversation import store_receipt
-from service.runtime.group_commit import GroupCommit
+from service.runtime.group_commit import GroupCommit, _Input
 from service.services import Services
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -130,3 +131,46 @@ def test_an_input_alone_runs_in_a_transaction_of_its_own_without_a_savepoint(svc
 
 def test_the_service_on_sqlite_groups_its_inputs_and_on_postgres_does_not(svc: Services) -> None:
     assert (svc.group_commit is not None) == (svc.engine.dialect.name == "sqlite")
+
+
+def test_a_page_waiting_for_the_file_cuts_a_batch_short_and_goes_next(svc: Services) -> None:
+    if svc.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one writer: Postgres writes side by side")
+    group, commits, ran = GroupCommit(svc.factory), commits_counted(svc), []
+    pages = make_engine(svc.settings.database_url, urgent=True)
+
+    def write_page() -> None:
+        with Session(pages) as session, session.begin():
+            store_receipt(session, "sms:page", "page", NOW)
+            ran.append("page")
+
+    page = threading.Thread(target=write_page)
+
+    def ana_then_a_page(session: Session) -> str:
+        store_receipt(session, "sms:ana", "ana", NOW)
+        ran.append("ana")
+        page.start()  # the page lane asks for the file while this batch holds it
+        driver = session.connection().connection.driver_connection
+        deadline = time.monotonic() + 10
+        while not driver.urgent_waiting():
+            assert time.monotonic() < deadline, "the page never queued"
+            time.sleep(0.001)
+        return "ana"
+
+    def noted(name: str) -> Callable[[Session], str]:
+        def body(session: Session) -> str:
+            answer = receipt_writer(f"sms:{name}")(session)  # written: this transaction has the file
+            ran.append(name)
+            return answer
+        return body
+
+    batch = [_Input(ana_then_a_page), _Input(noted("bo")), _Input(noted("cy"))]
+    left = group._write(batch)  # type: ignore[arg-type]  # one batch, in the order it was queued
+    assert left == batch[1:] and batch[0].done and batch[0].outcome() == "ana"
+    assert not any(item.done for item in left)  # not run: first in line for the next leader (run() puts them back)
+    page.join(10)
+    assert group._write(left) == []  # type: ignore[arg-type]
+    assert ran == ["ana", "page", "bo", "cy"]  # the page went before the rest of the batch
+    assert commits[0] == 2  # ana's, cut short; then bo's and cy's (the page's own engine is not counted)
+    assert keys_written(svc) == {"sms:ana", "sms:page", "sms:bo", "sms:cy"}
+    pages.dispose()

@@ -7,6 +7,7 @@ processes do.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -123,3 +124,69 @@ def test_a_writer_killed_in_its_transaction_leaves_no_turn_held(tmp_path: Path) 
             child.kill()
         engine.dispose()
 
+
+
+def _urgent_waits(path: Path) -> bool:
+    """Whether an urgent writer holds the urgent lock (waits for the turn), seen as another process sees it."""
+    fd = os.open(f"{path}-urgent.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.002)
+
+
+def test_a_page_goes_before_the_routine_writers_that_queue_after_it(tmp_path: Path) -> None:
+    # One writer holds the turn and one waits next in line (the queue lock); then a page, then three more
+    # webhooks from processes of their own. Without the urgent lock those three race the page for the queue
+    # lock when the line moves on; with it they wait until the page has written.
+    path = tmp_path / "turns.sqlite3"
+    first, next_in_line = _engine(path), _engine(path)
+    later = [_engine(path) for _ in range(3)]
+    pages = make_engine(f"sqlite:///{path}", urgent=True)
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold, args=(first, holding, release))
+    holder.start()
+    assert holding.wait(5)
+    waiting = threading.Thread(target=_write, args=(next_in_line, "next in line"))
+    waiting.start()
+    time.sleep(0.1)  # it holds the queue lock, waiting for the writer's
+    page = threading.Thread(target=_write, args=(pages, "page"))
+    page.start()
+    _wait_until(lambda: _urgent_waits(path), "the page never queued")
+    webhooks = [threading.Thread(target=_write, args=(engine, f"webhook {n}")) for n, engine in enumerate(later)]
+    for webhook in webhooks:
+        webhook.start()
+    time.sleep(0.1)
+    release.set()
+    for thread in (holder, waiting, page, *webhooks):
+        thread.join(5)
+    assert _order(first)[:3] == ["first", "next in line", "page"]
+    assert sorted(_order(first)[3:]) == ["webhook 0", "webhook 1", "webhook 2"]
+    for engine in (first, next_in_line, *later, pages):
+        engine.dispose()
+
+
+def test_the_writer_holding_the_turn_sees_a_page_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "turns.sqlite3"
+    engine, pages = _engine(path), make_engine(f"sqlite:///{path}", urgent=True)
+    with engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        connection.execute(text("INSERT INTO turns VALUES ('first')"))
+        assert not driver.urgent_waiting()
+        page = threading.Thread(target=_write, args=(pages, "page"))
+        page.start()
+        _wait_until(driver.urgent_waiting, "the holder never saw the page waiting")
+    page.join(5)
+    assert _order(engine) == ["first", "page"]
+    engine.dispose()
+    pages.dispose()
