@@ -379,6 +379,28 @@ BACK_FAMILIES: dict[str, str] = {
     "me despierta a las 3 de la mañana": "rest_night_pain",
     "me desperté a las 3 del dolor": "rest_night_pain",
     "lo despierta de madrugada": "rest_night_pain",
+    # the holdout16 families probed in the other language: "dolor punzante", hands icy and wet (es), the belly and the
+    # back both killing; "ir a orinar", "no me sale", not felt while peeing (es); pasta legs, legs that wouldn't hold,
+    # "no funcionaron", "agarrarme de las paredes"; "por encima del manubrio", the handle bars, "el brincolín", a fight
+    # said first, "los riñones"; "otro escalón", "el volumen del dolor"; woken in the early hours
+    "me dio un dolor agudísimo en la panza": "faint_shock_abdomen",
+    "a mi papá se le pusieron las manos frías y sudadas": "faint_shock_abdomen",
+    "her belly and lower back are both agony": "faint_shock_abdomen",
+    "mi esposo no puede ir a hacer pipí desde anoche": "bladder_bowel",
+    "tengo ganas de orinar pero no me sale": "bladder_bowel",
+    "ya no siente cuando está haciendo pipí": "bladder_bowel",
+    "my legs are like limp linguine": "legs",
+    "her legs simply won't carry her": "legs",
+    "los pies ya no me funcionan": "legs",
+    "tiene que sostenerse de los muebles para llegar al baño": "legs",
+    "salió volando sobre el manubrio de la moto": "major_trauma",
+    "got thrown over the handle bars": "major_trauma",
+    "mi esposo se cayó del trampolín y cayó de espalda": "major_trauma",
+    "during the mugging they kicked me in the kidneys": "major_trauma",
+    "le dieron un rodillazo en la espalda durante la riña": "major_trauma",
+    "la molestia de la cintura subió otro nivel": "worsening_pain",
+    "siento que le suben el volumen al dolor": "worsening_pain",
+    "sciatica woke me several times last night": "rest_night_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -629,4 +651,16 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "I'm 70 and my stocks had a small fall": "minor_fall_fragile",
     "I stumbled on a great video, I'm 65": "minor_fall_fragile",
     "el despertador me despierta a las 5": "rest_night_pain",
+    "tengo un dolor agudo en la barriga por la regla": "faint_shock_abdomen",
+    "tengo las manos frías y mojadas por lavar los trastes": "faint_shock_abdomen",
+    "my back and stomach are killing me from laughing": "faint_shock_abdomen",
+    "la canción no me sale": "bladder_bowel",
+    "las piernas no me respondieron en el partido de ayer": "legs",
+    "tengo que agarrarme de la pared para caminar porque estoy mareada": "legs",
+    "se me cayó el celular del trampolín": "major_trauma",
+    "in a fight with my wife, she punched me in the arm": "major_trauma",
+    "subí el volumen de la música": "worsening_pain",
+    "el volumen del radio sube otro nivel": "worsening_pain",
+    "the baby wakes me at 3": "rest_night_pain",
+    "my dog wakes me up every night": "rest_night_pain",
 }
