@@ -34,10 +34,14 @@ _NO_INTERJECTION = r"(?:no|nope|nah)\s+(?:my|i|im|ive|it|its|the|they|theyre|she
 # realizing it I took double my dose".
 _BY_ACCIDENT = (r"(?:sin (?:querer|darme cuenta|darse cuenta|pensar|fijarme|fijarse)"
                 r"|without (?:meaning to|realizing|realising|noticing|thinking|knowing))\b")
+# "Not gonna lie" is "honestly", not a denial: "not gonna lie ive been cutting again", "no te voy a mentir, me quiero
+# morir".
+_NOT_LYING = (r"(?:not (?:gonna|going to|to) lie|no (?:lie|lies|joke|kidding|cap)|not (?:kidding|joking)|ngl"
+              r"|no (?:te|les|le|os) (?:voy a )?(?:mentir|miento)|no (?:es|te) (?:broma|miento|mentira))\b")
 # "De la nada" is "out of nowhere", not a denial: "de la nada sentí como si me rompieran la espalda por dentro".
 _OUT_OF_NOWHERE = r"(?<!\bde la )"
 _NEGATED_TAIL = re.compile(
-    rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT}){_OUT_OF_NOWHERE}(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
+    rf"\b(?!{_NO_INTERJECTION}|{_BY_ACCIDENT}|{_NOT_LYING}){_OUT_OF_NOWHERE}(?:{_NEGATION_CUES})\b(?:\s+\w+){{0,3}}\s*$"
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:i|im|its|it|ive)\b(?:\s+\w+){0,3}\s*$"
     # "I don't think my legs are weak": a doubt about a part, the sign four words on (a near rule's sign, read alone)
     r"|\b(?:dont|do not|didnt|did not) (?:think|believe) (?:that )?(?:my|his|her|their|the)\s+\w+(?:\s+\w+)?"
@@ -74,6 +78,19 @@ _DOUBLED_NADA = re.compile(r"\b(?:no|ni|nunca|sin|ya no)\b(?:\s+\w+){0,3}\s+nada
 # "fever? no": a question answered with a bare negation is one clause, so the negation counts.
 _QUESTION_ANSWERED_NO = re.compile(r"\?+[ \t]*(no|nope|none|nah|nada|negative)(?=[ \t]*(?:[.;!,\n]|$))",
                                    re.IGNORECASE)
+# A sentence said a word at a time is one sentence: "just cant. get. air. in." (a clause of up to two words, then two
+# or more one-word sentences, all read as one clause). Not from a negation: "no numbness. legs. weak." keeps its stops,
+# so the denial does not reach the words after it; "no. cant. breathe. at. all." joins from "cant".
+_BEATS = re.compile(rf"(?:^|(?<=[.!?;,\n]))([ \t]*(?![ \t]*(?:[^\W\d_]+[ \t]+)?(?:{_NEGATION_CUES})\b)"
+                    r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)((?:\.[ \t]+[^\W\d_]+){2,})(?=[ \t]*(?:\.|$))", re.IGNORECASE)
+
+
+def _one_sentence(match: re.Match[str]) -> str:
+    return match.group(1) + match.group(2).replace(".", "")
+
+
+def _beats_joined(text: str) -> str:
+    return _BEATS.sub(_one_sentence, text) if ". " in text else text
 
 
 @dataclass(frozen=True)
@@ -305,7 +322,7 @@ _REMEMBER_AT_MOST = 2048
 def _detect(flow: Flow, text: str, likely: bool) -> list[Finding]:
     found: dict[str, Finding] = {}
     known = _compiled(flow).vocabulary
-    clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", text))
+    clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", _beats_joined(text)))
     _scan(flow, clause_list, found, clause_list)
     corrected = [correct(clause, known) for clause in clause_list]
     if any(c is not None for c in corrected):
