@@ -401,6 +401,8 @@ BACK_FAMILIES: dict[str, str] = {
     "la molestia de la cintura subió otro nivel": "worsening_pain",
     "siento que le suben el volumen al dolor": "worsening_pain",
     "sciatica woke me several times last night": "rest_night_pain",
+    "numbness down my legs since this morning": "legs",
+    "my legs are fine but I can't feel my butt": "saddle_numbness",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -663,4 +665,8 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "el volumen del radio sube otro nivel": "worsening_pain",
     "the baby wakes me at 3": "rest_night_pain",
     "my dog wakes me up every night": "rest_night_pain",
+    # the last rounds' known gap, numb said of the seat: the seat's flag, not the legs'
+    "my legs are fine, but there's numbness in my bottom": "legs",
+    "legs ok, no feeling in my groin though": "legs",
+    "my legs are fine but numb down there": "legs",
 }
