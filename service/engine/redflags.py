@@ -55,6 +55,14 @@ _SCOPE_BREAK = re.compile(
     r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|he|hes|she|shes|his|her|they|theyre|their|"
     r"yo|mi|tengo|estoy|estaba|ando|andaba|sigo|se|le)\b)"
 )
+# Nor past "and the ..." / "y el ..." into a new subject with its own verb: "no fever and the pain keeps climbing",
+# "nothing works and the urine just runs out of me", "no tengo fiebre y el dolor sigue subiendo". A noun listed after
+# the negation is still denied: "no numbness and the tingling", "no numbness and the tingling in my feet" (the finding
+# is the noun itself, alone or followed by a preposition or a conjunction).
+_ARTICLE_BREAK = re.compile(
+    r"\b(?:and|or|y|o)\s+(?:the|this|that|these|those|el|la|los|las|este|esta|estos|estas|ese|esa)\s+(?=\w)")
+_NOUN_GOES_ON = re.compile(
+    r"^\w+(?:\s+(?:in|on|of|at|around|down|up|across|and|or|with|from|to|en|de|del|por|y|o|con|a|al)\b.*)?$")
 _OPENS_NEW_SCOPE = ("after ", "since ", "from ")
 # A finding that is itself a negative statement ("no puedo orinar", "sin control de la vejiga") is not
 # cancelled by a negation before it: Spanish doubles negation ("no sé por qué no puedo caminar").
@@ -186,6 +194,9 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     before = clause[: match.start()]
     # Up to the finding's end: a finding may open with the new subject itself ("porque se me aflojan las piernas").
     breaks = [b for b in _SCOPE_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
+    breaks += [b for b in _ARTICLE_BREAK.finditer(clause, 0, match.end()) if b.end() < match.start()
+               or b.end() == match.start() and not _NOUN_GOES_ON.match(match.group(0))]
+    breaks.sort(key=lambda b: b.end())
     if breaks:
         before = before[breaks[-1].end():]
     if _HYPOTHETICAL_TAIL.search(before):

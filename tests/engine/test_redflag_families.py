@@ -477,6 +477,10 @@ FAMILIES = {
     "tengo 32 weeks y el dolor viene cada 5 minutos": "labor",
     "cant. breathe. at. all.": "breathing",
     "no. cant. breathe. at. all.": "breathing",
+    # a negation ends at "and the ..." when a new subject has its own verb (engine; the back tuner's request)
+    "no fever and this pain keeps climbing": "worsening_pain",
+    "nothing helps and the pee just comes out on its own": "bladder_bowel",
+    "no tengo fiebre y el dolor sigue subiendo": "worsening_pain",
 }
 
 LOOK_ALIKES = {
@@ -888,6 +892,10 @@ LOOK_ALIKES = {
     "se quedó rígida y se puso a temblar de frío": "seizure",
     "i was out of breath after carrying boxes upstairs, caught it in a minute": "breathing",
     "not going to lie, no chest pain": "chest_pain",
+    # a noun listed after the negation is still denied
+    "no numbness and the tingling in my feet or groin": "saddle_numbness",
+    "no weakness and the numbness in my legs": "legs",
+    "i dont have a fever and the spasms are not getting worse": "worsening_pain",
 }
 
 
