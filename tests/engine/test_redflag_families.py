@@ -481,6 +481,11 @@ FAMILIES = {
     "no fever and this pain keeps climbing": "worsening_pain",
     "nothing helps and the pee just comes out on its own": "bladder_bowel",
     "no tengo fiebre y el dolor sigue subiendo": "worsening_pain",
+    # the limits of the older rules' new look-alikes (a food's whole box, a nose blocked)
+    "ate the whole box of chocolate laxatives": "overdose",
+    "she ate the whole bottle of gummy vitamins": "overdose",
+    "i cant get air through my nose and my lips are turning blue": "breathing",
+    "cant breathe through my nose or my mouth": "breathing",
 }
 
 LOOK_ALIKES = {
@@ -896,6 +901,11 @@ LOOK_ALIKES = {
     "no numbness and the tingling in my feet or groin": "saddle_numbness",
     "no weakness and the numbness in my legs": "legs",
     "i dont have a fever and the spasms are not getting worse": "worsening_pain",
+    # older rules' over-triage: a food's whole box, only the nose blocked
+    "ate the whole box of chocolates": "overdose",
+    "my kid polished off the whole box of cookies": "overdose",
+    "hard to breathe through my nose with this cold": "breathing",
+    "cant breathe through my nose, so stuffy": "breathing",
 }
 
 
