@@ -403,6 +403,8 @@ BACK_FAMILIES: dict[str, str] = {
     "sciatica woke me several times last night": "rest_night_pain",
     "numbness down my legs since this morning": "legs",
     "my legs are fine but I can't feel my butt": "saddle_numbness",
+    # an adult son's fall is no child's: "mi hijo de 30 se cayó de la bici" (the child-fall look-alike read any "hijo")
+    "mi hijo de 30 se cayó de la bicicleta en la carretera": "major_trauma",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
