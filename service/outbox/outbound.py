@@ -36,6 +36,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import fastsql
 from ..db import transaction
 from ..logs import bind_request_id, current_request_id, request_id
 from ..models import Message, Patient
@@ -188,7 +189,7 @@ def record_reply(session: Session, *, patient_id: int | None, conversation_id: i
     session's connection: every webhook writes one, and nothing reads it back in the request."""
     kind = "prompt" if channel == "voice" else "reply"
     session.flush()  # rows the ORM still holds (the answer this replies to) keep their place in the history
-    session.connection().execute(INSERT_MESSAGE, {
+    fastsql.execute(session, INSERT_MESSAGE, {
         "patient_id": patient_id, "conversation_id": conversation_id, "direction": "out", "channel": channel,
         "kind": kind, "key": key, "to_phone": to, "body": body, "status": "twiml", "attempts": 1,
         "created_at": now, "sent_at": now})

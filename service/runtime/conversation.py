@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import fastsql
 from ..checkins.schedule import CHECKIN_OUT
 from ..engine.flow import Flow
 from ..engine.state import ACTIVE, DONE, State
@@ -89,12 +90,13 @@ def lock_patient_row(session: Session, phone: str | None, now: datetime) -> Pati
     if phone is None:  # hidden caller ID: a patient of their own, with nothing to text
         patient_id = connection.execute(insert(PATIENTS), {"phone": None, **new}).inserted_primary_key[0]
         return PatientRow(patient_id, None, "en", None, False, "sms")
-    row = connection.execute(LOCK_PATIENT, {"phone": phone}).first()  # most texts: a known patient, one statement
+    row = fastsql.execute(connection, LOCK_PATIENT, {"phone": phone}).first()  # most texts: a known patient
     if row is None:
         dialect = connection.dialect.name
         upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         connection.execute(upsert(PATIENTS).values(phone=phone, **new).on_conflict_do_nothing(index_elements=["phone"]))
-        row = connection.execute(LOCK_PATIENT, {"phone": phone}).one()
+        row = fastsql.execute(connection, LOCK_PATIENT, {"phone": phone}).first()
+        assert row is not None
     return PatientRow(*row)
 
 
@@ -114,12 +116,12 @@ def lock_patient(session: Session, phone: str | None, now: datetime) -> Patient:
 def receipt(session: Session, key: str | None) -> str | None:
     if key is None:
         return None
-    return session.connection().execute(READ_RECEIPT, {"key": key}).scalar()
+    return fastsql.execute(session, READ_RECEIPT, {"key": key}).scalar()
 
 
 def store_receipt(session: Session, key: str | None, response: str, now: datetime) -> None:
     if key is not None:
-        session.connection().execute(STORE_RECEIPT, {"key": key, "response": response, "created_at": now})
+        fastsql.execute(session, STORE_RECEIPT, {"key": key, "response": response, "created_at": now})
 
 
 def open_conversation(session: Session, flows: FlowStore, patient: Patient | PatientRow, channel: str,
@@ -159,10 +161,11 @@ class Situation:
 
 
 def read_situation(session: Session, patient_id: int, key: str | None) -> Situation:
-    row = session.connection().execute(READ_TURN, {"patient_id": patient_id, "key": key}).first()
+    row = fastsql.execute(session, READ_TURN, {"patient_id": patient_id, "key": key}).first()
     if row is None:  # no conversation yet: a new patient (who has no cases or check-ins either)
         return Situation(None, receipt(session, key), None, None, False)
-    return Situation(ConversationRow(*row[:9]), row.seen, row.case_id, row.case_nurse, bool(row.checkin_out))
+    seen, case_id, case_nurse, checkin_out = row[9:]
+    return Situation(ConversationRow(*row[:9]), seen, case_id, case_nurse, bool(checkin_out))
 
 
 def current_conversation(svc: Services, session: Session, patient: PatientRow, situation: Situation,
@@ -178,8 +181,8 @@ def current_conversation(svc: Services, session: Session, patient: PatientRow, s
 
 def save_conversation(session: Session, conversation: ConversationRow, values: dict[str, Any]) -> None:
     """One UPDATE, checked against the version read: a lost update raises, as the ORM's version column does."""
-    result = session.connection().execute(SAVE_CONVERSATION,
-                                          {"b_id": conversation.id, "b_version": conversation.version, **values})
+    result = fastsql.execute(session, SAVE_CONVERSATION,
+                             {"b_id": conversation.id, "b_version": conversation.version, **values})
     if result.rowcount != 1:
         raise StaleDataError(f"conversation {conversation.id} changed under this webhook")
     conversation.version += 1
@@ -188,9 +191,11 @@ def save_conversation(session: Session, conversation: ConversationRow, values: d
 def record_inbound(session: Session, patient_id: int, conversation_id: int | None, channel: str, text: str,
                    sid: str | None, now: datetime, kind: str = "answer") -> int:
     """The inbound row; its id (media attached to the text point at it)."""
-    return session.connection().execute(INSERT_MESSAGE, {
+    new_id = fastsql.execute(session, INSERT_MESSAGE, {
         "patient_id": patient_id, "conversation_id": conversation_id, "direction": "in", "channel": channel,
-        "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now}).inserted_primary_key[0]
+        "kind": kind, "body": text, "status": "received", "twilio_sid": sid, "created_at": now}).new_id
+    assert new_id is not None
+    return new_id
 
 
 def orm_patient(session: Session, patient: PatientRow) -> Patient:
