@@ -48,6 +48,15 @@ def _hold(engine, holding: threading.Event, release: threading.Event) -> None:  
         release.wait(5)
 
 
+def _holding_the_turn(engine) -> tuple[threading.Thread, threading.Event]:  # type: ignore[no-untyped-def]
+    """A writer in a thread of its own that holds the turn until the returned event is set."""
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold, args=(engine, holding, release))
+    holder.start()
+    assert holding.wait(5)
+    return holder, release
+
+
 def _write_and_time(engine, who: str, done: list[float]) -> None:  # type: ignore[no-untyped-def]
     _write(engine, who)
     done.append(time.monotonic())
@@ -56,10 +65,7 @@ def _write_and_time(engine, who: str, done: list[float]) -> None:  # type: ignor
 def test_a_waiting_writer_goes_before_the_one_that_just_wrote(tmp_path: Path) -> None:
     path = tmp_path / "turns.sqlite3"
     first, second = _engine(path), _engine(path)
-    holding, release = threading.Event(), threading.Event()
-    writer = threading.Thread(target=_hold, args=(first, holding, release))
-    writer.start()
-    assert holding.wait(5)
+    writer, release = _holding_the_turn(first)
     waiter = threading.Thread(target=_write, args=(second, "second"))
     waiter.start()
     time.sleep(0.3)
@@ -153,10 +159,7 @@ def test_a_page_goes_before_the_routine_writers_that_queue_after_it(tmp_path: Pa
     first, next_in_line = _engine(path), _engine(path)
     later = [_engine(path) for _ in range(3)]
     pages = make_engine(f"sqlite:///{path}", urgent=True)
-    holding, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold, args=(first, holding, release))
-    holder.start()
-    assert holding.wait(5)
+    holder, release = _holding_the_turn(first)
     waiting = threading.Thread(target=_write, args=(next_in_line, "next in line"))
     waiting.start()
     time.sleep(0.1)  # it holds the queue lock, waiting for the writer's
