@@ -405,6 +405,22 @@ BACK_FAMILIES: dict[str, str] = {
     "my legs are fine but I can't feel my butt": "saddle_numbness",
     # an adult son's fall is no child's: "mi hijo de 30 se cayó de la bici" (the child-fall look-alike read any "hijo")
     "mi hijo de 30 se cayó de la bicicleta en la carretera": "major_trauma",
+    # found while tuning on holdout17 (#16), in words of their own: the sweats with the shakes, shivery or pukey, a
+    # reading after "running", shivering under the blankets
+    "night sweats and the shakes since my last chemo": "fever",
+    "I'm all shivery and pukey today": "fever",
+    "she's been running 38.9 all afternoon": "fever",
+    "tiemblo de frío aunque tengo dos mantas encima": "fever",
+    # a hard hit in a contact sport, a knee or an elbow into the spine, a dozen steps tumbled, landing across a bar, a
+    # cow that knocked him down; a beam that came down on one, a crash inside the bus, a fall from a second floor
+    "took a brutal hit in football practice and now my back seizes": "major_trauma",
+    "the other guy's elbow went straight into my spine": "major_trauma",
+    "I rolled about 10 steps down at the station": "major_trauma",
+    "came off the swing and landed across the metal bar with my back": "major_trauma",
+    "my dad was knocked over by a bull at the fair": "major_trauma",
+    "se le vino encima un tronco en el aserradero": "major_trauma",
+    "en el micro chocamos y salí disparado del asiento": "major_trauma",
+    "se lastimó al caerse de un tercer piso": "major_trauma",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -671,4 +687,16 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "my legs are fine, but there's numbness in my bottom": "legs",
     "legs ok, no feeling in my groin though": "legs",
     "my legs are fine but numb down there": "legs",
+    # found while probing the holdout17 rules (#16): a fever gone for days, chills from the office air, a shudder at
+    # a thought, running miles, shivery from the cold; a hit to one's savings, steps behind on a hike, a clash with the
+    # boss
+    "my temp has been gone for a week, just the stiff back now": "fever",
+    "the only shivers I get are from the office air conditioning": "fever",
+    "me dan escalofríos de pensar en la cuenta del dentista": "fever",
+    "I've been running 10 miles a week for a race": "fever",
+    "a bit shivery from the cold in the garage": "fever",
+    "my portfolio took a hard hit in the crash of the market": "major_trauma",
+    "I fell a few steps behind my friends on the hike": "major_trauma",
+    "mi jefe y yo chocamos feo en la junta": "major_trauma",
+    "se me vino una idea a la cabeza mientras estiraba": "major_trauma",
 }
