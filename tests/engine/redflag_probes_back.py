@@ -421,6 +421,30 @@ BACK_FAMILIES: dict[str, str] = {
     "se le vino encima un tronco en el aserradero": "major_trauma",
     "en el micro chocamos y salí disparado del asiento": "major_trauma",
     "se lastimó al caerse de un tercer piso": "major_trauma",
+    # out for a little while as another saw it, dropped like a sack of bricks; blanco y sudando, un rato sin sentido,
+    # todo nublado y al piso, la panza que no deja ni moverse, a rabiar
+    "my wife says I was out for a little while on the kitchen floor": "faint_shock_abdomen",
+    "grandpa dropped like a sack of bricks in the garden": "faint_shock_abdomen",
+    "se quedó blanca y sudando en el sillón": "faint_shock_abdomen",
+    "mi papá estuvo unos segundos sin conocimiento": "faint_shock_abdomen",
+    "se le nubló la vista y se cayó": "faint_shock_abdomen",
+    "le duele la panza que no la deja ni moverse": "faint_shock_abdomen",
+    "el estómago me duele a rabiar": "faint_shock_abdomen",
+    # "made water", the body's plumbing that quit; nada sale en el baño, mojarse sin darse cuenta, no sentir al orinar
+    "he hasn't made water since noon": "bladder_bowel",
+    "my waterworks have packed up since the back went": "bladder_bowel",
+    "fue al baño y no le salió nada": "bladder_bowel",
+    "se orina encima sin darse cuenta": "bladder_bowel",
+    "al orinar no noto el chorro": "bladder_bowel",
+    # legs that won't cooperate or feel like someone else's, heavy as lead, staggering like a drunk with no drink; patas
+    # como de trapo, caminar como borracho sin tomar, ya no sostienen después de un "sí"
+    "my legs wouldn't cooperate on the stairs this morning": "legs",
+    "my feet don't feel like mine anymore": "legs",
+    "her legs are so heavy like concrete since yesterday": "legs",
+    "he's staggering like a drunk and he hasn't been drinking": "legs",
+    "tengo las piernas como de trapo desde ayer": "legs",
+    "anda como borracho y no ha tomado nada": "legs",
+    "las piernas también, ya no le responden": "legs",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -699,4 +723,18 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "I fell a few steps behind my friends on the hike": "major_trauma",
     "mi jefe y yo chocamos feo en la junta": "major_trauma",
     "se me vino una idea a la cabeza mientras estiraba": "major_trauma",
+    # out for a bit shopping, a baby down for a nap, white from a fright, a belly sore from laughing, no sense of humour
+    "I was out for a bit at the store and my back is sore": "faint_shock_abdomen",
+    "the baby went down like a sack of potatoes for his nap": "faint_shock_abdomen",
+    "me puse blanco y sudando del susto cuando vi la cuenta": "faint_shock_abdomen",
+    "me duele la panza a morir de tanto reír": "faint_shock_abdomen",
+    "estuve sin sentido del humor todo el día": "faint_shock_abdomen",
+    # the house's plumbing, the tap or the shower with nothing coming out
+    "the plumbing has quit in the kitchen": "bladder_bowel",
+    "my plumbing has quit since the freeze": "bladder_bowel",
+    "voy al baño y no sale el agua del grifo": "bladder_bowel",
+    # legs that didn't respond in a race, heavy after leg day, a drunk's walk after beers
+    "my legs didn't respond in the last mile of the race": "legs",
+    "my legs feel heavy like lead after leg day": "legs",
+    "he was walking like a drunk because he had six beers": "legs",
 }
