@@ -506,6 +506,11 @@ FAMILIES = {
     "32 weeks and the pain comes every 4 to 5 minutes": "labor",
     "im 38 weeks and i feel the urge to push": "labor",
     "estoy de 37 semanas y tengo ganas de pujar": "labor",
+    "been vomiting and its bright red with clots": "severe_bleeding",
+    "tengo guardadas las pastillas para cuando ya no aguante más": "crisis",
+    "la mano izquierda ya no le funciona": "stroke",
+    "the baby got into grandmas pills and was sucking on some": "overdose",
+    "sentí como si se me rompiera algo dentro del pecho": "tearing_pain",
 }
 
 LOOK_ALIKES = {
@@ -521,6 +526,9 @@ LOOK_ALIKES = {
     "i was convulsing with laughter at the show": "seizure",
     "im pregnant and need to push through this back pain": "labor",
     "the water heater burst and i strained my back": "labor",
+    "threw up red jello and it had lumps": "severe_bleeding",
+    "i watched the stroke awareness ad and my face is fine": "stroke",
+    "my son found the teething toy and was chewing on it": "overdose",
     "I took way more walks than prescribed by my PT": "overdose",
     "I took my mom's car instead of mine": "overdose",
     "my toddler was chewing on the bottle cap": "overdose",
