@@ -445,6 +445,19 @@ BACK_FAMILIES: dict[str, str] = {
     "tengo las piernas como de trapo desde ayer": "legs",
     "anda como borracho y no ha tomado nada": "legs",
     "las piernas también, ya no le responden": "legs",
+    # worse every morning, worse now than a while ago; el dolor que va pa' arriba, que sube cada noche
+    "every day I get up and it's a bit worse": "worsening_pain",
+    "the pain is worse now than this morning": "worsening_pain",
+    "la molestia sigue pa arriba": "worsening_pain",
+    "cada noche sube más y no me muevo": "worsening_pain",
+    # the moment one lies down it's an 8; in bed it gets really bad; de noche acostado es insoportable
+    "once I lie down in bed it's an 8": "rest_night_pain",
+    "at night in bed it gets really bad": "rest_night_pain",
+    "por la noche acostado es insoportable": "rest_night_pain",
+    # the paper hardly felt, reduced sensation around the back passage, a seat cold as ice
+    "I can hardly feel the toilet paper": "saddle_numbness",
+    "reduced sensation around my anus": "saddle_numbness",
+    "my bottom feels like I've been sitting on a block of ice": "saddle_numbness",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -737,4 +750,12 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "my legs didn't respond in the last mile of the race": "legs",
     "my legs feel heavy like lead after leg day": "legs",
     "he was walking like a drunk because he had six beers": "legs",
+    # the traffic worse, the petrol up each day, the neighbours at night; a paper cut, a seat numb till one stands
+    "every morning the traffic is worse": "worsening_pain",
+    "cada día sube más la gasolina": "worsening_pain",
+    "the weather is worse than yesterday": "worsening_pain",
+    "in bed it gets so bad with the snoring": "rest_night_pain",
+    "en la noche es horrible el ruido de los vecinos": "rest_night_pain",
+    "I can't feel the paper cut on my finger": "saddle_numbness",
+    "my bum goes numb on this bike seat till I get up": "saddle_numbness",
 }
