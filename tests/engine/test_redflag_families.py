@@ -511,6 +511,10 @@ FAMILIES = {
     "la mano izquierda ya no le funciona": "stroke",
     "the baby got into grandmas pills and was sucking on some": "overdose",
     "sentí como si se me rompiera algo dentro del pecho": "tearing_pain",
+    "my mom is pale and clammy and says her jaw aches": "chest_pain",
+    "took about 20 tablets since this morning": "overdose",
+    "she had a few beers and took her gabapentin on top": "overdose",
+    "blood everywhere, his arm split open on the fence and it wont quit": "severe_bleeding",
 }
 
 LOOK_ALIKES = {
@@ -529,6 +533,10 @@ LOOK_ALIKES = {
     "threw up red jello and it had lumps": "severe_bleeding",
     "i watched the stroke awareness ad and my face is fine": "stroke",
     "my son found the teething toy and was chewing on it": "overdose",
+    "my jaw aches from grinding my teeth and i sweat at night": "chest_pain",
+    "i stopped drinking and took my flexeril": "overdose",
+    "she was drinking water and took her muscle relaxers after dinner": "overdose",
+    "my lip split open in the cold": "severe_bleeding",
     "I took way more walks than prescribed by my PT": "overdose",
     "I took my mom's car instead of mine": "overdose",
     "my toddler was chewing on the bottle cap": "overdose",
