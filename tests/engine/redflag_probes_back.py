@@ -458,6 +458,8 @@ BACK_FAMILIES: dict[str, str] = {
     "I can hardly feel the toilet paper": "saddle_numbness",
     "reduced sensation around my anus": "saddle_numbness",
     "my bottom feels like I've been sitting on a block of ice": "saddle_numbness",
+    # a light knock against furniture on long-term steroids
+    "fue un golpe nomás contra la puerta, pero llevo años con prednisona": "minor_fall_fragile",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
