@@ -513,6 +513,7 @@ FAMILIES = {
     "sentí como si se me rompiera algo dentro del pecho": "tearing_pain",
     "my mom is pale and clammy and says her jaw aches": "chest_pain",
     "took about 20 tablets since this morning": "overdose",
+    "he took 5 of his tramadol and 4 of the flexeril": "overdose",
     "she had a few beers and took her gabapentin on top": "overdose",
     "blood everywhere, his arm split open on the fence and it wont quit": "severe_bleeding",
 }
@@ -535,6 +536,7 @@ LOOK_ALIKES = {
     "my son found the teething toy and was chewing on it": "overdose",
     "my jaw aches from grinding my teeth and i sweat at night": "chest_pain",
     "i stopped drinking and took my flexeril": "overdose",
+    "took 1 of the gabapentin and 1 of the muscle relaxers like the doctor said": "overdose",
     "she was drinking water and took her muscle relaxers after dinner": "overdose",
     "my lip split open in the cold": "severe_bleeding",
     "I took way more walks than prescribed by my PT": "overdose",
