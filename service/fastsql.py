@@ -42,7 +42,6 @@ class _Compiled:
 @dataclass
 class Result:
     rows: list[tuple[Any, ...]]
-    columns: tuple[str, ...]
     rowcount: int
     new_id: int | None
 
@@ -51,9 +50,6 @@ class Result:
 
     def scalar(self) -> Any:
         return self.rows[0][0] if self.rows else None
-
-    def named(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        return dict(zip(self.columns, row, strict=True))
 
 
 # Per dialect object: a column type's bind processor is made for its engine's dialect, which holds that
@@ -71,12 +67,11 @@ def _default(column: Any) -> Callable[[], Any]:
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
     sql, order = compiled.string, compiled.positiontup
-    fixed = {name: value for name, value in compiled.construct_params(dict.fromkeys(keys)).items()
-             if name not in keys}  # literals (version + 1, LIMIT 1) by the names the SQL uses
+    params = compiled.construct_params(dict.fromkeys(keys))
+    fixed = {name: value for name, value in params.items() if name not in keys}  # literals (version + 1, LIMIT 1)
     binders = {name: processor for name, processor in compiled._bind_processors.items() if processor is not None}
     if "POSTCOMPILE" in sql:  # a constant IN list (a case's open statuses): expanded once, as SQLAlchemy does each time
-        expanded = compiled._process_parameters_for_postcompile(
-            compiled.construct_params(dict.fromkeys(keys)), _populate_self=False)
+        expanded = compiled._process_parameters_for_postcompile(params, _populate_self=False)
         sql, order = expanded.statement, expanded.positiontup
         fixed = {name: value for name, value in expanded.parameters.items() if name not in keys}
         binders.update(expanded.processors)
@@ -95,12 +90,12 @@ def execute(session: Session | Connection, statement: ClauseElement, params: Map
     connection = session.connection() if isinstance(session, Session) else session
     dialect = connection.dialect
     keys = tuple(params)
-    compiled = _cache.get(dialect)
-    if compiled is None:
-        compiled = _cache.setdefault(dialect, {})
-    found = compiled.get((id(statement), keys))
+    by_statement = _cache.get(dialect)
+    if by_statement is None:
+        by_statement = _cache.setdefault(dialect, {})
+    found = by_statement.get((id(statement), keys))
     if found is None or found.statement is not statement:
-        found = compiled[(id(statement), keys)] = _compile(statement, dialect, keys)
+        found = by_statement[(id(statement), keys)] = _compile(statement, dialect, keys)
     values = {**found.fixed, **params}
     for key, default in found.defaults:
         values[key] = default()
@@ -121,12 +116,11 @@ def execute(session: Session | Connection, statement: ClauseElement, params: Map
             raise DBAPIError.instance(found.sql, bound, error, dialect.loaded_dbapi.Error, hide_parameters=True,
                                       dialect=dialect) from error
         if found.returning:  # an INSERT's new id, returned (Postgres)
-            return Result([], (), cursor.rowcount, cursor.fetchone()[0])
+            return Result([], cursor.rowcount, cursor.fetchone()[0])
         if not found.columns:  # an INSERT (SQLite's new id) or an UPDATE (its rowcount)
-            return Result([], (), cursor.rowcount, getattr(cursor, "lastrowid", None))
+            return Result([], cursor.rowcount, getattr(cursor, "lastrowid", None))
         rows = [tuple(value if processor is None else processor(value)
                       for processor, value in zip(found.results, row, strict=True)) for row in cursor.fetchall()]
-        return Result(rows, found.columns, cursor.rowcount, None)
+        return Result(rows, cursor.rowcount, None)
     finally:
         cursor.close()
-

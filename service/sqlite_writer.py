@@ -52,13 +52,6 @@ class _FileLock:
                 time.sleep(pause)
                 pause = min(2 * pause, _LONGEST_LOOK_S)
 
-    def try_shared(self) -> bool:
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
     def release(self) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
@@ -113,7 +106,7 @@ class WriterLockedConnection(sqlite3.Connection):
         """Whether an urgent writer (a page) waits for the turn this connection holds."""
         if self._urgent is None or not self._holding:
             return False
-        if not self._urgent.try_shared():
+        if not self._urgent.acquire(deadline=0.0, shared=True):  # one look, no wait
             return True
         self._urgent.release()
         return False

@@ -28,7 +28,8 @@ nurse's page). The outbox sends each row on the channel the row says; WhatsApp's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -178,6 +179,19 @@ def queued_in(session: Session, since: int = 0) -> Queued:
     """The texts and calls this session queued (from the `since`-th on), urgent ones first: `svc.dispatch(...)`
     them after the commit."""
     return Queued(session.info.get(QUEUED, [])[since:], session.info.get(URGENT, ()))
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint of the session's transaction whose queued sends go with its rows if it rolls back."""
+    queued = session.info.setdefault(QUEUED, [])
+    mark = len(queued)
+    try:
+        with session.begin_nested():
+            yield
+    except Exception:
+        del queued[mark:]
+        raise
 
 
 INSERT_MESSAGE = insert(Message.__table__)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
-from ..outbox.outbound import QUEUED, Queued, queued_in
+from ..outbox.outbound import QUEUED, Queued, queued_in, savepoint
 from ..services import Services
 from .conversation import PatientRow, lock_patient_by_id, lock_patient_row, receipt, store_receipt
 
@@ -85,7 +85,7 @@ def _once(svc: Services, work: Callable[[Turn[T]], T], key: str | None, codec: C
     now = svc.clock()
 
     def body(session: Session) -> tuple[T, Queued]:
-        mark = len(queued_in(session))  # a batch's transaction holds other inputs' sends too (group_commit.py)
+        mark = len(session.info.get(QUEUED, ()))  # a batch's transaction holds others' sends too (group_commit.py)
         if patient_id is not None:
             patient = lock_patient_by_id(session, patient_id)
         else:
@@ -125,12 +125,10 @@ def run_each(svc: Services, items: list[int] | Callable[[Session], list[int]], w
             if not isinstance(items, list):
                 claimed = items(session)
             for item in claimed:
-                mark = len(queued_in(session))
                 try:
-                    with session.begin_nested():
+                    with savepoint(session):  # a failed item's rows and sends go, the others' stay
                         answer = work(turn, item)
                 except Exception:
-                    del session.info.setdefault(QUEUED, [])[mark:]  # its rows were rolled back with it
                     log.exception("runtime.item_failed item=%s", item)
                     continue
                 if answer is not None:

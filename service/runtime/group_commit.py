@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import transaction
-from ..outbox.outbound import QUEUED
+from ..outbox.outbound import savepoint
 
 T = TypeVar("T")
 MOST_PER_COMMIT = 16  # a bound on a batch's latency: each input in it waits for every one of them
@@ -114,11 +114,8 @@ def _urgent_waiting(session: Session) -> bool:
 
 
 def _in_savepoint(session: Session, item: _Input[object]) -> None:
-    queued = session.info.setdefault(QUEUED, [])
-    mark = len(queued)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             item.answer = item.context.run(item.body, session)
     except Exception as error:
-        del queued[mark:]  # its rows were rolled back with it
         item.error = error
