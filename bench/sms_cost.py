@@ -108,24 +108,38 @@ def main() -> None:
             assert response.status_code == 200 and b"<Response>" in response.data, response.data
             return response.get_data(as_text=True)
 
+        by_turn: dict[int, list[float]] = {}  # webhook's place in its conversation -> [count, statements, CPU s]
+
+        def counted(turn: int, path: str, form: dict[str, str]) -> str:
+            statements, cpu = meter.statements if meter else 0, time.thread_time()
+            answer = post(path, form)
+            figures = by_turn.setdefault(turn, [0, 0, 0.0])
+            figures[0] += 1
+            figures[1] += (meter.statements if meter else 0) - statements
+            figures[2] += time.thread_time() - cpu
+            return answer
+
         def conversation(n: int) -> int:
             phone = f"+1312555{n:04d}"
             if args.channel == "sms":
-                for body in BENIGN:
-                    post("/twilio/sms", {"From": phone, "To": CLINIC, "Body": body, "NumMedia": "0",
-                                         "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32})
+                for turn, body in enumerate(BENIGN):
+                    counted(turn, "/twilio/sms", {"From": phone, "To": CLINIC, "Body": body, "NumMedia": "0",
+                                                  "MessageSid": "SM" + uuid.uuid4().hex,
+                                                  "AccountSid": "AC" + "0" * 32})
                 return len(BENIGN)
             sid, path = "CA" + uuid.uuid4().hex, "/twilio/voice"
-            for digit in CALL:
+            for turn, digit in enumerate(CALL):
                 form = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": phone, "To": CLINIC,
                         "Direction": "inbound", "CallStatus": "in-progress"}
                 if digit is not None:
                     form["Digits"] = digit
-                found = ACTION.search(post(path, form))
+                found = ACTION.search(counted(turn, path, form))
                 path = found.group(1).replace("&amp;", "&") if found else path
             return len(CALL)
 
+        meter: Meter | None = None
         conversation(0)  # the first request's one-off work (Flask's, SQLAlchemy's statement caches)
+        by_turn.clear()
         meter = Meter(svc.engine)
         pauses = GcPauses()
         profiler = cProfile.Profile() if args.profile else None
@@ -148,6 +162,10 @@ def main() -> None:
         print(f"  transaction wall (begin to commit done) p50 {held[len(held) // 2]:.1f} ms, p99 "
               f"{held[int(0.99 * (len(held) - 1))]:.1f} ms, max {held[-1]:.1f} ms over {len(held)} transactions")
         print(f"  garbage collector: {pauses}")
+        print("  by the webhook's place in its conversation: statements, CPU ms (the step that ends the screen "
+              "schedules the check-ins)")
+        print("    " + "; ".join(f"{turn + 1}: {statements / count:.1f}, {1000 * cpu / count:.2f}"
+                                 for turn, (count, statements, cpu) in sorted(by_turn.items())))
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("COST_SORT", "tottime")).print_stats(args.profile)
 

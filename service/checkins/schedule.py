@@ -5,31 +5,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import bindparam, exists, insert, update
 from sqlalchemy.orm import Session
 
-from ..models import Checkin, Conversation, Patient
+from .. import fastsql
+from ..models import Checkin
 
-
-def schedule(session: Session, conversation: Conversation, patient: Patient, ask: str, due_at: datetime,
-             now: datetime) -> Checkin | None:
-    if patient.phone is None or patient.opted_out:
-        return None  # no number to text (hidden caller ID) or the patient said STOP
-    checkin = Checkin(patient_id=patient.id, conversation_id=conversation.id, ask=ask, due_at=due_at,
-                      status="pending", created_at=now)
-    session.add(checkin)
-    return checkin
-
-
-def cancel_pending(session: Session, patient: Patient) -> None:
-    session.execute(
-        update(Checkin).where(Checkin.patient_id == patient.id, Checkin.status == "pending")
-        .values(status="cancelled").execution_options(synchronize_session=False)
-    )
-
-
-# Core, not ORM: it runs for every inbound text, and no Checkin object in the session needs the change.
+# Core, not ORM: they run on a text's turn (every text, or the one that ends a screen), and no Checkin
+# object in the session needs the change.
 CHECKINS = Checkin.__table__
+INSERT_CHECKIN = insert(CHECKINS)
+CANCEL_PENDING = (update(CHECKINS)
+                  .where(CHECKINS.c.patient_id == bindparam("b_patient_id"), CHECKINS.c.status == "pending")
+                  .values(status="cancelled"))
+
+
+def schedule(session: Session, conversation_id: int, patient_id: int, ask: str, due_at: datetime,
+             now: datetime) -> None:
+    """A check-in for a patient who can be texted (the caller checks: a number, no STOP)."""
+    session.flush()  # the ORM's pending rows first, as session.execute would (the conversation, on some paths)
+    fastsql.execute(session, INSERT_CHECKIN, {"patient_id": patient_id, "conversation_id": conversation_id,
+                                              "ask": ask, "due_at": due_at, "status": "pending", "created_at": now})
+
+
+def cancel_pending(session: Session, patient_id: int) -> None:
+    session.flush()  # a check-in the ORM has changed but not written yet is cancelled too
+    fastsql.execute(session, CANCEL_PENDING, {"b_patient_id": patient_id})
+
+
 ANSWER_CHECKIN = (update(CHECKINS)
                   .where(CHECKINS.c.patient_id == bindparam("b_patient_id"), CHECKINS.c.status == "sent")
                   .values(status="answered", answered_at=bindparam("now", type_=CHECKINS.c.answered_at.type)))

@@ -175,7 +175,7 @@ def _send_claimed(svc: Services, session: Session, claimed: Claimed, now: dateti
         # Reminded and still silent: stop following up (one reminder, then stop).
         for earlier in out:
             earlier.status = "expired"
-        cancel_pending(session, patient)
+        cancel_pending(session, patient.id)
         return _close(checkin, "cancelled", "no reply to the last check-in and its reminder")
     conversation = claimed.conversation
     if conversation is None:
@@ -250,7 +250,7 @@ def _follow_up_claimed(svc: Services, session: Session, claimed: Claimed, now: d
 
 def _stop(session: Session, conversation: Conversation, patient: Patient, checkin: Checkin, why: str) -> None:
     """No reply: no more check-ins for this patient, and the question is no longer open."""
-    cancel_pending(session, patient)
+    cancel_pending(session, patient.id)
     ended = end_checkin(State.from_json(conversation.state), checkin.ask).state
     conversation.state, conversation.status, conversation.node = ended.to_json(), ended.status, ended.node
     return _close(checkin, "expired", why)

@@ -87,7 +87,7 @@ def acknowledge(svc: Services, session: Session, case: Escalation, actor: Actor,
     audit(session, case, "acknowledged", now, actor=actor.label)
     patient = session.get(Patient, case.patient_id)
     assert patient is not None
-    cancel_pending(session, patient)  # a nurse has taken over from the automatic follow-ups
+    cancel_pending(session, patient.id)  # a nurse has taken over from the automatic follow-ups
     _patient_text(svc, session, case, patient, "case_acknowledged", now, kind="notice")
     return True
 

@@ -79,7 +79,7 @@ def opt_out_at_carrier(session: Session, message: Message, error: SendError, now
     if patient is None or patient.phone != message.to_phone or patient.opted_out:
         return  # e.g. a nurse's number: the page hook deals with that
     patient.opted_out_at = now
-    cancel_pending(session, patient)
+    cancel_pending(session, patient.id)
     log.warning("delivery.opted_out_at_carrier patient=%s message_id=%s", patient.id, message.id)
 
 

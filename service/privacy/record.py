@@ -101,7 +101,7 @@ def erase_patient(svc: Services, patient_id: int, operator: str, reference: str)
                                                                      Escalation.status.in_(OPEN_STATUSES))))
         if open_cases:
             raise NotErasable(f"case {open_cases[0]} is still open: resolve it first, then erase")
-        cancel_pending(session, patient)
+        cancel_pending(session, patient.id)
         cancelled = session.execute(
             update(Message).where(Message.patient_id == patient.id, Message.status.in_(UNSENT))
             .values(status="cancelled", next_attempt_at=None).execution_options(synchronize_session=False)).rowcount

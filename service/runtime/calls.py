@@ -352,8 +352,10 @@ def _settle_advice(call: _Call, staged: list[Message], decision: Decision) -> No
     call.change({"state": call.state().evolve(privacy_notice_sent=True).to_json()})
     if decision.checkins:  # the same check-ins an SMS patient gets
         conversation, patient = call.orm()
-        for checkin in decision.checkins:
-            schedule(call.session, conversation, patient, checkin.ask, call.now + checkin.after, call.now)
+        if patient.phone is not None and not patient.opted_out:  # a number to text, no STOP
+            for checkin in decision.checkins:
+                schedule(call.session, conversation.id, patient.id, checkin.ask, call.now + checkin.after,
+                         call.now)
     log.info("voice.advice_texted conversation=%s", call.conversation.id)
 
 

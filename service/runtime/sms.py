@@ -35,8 +35,6 @@ from .conversation import (
     conversation_values,
     current_conversation,
     flow_of,
-    orm_conversation,
-    orm_patient,
     read_situation,
     record_inbound,
     save_conversation,
@@ -107,8 +105,7 @@ def _advance(turn: Turn[Replies], conversation: ConversationRow, patient: Patien
         session.connection().execute(update(PATIENTS).where(PATIENTS.c.id == patient.id)
                                      .values(privacy_notice_sent=True))
     if result.actions:
-        carry_out(svc, session, flow, orm_conversation(session, conversation), orm_patient(session, patient),
-                  result.actions, now)
+        carry_out(svc, session, flow, conversation, patient, result.actions, now)
         session.flush()
     if situation.checkin_out:
         replied(session, patient.id, now)  # the check-in that is out is answered: no reminder follows
