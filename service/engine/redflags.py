@@ -86,11 +86,16 @@ _DOUBLED_NADA = re.compile(r"\b(?:no|ni|nunca|sin|ya no)\b(?:\s+\w+){0,3}\s+nada
 # "fever? no": a question answered with a bare negation is one clause, so the negation counts.
 _QUESTION_ANSWERED_NO = re.compile(r"\?+[ \t]*(no|nope|none|nah|nada|negative)(?=[ \t]*(?:[.;!,\n]|$))",
                                    re.IGNORECASE)
-# A sentence said a word at a time is one sentence: "just cant. get. air. in." (a clause of up to two words, then two
-# or more one-word sentences, all read as one clause). Not from a negation: "no numbness. legs. weak." keeps its stops,
-# so the denial does not reach the words after it; "no. cant. breathe. at. all." joins from "cant".
-_BEATS = re.compile(rf"(?:^|(?<=[.!?;,\n]))([ \t]*(?![ \t]*(?:[^\W\d_]+[ \t]+)?(?:{_NEGATION_CUES})\b)"
-                    r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)((?:\.[ \t]+[^\W\d_]+){2,})(?=[ \t]*(?:\.|$))", re.IGNORECASE)
+# A sentence said a word or two at a time is one sentence: "just cant. get. air. in.", "im just. really short. of
+# breath." (a clause of up to two words, then two or more sentences of one or two words, all read as one clause). Not
+# from a negation, nor through one: "no numbness. legs. weak." keeps its stops, so the denial does not reach the words
+# after it, and "pain bad. it isnt. cant walk." keeps them too; "no. cant. breathe. at. all." joins from "cant".
+_WORD = r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?"  # "i'm" is one word, as normalize() makes it
+# the cues as typed, with their apostrophes ("isn't", "don't"): the beats are joined before the text is normalised
+_TYPED_CUES = re.sub(r"nt\b", "n['\u2019]?t", _NEGATION_CUES)
+_NO_CUE = rf"(?![ \t]*(?:{_WORD}[ \t]+)?(?:{_TYPED_CUES})\b)"
+_BEATS = re.compile(rf"(?:^|(?<=[.!?;,\n]))([ \t]*{_NO_CUE}{_WORD}(?:[ \t]+{_WORD})?)"
+                    rf"((?:\.[ \t]+{_NO_CUE}{_WORD}(?:[ \t]+{_WORD})?){{2,}})(?=[ \t]*(?:\.|$))", re.IGNORECASE)
 
 
 def _one_sentence(match: re.Match[str]) -> str:
@@ -187,7 +192,7 @@ def _compiled(flow: Flow) -> _Compiled:
 
 
 def _negated(clause: str, match: re.Match[str]) -> bool:
-    if _NEGATED_AFTER.match(clause[match.end():]) and not _DOUBLED_NADA.search(match.group(0) + clause[match.end():]):
+    if _denied_after(clause, match):
         return True
     if match.group(0).startswith(_OPENS_NEW_SCOPE):
         return False
@@ -206,12 +211,20 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     return bool(_NEGATED_TAIL.search(before))
 
 
+def _denied_after(clause: str, match: re.Match[str]) -> bool:
+    """A bare negation right after the words ends their clause: "el pecho nada", "chest: no" (not "no sale nada")."""
+    rest = clause[match.end():]
+    return bool(_NEGATED_AFTER.match(rest)) and not _DOUBLED_NADA.search(match.group(0) + rest)
+
+
 def _words_at(clause_list: list[str], pattern: re.Pattern[str], negatable: bool) -> list[tuple[int, int, str]]:
-    """(first word, last word, words) of each match across the clauses, numbered over the whole text."""
+    """(first word, last word, words) of each match across the clauses, numbered over the whole text. A part (not
+    negatable: "no" before it is not its denial) still does not count when its clause ends in a bare negation: "me duele
+    la espalda, el pecho nada" names no chest to go with "me duele"."""
     found, offset = [], 0
     for clause in clause_list:
         for match in pattern.finditer(clause):
-            if negatable and _negated(clause, match):
+            if _negated(clause, match) if negatable else _denied_after(clause, match):
                 continue
             start = offset + len(clause[:match.start()].split())
             found.append((start, start + len(match.group(0).split()) - 1, match.group(0)))
