@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -17,6 +19,7 @@ from .sqlite_writer import UrgentWriterConnection, WriterLockedConnection
 
 LOCK_TIMEOUT_MS = 5000  # Postgres: longest wait for a row lock (another webhook for the same patient)
 STATEMENT_TIMEOUT_MS = 8000  # Postgres: longest any one statement may run
+IDLE_PING_S = 5.0  # Postgres: a pooled connection idle this long is pinged before use (_ping_when_idle)
 
 
 def make_engine(url: str, keyring: Keyring | None = None, urgent: bool = False) -> Engine:
@@ -43,8 +46,8 @@ def _make_engine(url: str, urgent: bool = False) -> Engine:
     # all the time, each a new Postgres backend that starts with cold caches and plans its statements
     # again (psycopg prepares a statement on a connection after 5 runs there). LIFO: the connections
     # used most are the warm ones.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=0, pool_use_lifo=True,
-                           hide_parameters=True)
+    engine = create_engine(url, pool_size=20, max_overflow=0, pool_use_lifo=True, hide_parameters=True)
+    _ping_when_idle(engine)
 
     @event.listens_for(engine, "connect")
     def _timeouts(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -56,6 +59,27 @@ def _make_engine(url: str, urgent: bool = False) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled Postgres connection before use only when it has sat idle (pool_pre_ping pings every
+    checkout: one more round trip on every webhook, about a ninth of a text's). A connection in steady use
+    that the server dropped (a restart) fails its statement instead: that error invalidates the pool's
+    connections (fastsql hands it to SQLAlchemy's own handling) and the envelope runs the input again."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _returned(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops this connection and checks out (or opens) another
+            raise DisconnectionError() from error
 
 
 def _sqlite_engine(url: str, connection_class: type[WriterLockedConnection]) -> Engine:

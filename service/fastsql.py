@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -112,9 +111,10 @@ def execute(session: Session | Connection, statement: ClauseElement, params: Map
                 listener(connection, cursor, found.sql, bound, None, False)
         try:
             cursor.execute(found.sql, bound)
-        except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy raises it: IntegrityError is a lost race
-            raise DBAPIError.instance(found.sql, bound, error, dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      dialect=dialect) from error
+        except dialect.loaded_dbapi.Error as error:
+            # SQLAlchemy's own handling: wrapped as it would raise it (IntegrityError is a lost race), and a
+            # lost connection (a Postgres restart) invalidated with the pool's others, so a retry gets a new one
+            connection._handle_dbapi_exception(error, found.sql, bound, cursor, None)
         if found.returning:  # an INSERT's new id, returned (Postgres)
             return Result([], cursor.rowcount, cursor.fetchone()[0])
         if not found.columns:  # an INSERT (SQLite's new id) or an UPDATE (its rowcount)
