@@ -12,6 +12,7 @@ bottom has been numb since yesterday"), and misspelt key words are read as the w
 
 from __future__ import annotations
 
+import contextvars
 import re
 from dataclasses import dataclass, field
 
@@ -325,7 +326,10 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
 def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
     """Every red flag the text asserts, most urgent first; each flag once. With likely=True, also the flags
     the words only suggest (Finding.sure is False), for a confirming question."""
-    if len(text) > _REMEMBER_UP_TO:
+    ahead = _read_ahead.get()
+    if ahead is not None and ahead[0] is flow and ahead[1] == text:
+        return [finding for finding in ahead[2] if likely or finding.sure]
+    if len(text) > REMEMBER_UP_TO:
         return _detect(flow, text, likely)
     # Most texts are the same few short answers ("no", "yes", "2"): the same flow and words give the same
     # findings, so they are remembered (per process, per flow: a reloaded flow starts afresh).
@@ -339,7 +343,23 @@ def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
     return list(findings)
 
 
-_REMEMBER_UP_TO = 24  # characters: short answers only, so what is kept in memory is a few words each
+def read_ahead(flow: Flow, text: str) -> ReadAhead:
+    """Scan `text` now, and let detect() in this context answer from it. The findings depend on the flow and
+    the words alone, so a webhook reads a patient's text before its transaction: a long text's scan (several
+    ms) then runs outside it, not in SQLite's one writer's turn. end_read_ahead() when the input is done."""
+    return _read_ahead.set((flow, text, tuple(_detect(flow, text, likely=True))))
+
+
+def end_read_ahead(token: ReadAhead) -> None:
+    _read_ahead.reset(token)
+
+
+# (flow, text, its findings with likely=True; the sure ones are those without likely), for this context only
+_Ahead = tuple[Flow, str, tuple[Finding, ...]]
+_read_ahead: contextvars.ContextVar[_Ahead | None] = contextvars.ContextVar("redflags_read_ahead", default=None)
+ReadAhead = contextvars.Token[_Ahead | None]
+
+REMEMBER_UP_TO = 24  # characters: short answers only, so what is kept in memory is a few words each
 _REMEMBER_AT_MOST = 2048
 
 

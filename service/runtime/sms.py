@@ -17,6 +17,7 @@ from sqlalchemy import update
 from .. import media as media_rows
 from ..channels.twilio_http import split_for_sms
 from ..checkins.schedule import replied
+from ..engine import redflags
 from ..engine.flow import Flow
 from ..engine.render import localize
 from ..engine.state import Result, State
@@ -84,8 +85,22 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
                                  media_rows.nurse_note(text, len(media)), turn.now)
         return Replies(bodies, conversation.id)
 
-    return run(svc, work, key=f"sms:{sid}" if sid else None, codec=_REPLIES, phone=phone,
-               read=lambda session, patient, key: read_situation(session, patient.id, key))  # type: ignore[union-attr]
+    ahead = _read_ahead(svc, text)
+    try:
+        return run(svc, work, key=f"sms:{sid}" if sid else None, codec=_REPLIES, phone=phone,
+                   read=lambda session, patient, key: read_situation(session, patient.id, key))  # type: ignore[union-attr]
+    finally:
+        if ahead is not None:
+            redflags.end_read_ahead(ahead)
+
+
+def _read_ahead(svc: Services, text: str) -> redflags.ReadAhead | None:
+    """A long text's red-flag scan, before the transaction (on SQLite, outside the one writer's turn), for
+    the clinic's current flow, which nearly every conversation is on (another flow scans inside, as before).
+    A short answer's findings are remembered by the engine already."""
+    if len(text) <= redflags.REMEMBER_UP_TO:
+        return None
+    return redflags.read_ahead(svc.flows.current().flow, text)
 
 
 def _advance(turn: Turn[Replies], conversation: ConversationRow, patient: PatientRow, situation: Situation,
