@@ -504,9 +504,83 @@ BACK_FAMILIES: dict[str, str] = {
     "the ache wakes me at 4am": "rest_night_pain",
     "the pain keeps ratcheting up another notch": "worsening_pain",
     "acostada no soporto el dolor": "rest_night_pain",
+    # found while tuning on holdout19 (tuner's own words): clammy said of oneself, the belly pain the worst ever a few
+    # words on, the belly worse than the back and dizzy and pale (es), the belly pain fuertísimo after a pause
+    "he's gone all clammy and grey": "faint_shock_abdomen",
+    "my stomach started too and it's the worst I've ever felt": "faint_shock_abdomen",
+    "la panza me duele más que la espalda": "faint_shock_abdomen",
+    "estoy mareada y sudando": "faint_shock_abdomen",
+    "la barriga, uf, insoportable": "faint_shock_abdomen",
+    # zero urine over hours, a bladder that won't empty, straining for a trickle, chichí, a goteo, no vaciarse
+    "zero pee since last night": "bladder_bowel",
+    "past 10 hours no urine at all": "bladder_bowel",
+    "I can't fully empty my bladder": "bladder_bowel",
+    "straining and straining and just a few drops": "bladder_bowel",
+    "mi papá no ha podido hacer chichí desde la mañana": "bladder_bowel",
+    "orino gota a gota": "bladder_bowel",
+    "no se me vacía la vejiga": "bladder_bowel",
+    # both thighs or legs gone numb or weak, the dropped foot and the toes that won't come up (es), legs sin fuerza (es)
+    "both of my legs have gone weak": "legs",
+    "both calves are getting numb": "legs",
+    "se me cae el pie izquierdo al caminar": "legs",
+    "no puede levantar los dedos del pie": "legs",
+    "mis piernas se sienten débiles": "legs",
+    "la pierna izquierda no tiene fuerza": "legs",
+    # a reading with chills after "tengo" (es)
+    "tiene 39.1 con escalofríos": "fever",
+    # a tumble down the stairs said as "head over heels" or "tumbled", something heavy on the back, a child onto
+    # concrete
+    "my husband went head over heels down the cellar steps": "major_trauma",
+    "grandpa tumbled down the stairs": "major_trauma",
+    "a big load dropped onto his spine": "major_trauma",
+    "my daughter fell off her trampoline onto the driveway": "major_trauma",
+    # the pain that keeps climbing, worse by the hour said first
+    "the pain keeps climbing": "worsening_pain",
+    "it's bad and climbing": "worsening_pain",
+    "yes, by the minute": "worsening_pain",
+    # a hard cough or a lift on steroids (en, es)
+    "I sneezed really hard and felt it go, I've been on prednisone a long time": "minor_fall_fragile",
+    "lifted the laundry basket, I take steroids for my arthritis": "minor_fall_fragile",
+    "estornudé bien fuerte y me dolió la espalda, tomo prednisona": "minor_fall_fragile",
+    # worst when keeping still, the pain that gets one lying down, at night it hits, woken from sleep, levantar de
+    # noche (es)
+    "it's sore the most when I'm resting": "rest_night_pain",
+    "the ache kicks in the moment I lie down": "rest_night_pain",
+    "at night the pain hits me": "rest_night_pain",
+    "the spasm woke me out of a deep sleep": "rest_night_pain",
+    "el dolor me despierta de noche": "rest_night_pain",
+    "me levanta en la madrugada": "rest_night_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
+    # found by probing the holdout19 rules
+    "my hands get clammy before a date": "faint_shock_abdomen",
+    "I'm clammy from the humidity": "faint_shock_abdomen",
+    "worst period cramps I've ever had in my stomach": "faint_shock_abdomen",
+    "I blacked out the whole party from my memory": "faint_shock_abdomen",
+    "la panza no está nada fuerte": "faint_shock_abdomen",
+    "no urine infection": "bladder_bowel",
+    "the test showed zero urine protein": "bladder_bowel",
+    "I can't empty the dishwasher with my back": "bladder_bowel",
+    "no me vacío los bolsillos": "bladder_bowel",
+    "la llave gotea gota a gota": "bladder_bowel",
+    "my butt goes numb when I sit, goes away when I stand up": "saddle_numbness",
+    "both legs fell asleep sitting on the floor": "legs",
+    "se me durmió la pierna de estar sentado": "legs",
+    "tengo 38, 5 hijos y me duele la espalda": "fever",
+    "vomité hace dos meses por una infección, ahorita nada": "fever",
+    "I went down the stairs to get laundry and my back twinged": "major_trauma",
+    "a heavy blanket fell on my back": "major_trauma",
+    "my son fell down the stairs last week but he's fine": "major_trauma",
+    "my son fell off his bike but he's fine": "major_trauma",
+    "I was climbing the stairs and it hurt": "worsening_pain",
+    "we went hiking and climbing": "worsening_pain",
+    "by the hour I get paid": "worsening_pain",
+    "whats getting worse is my patience": "worsening_pain",
+    "the only thing getting worse is my cooking": "worsening_pain",
+    "I'm on prednisone for asthma and my cough is better": "minor_fall_fragile",
+    "my baby wakes me from sleep": "rest_night_pain",
+    "mi bebé me levanta en la noche": "rest_night_pain",
     # found by probing the holdout12 rules
     "se le puso todo negro a la pantalla del celular": "faint_shock_abdomen",
     "amanecí en el piso de mi hermana después de la fiesta": "faint_shock_abdomen",
