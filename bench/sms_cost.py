@@ -113,15 +113,15 @@ def main() -> None:
         by_turn: dict[int, list[float]] = {}  # webhook's place -> [count, statements, CPU s, in transaction s]
 
         def counted(turn: int, path: str, form: dict[str, str]) -> str:
-            before = (meter.statements, meter.in_transaction) if meter else (0, 0.0)
-            cpu = time.thread_time()
+            if meter is None:  # the warm-up conversation: not counted
+                return post(path, form)
+            statements, inside, cpu = meter.statements, meter.in_transaction, time.thread_time()
             answer = post(path, form)
             figures = by_turn.setdefault(turn, [0, 0, 0.0, 0.0])
             figures[0] += 1
+            figures[1] += meter.statements - statements
             figures[2] += time.thread_time() - cpu
-            if meter:
-                figures[1] += meter.statements - before[0]
-                figures[3] += meter.in_transaction - before[1]
+            figures[3] += meter.in_transaction - inside
             return answer
 
         def conversation(n: int) -> int:
@@ -144,7 +144,6 @@ def main() -> None:
 
         meter: Meter | None = None
         conversation(0)  # the first request's one-off work (Flask's, SQLAlchemy's statement caches)
-        by_turn.clear()
         meter = Meter(svc.engine)
         pauses = GcPauses()
         profiler = cProfile.Profile() if args.profile else None

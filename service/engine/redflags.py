@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
@@ -343,21 +345,21 @@ def detect(flow: Flow, text: str, *, likely: bool = False) -> list[Finding]:
     return list(findings)
 
 
-def read_ahead(flow: Flow, text: str) -> ReadAhead:
-    """Scan `text` now, and let detect() in this context answer from it. The findings depend on the flow and
+@contextmanager
+def read_ahead(flow: Flow, text: str) -> Iterator[None]:
+    """Scan `text` now, and let detect() inside the block answer from it. The findings depend on the flow and
     the words alone, so a webhook reads a patient's text before its transaction: a long text's scan (several
-    ms) then runs outside it, not in SQLite's one writer's turn. end_read_ahead() when the input is done."""
-    return _read_ahead.set((flow, text, tuple(_detect(flow, text, likely=True))))
-
-
-def end_read_ahead(token: ReadAhead) -> None:
-    _read_ahead.reset(token)
+    ms) then runs outside it, not in SQLite's one writer's turn."""
+    token = _read_ahead.set((flow, text, tuple(_detect(flow, text, likely=True))))
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
 
 
 # (flow, text, its findings with likely=True; the sure ones are those without likely), for this context only
-_Ahead = tuple[Flow, str, tuple[Finding, ...]]
-_read_ahead: contextvars.ContextVar[_Ahead | None] = contextvars.ContextVar("redflags_read_ahead", default=None)
-ReadAhead = contextvars.Token[_Ahead | None]
+_read_ahead: contextvars.ContextVar[tuple[Flow, str, tuple[Finding, ...]] | None] = contextvars.ContextVar(
+    "redflags_read_ahead", default=None)
 
 REMEMBER_UP_TO = 24  # characters: short answers only, so what is kept in memory is a few words each
 _REMEMBER_AT_MOST = 2048

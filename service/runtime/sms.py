@@ -9,6 +9,7 @@ engine's actions load ORM objects.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,21 +86,17 @@ def receive_sms(svc: Services, *, phone: str | None, text: str, sid: str | None,
                                  media_rows.nurse_note(text, len(media)), turn.now)
         return Replies(bodies, conversation.id)
 
-    ahead = _read_ahead(svc, text)
-    try:
+    with _read_ahead(svc, text):
         return run(svc, work, key=f"sms:{sid}" if sid else None, codec=_REPLIES, phone=phone,
                    read=lambda session, patient, key: read_situation(session, patient.id, key))  # type: ignore[union-attr]
-    finally:
-        if ahead is not None:
-            redflags.end_read_ahead(ahead)
 
 
-def _read_ahead(svc: Services, text: str) -> redflags.ReadAhead | None:
+def _read_ahead(svc: Services, text: str) -> AbstractContextManager[None]:
     """A long text's red-flag scan, before the transaction (on SQLite, outside the one writer's turn), for
     the clinic's current flow, which nearly every conversation is on (another flow scans inside, as before).
     A short answer's findings are remembered by the engine already."""
     if len(text) <= redflags.REMEMBER_UP_TO:
-        return None
+        return nullcontext()
     return redflags.read_ahead(svc.flows.current().flow, text)
 
 

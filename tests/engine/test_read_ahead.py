@@ -24,17 +24,13 @@ def flow():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("text", TEXTS)
 def test_read_ahead_answers_as_detect_would(flow, text: str) -> None:  # type: ignore[no-untyped-def]
     sure, likely = redflags.detect(flow, text), redflags.detect(flow, text, likely=True)
-    token = redflags.read_ahead(flow, text)
-    try:
+    with redflags.read_ahead(flow, text):
         assert redflags.detect(flow, text) == sure
         assert redflags.detect(flow, text, likely=True) == likely
-    finally:
-        redflags.end_read_ahead(token)
 
 
 def test_read_ahead_is_for_its_own_words_and_flow_only(flow, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    token = redflags.read_ahead(flow, TEXTS[1])
-    try:
+    with redflags.read_ahead(flow, TEXTS[1]):
         scanned: list[str] = []
         real = redflags._detect
         monkeypatch.setattr(redflags, "_detect", lambda f, text, likely: scanned.append(text) or real(f, text, likely))
@@ -44,6 +40,4 @@ def test_read_ahead_is_for_its_own_words_and_flow_only(flow, monkeypatch: pytest
         redflags.detect(other, TEXTS[1])
         redflags.detect(flow, TEXTS[2])
         assert scanned == [TEXTS[1], TEXTS[2]]  # another flow, other words: scanned as ever
-    finally:
-        redflags.end_read_ahead(token)
     assert redflags._read_ahead.get() is None
