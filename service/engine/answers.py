@@ -23,12 +23,15 @@ _NO_LEADS = [
     "i have no", "ive got no", "i have never", "ive never", "i never", "there is no", "theres no",
     "it is not", "its not", "it isnt", "it does not", "it doesnt", "para nada", "ninguno", "ninguna", "no tengo",
     "claro que no", "por supuesto que no", "de ninguna manera", "creo que no", "nel", "negativo", "todavia no",
-    "aun no",
+    "aun no", "afraid not", "im afraid not", "i am afraid not", "sadly not", "unfortunately not", "me temo que no",
 ]
 _YES_LEADS = [
     "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "ye", "yas", "sure", "correct", "affirmative", "definitely",
     "absolutely", "indeed", "true", "uh huh", "of course", "certainly", "si", "claro", "si senor", "si senora",
     "asi es", "cierto", "por supuesto", "sip", "aja", "afirmativo", "correcto", "exacto",
+    # a yes said with regret (holdout19: "I'm afraid so. Slowly but steadily"), not only a bare yes
+    "afraid so", "im afraid so", "i am afraid so", "i fear so", "sadly yes", "sadly so", "unfortunately yes",
+    "unfortunately so", "me temo que si", "lamentablemente si", "desafortunadamente si", "por desgracia si",
 ]
 # Short or sentence-like openings that count only as the whole answer: "y" alone is yes, but
 # "y tengo fiebre" is Spanish for "and I have a fever"; "I am" answers "are you...", "I am fine" does not.

@@ -32,7 +32,8 @@ PLAIN = Question.model_validate({
     "\U0001f44d", "yesss", "Yesssss", "yeahhh", "yepp", "si", "sí", "Sí", "claro", "correct", "affirmative",
     "uh huh", "  yes please  ", "yes :)", "yes \U0001f62b", "ok yes", "Okay, yes", "um yes", "yes I do", "Yes I have",
     "yes, I did", "I do", "I have", "definitely", "absolutely", "of course", "that's right", "yes ma'am", "YeS",
-    "Yes, my legs are numb", "yes but only a little",
+    "Yes, my legs are numb", "yes but only a little", "I'm afraid so. Slowly but steadily", "afraid so", "sadly yes",
+    "me temo que sí", "lamentablemente sí",
 ])
 def test_yes_phrasings(text: str) -> None:
     assert yes_or_no(text) == "yes"
@@ -46,7 +47,7 @@ def test_yes_phrasings(text: str) -> None:
     "ok no", "um no", "I don't think so", "don't think so", "definitely not", "absolutely not", "of course not",
     "I don't", "I haven't", "I didn't", "no fever", "No, I don't have a fever", "I have not fainted",
     "no I've never had cancer", "No, I can pee fine", "no I can walk fine", "No, it's not getting worse",
-    "nah I'm good", "NO.", "nO",
+    "nah I'm good", "NO.", "nO", "I'm afraid not", "me temo que no",
 ])
 def test_no_phrasings(text: str) -> None:
     assert yes_or_no(text) == "no"
