@@ -138,6 +138,7 @@ def test_nurse_works_a_red_flag_case_from_queue_to_resolved(app: Flask, live_url
     page.wait_for_selector("tr.empty")
 
     page.click("nav a:has-text('On call')")
+    page.wait_for_selector("table.schedule")  # count() does not wait: read the new page, not the queue's
     assert page.locator("table.schedule tr.gap").count() == 3  # the example roster's weekend nights
     page.screenshot(path=str(ARTIFACTS / "dashboard-on-call.png"), full_page=True)
 
