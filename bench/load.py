@@ -16,7 +16,7 @@ What it does:
 3. Two runs, each against the service and then bench/bare_app.py (a bare Flask app answering every
    webhook with one fixed TwiML reply), each server started afresh with `gunicorn -c gunicorn.conf.py`
    on a free 127.0.0.1 port with the same WEB_CONCURRENCY / WEB_THREADS, driven for `--warmup` +
-   `--duration` seconds once /healthz answers, then stopped (SIGTERM to its process group):
+   `--duration` seconds once every worker has answered /healthz, then stopped (SIGTERM to its process group):
    - "instant": every texter sends its next text the moment the reply is in. A closed loop with no
      pause is a saturation test: it gives the throughput, and the ratio to the bare app. Its latency
      is the queue: with N texters always waiting, latency = N / throughput (Little's law).
@@ -262,28 +262,42 @@ def start_server(name: str, app: str, env: dict[str, str], folder: Path) -> Serv
                                    env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(name, port, process, log)
     try:
-        wait_until_ready(server)
+        wait_until_ready(server, int(env["WEB_CONCURRENCY"]))
     except BaseException:
         stop_server(server)
         raise
     return server
 
 
-def wait_until_ready(server: Server, timeout: float = 60) -> None:
+def wait_until_ready(server: Server, workers: int, timeout: float = 60) -> None:
+    """Until every worker has answered /healthz. The first worker up answers the first request while the
+    others may still be loading the app (the service's flows take seconds of CPU to load and warm): measuring
+    then would time one worker, and the others' start-up on the same cores (tests/process/test_gunicorn.py
+    waits the same way). Which worker answered is read from the access log's pid."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name}: gunicorn exited with {server.process.returncode}; see {server.log}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return
-        except OSError:
-            pass
+        probes = [threading.Thread(target=_healthz, args=(server.port,)) for _ in range(2 * workers)]
+        for probe in probes:  # at once, each on a new connection: any listening worker may take one
+            probe.start()
+        for probe in probes:
+            probe.join()
+        answered = set(re.findall(r"path=/healthz status=200 .*?pid=<?(\d+)", server.log.read_text(errors="replace")))
+        if len(answered) >= workers:
+            return
         time.sleep(0.2)
-    raise RuntimeError(f"{server.name}: no answer on /healthz in {timeout} s; see {server.log}")
+    raise RuntimeError(f"{server.name}: not every worker answered /healthz in {timeout} s; see {server.log}")
+
+
+def _healthz(port: int) -> None:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        connection.close()
+    except OSError:
+        pass
 
 
 def stop_server(server: Server) -> None:

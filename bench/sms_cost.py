@@ -173,6 +173,8 @@ def main() -> None:
                                  for turn, (count, statements, cpu, inside) in sorted(by_turn.items())))
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("COST_SORT", "tottime")).print_stats(args.profile)
+            if os.environ.get("COST_DUMP"):  # for pstats or a grouping of one's own
+                profiler.dump_stats(os.environ["COST_DUMP"])
 
 
 class GcPauses:
