@@ -606,6 +606,24 @@ FAMILIES = {
     "had to use my epipen, my throat is closing": "anaphylaxis",
     "he wont wake up to my voice or when i shake him": "unresponsive",
     "mi papá no despierta y respira raro": "unresponsive",
+    # holdout20 (universal)
+    "my dad is rigid and shaking and he wont stop": "seizure",
+    "she is stiff and twitching and it isnt stopping": "seizure",
+    "had another fit today, he has epilepsy": "seizure",
+    "had one of her fits, she missed her keppra": "seizure",
+    "accidentally doubled up my fentanyl patches": "overdose",
+    "put a new patch on without taking the old one off and now im dizzy": "overdose",
+    "downed the rest of my oxycodone bottle": "overdose",
+    "i can barely get one sentence out without gasping": "breathing",
+    "so short of breath i cant get a full sentence out": "breathing",
+    "pissing pure blood since noon": "severe_bleeding",
+    "my urine is all blood and clots": "severe_bleeding",
+    "had some drinks then popped three of her valium": "overdose",
+    "had a few shots and took two of my moms xanax": "overdose",
+    "out of nowhere my chest felt like it was ripping apart": "tearing_pain",
+    "all of a sudden she said her back is splitting open": "tearing_pain",
+    "my friend died by suicide years ago and now i think about doing it too": "crisis",
+    "my dad died by suicide in 2015 and lately i want to kill myself": "crisis",
 }
 
 LOOK_ALIKES = {
@@ -1107,6 +1125,21 @@ LOOK_ALIKES = {
     "my wife wont wake up to make coffee, snoring away": "unresponsive",
     "mi hija no despierta antes de las 10 los sábados": "unresponsive",
     "the website doesnt respond to me when i try to book": "unresponsive",
+    # holdout20 (universal)
+    "my toddler had another fit at the store lol": "seizure",
+    "my son has epilepsy, he hasnt had a fit in years": "seizure",
+    "had a fit of laughter, my epilepsy is controlled": "seizure",
+    "my back is stiff and shaking from the cold, wont stop": "seizure",
+    "finished the rest of my wine bottle": "overdose",
+    "finished the rest of the water bottle": "overdose",
+    "a serious overdose of tiktok this week": "overdose",
+    "took an overdose of netflix and football all weekend": "overdose",
+    "i cant get that sentence out of my head": "breathing",
+    "the lab said my pee is all blood tests normal": "severe_bleeding",
+    "had 2 drinks and took my xanax as prescribed two days ago": "overdose",
+    "my back is tearing me apart with these spasms": "tearing_pain",
+    "my sister passed away by suicide two years ago, im coping ok": "crisis",
+    "her uncle died by suicide last year and she misses him": "crisis",
 }
 
 
