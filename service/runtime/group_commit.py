@@ -7,7 +7,10 @@ Here the thread that gets the connection (the leader) takes every input queued b
 `most`, and runs each in a savepoint of one transaction: one turn and one fsync for all of them. Each
 input is as isolated as before: one that fails rolls back its savepoint alone and its own thread sees the
 error (a lost race is retried by the envelope as before); none is answered before the commit that makes
-it durable, and a failed commit fails every input of the batch (nothing of theirs was written). With no
+it durable, and a failed commit fails every input of the batch (nothing of theirs was written). A batch is
+first written without savepoints (a savepoint's SAVEPOINT, RELEASE and the ORM's nested-transaction upkeep
+were a fifth of the writer's time per input, bench/load.py); only if an input fails is that transaction
+rolled back and the batch written again, each input in its savepoint (its body runs twice then). With no
 queue (a quiet line, the tests' one request at a time) a batch is one input and runs exactly as before,
 without a savepoint. A page waiting for the file (sqlite_writer.py) cuts a batch short: what is done is
 committed, the rest goes first to the next leader. Each input's body runs in its own thread's context
@@ -87,6 +90,11 @@ class GroupCommit:
         """Write the batch, or the start of it if an urgent writer asks for the file: returns the rest."""
         done: list[_Input[object]] = batch
         try:
+            if len(batch) > 1:
+                written = self._write_unguarded(batch)
+                if written is not None:
+                    done = written
+                    return batch[len(done):]
             with transaction(self._factory) as session:
                 if len(batch) == 1:
                     only = batch[0]
@@ -104,6 +112,29 @@ class GroupCommit:
             for item in done:
                 item.done = True
         return batch[len(done):]
+
+    def _write_unguarded(self, batch: list[_Input[object]]) -> list[_Input[object]] | None:
+        """The batch in one transaction with no savepoints: the inputs written (all, or the start of them if a
+        page waits), or None when one of them failed, with nothing written (the caller writes them again, each
+        in a savepoint). A failed commit raises, as in _write."""
+        try:
+            with transaction(self._factory) as session:
+                for index, item in enumerate(batch):
+                    if index and _urgent_waiting(session):
+                        return batch[:index]
+                    try:
+                        item.answer = item.context.run(item.body, session)
+                    except Exception as error:
+                        raise _Unguarded from error  # out of the transaction: it rolls back
+        except _Unguarded:
+            for item in batch:
+                item.answer = None
+            return None
+        return batch
+
+
+class _Unguarded(Exception):
+    """An input of a batch written without savepoints failed: the batch is written again with them."""
 
 
 def _urgent_waiting(session: Session) -> bool:

@@ -1,6 +1,7 @@
 """Inputs queued for SQLite's one connection share a transaction and its commit (runtime/group_commit.py),
 each in a savepoint of its own: one that fails is rolled back alone and its own thread sees the error; a
-commit that fails fails all of them; each runs in its own thread's context. Played on the test's real
+commit that fails fails all of them; each runs in its own thread's context. A batch is tried first without
+savepoints and written again with them only when one of its inputs fails. Played on the test's real
 database (SQLite, or Postgres with DATABASE_URL: savepoints are the same there).
 """
 
@@ -98,6 +99,40 @@ def test_inputs_queued_behind_the_leader_share_one_commit_and_a_failure_is_rolle
     with svc.factory() as session:
         assert session.scalars(select(WebhookReceipt.response).where(WebhookReceipt.key == "sms:ana")).one() \
             == "written by ana"
+
+
+def counted_writer(ran: list[str], key: str, refuse: bool = False) -> Callable[[Session], str]:
+    write = receipt_writer(key, refuse)
+
+    def body(session: Session) -> str:
+        ran.append(key)
+        return write(session)
+    return body
+
+
+def test_a_batch_that_succeeds_is_written_once_without_savepoints(svc: Services) -> None:
+    group, statements, ran = GroupCommit(svc.factory), [], []
+    event.listen(svc.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    outcomes = queue_behind_a_held_leader(group, {"ana": counted_writer(ran, "sms:ana"),
+                                                  "bo": counted_writer(ran, "sms:bo")})
+    assert outcomes == {"leader": "leader", "ana": "ana", "bo": "bo"}
+    assert not any("SAVEPOINT" in sql.upper() for sql in statements)
+    assert sorted(ran) == ["sms:ana", "sms:bo"]  # each body once
+    assert keys_written(svc) == {"sms:leader", "sms:ana", "sms:bo"}
+
+
+def test_a_batch_with_a_failure_is_written_again_each_input_in_its_savepoint(svc: Services) -> None:
+    group, statements, ran = GroupCommit(svc.factory), [], []
+    event.listen(svc.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    outcomes = queue_behind_a_held_leader(group, {"cy": counted_writer(ran, "sms:cy"),
+                                                  "dee": counted_writer(ran, "sms:dee", refuse=True),
+                                                  "eve": counted_writer(ran, "sms:eve")})
+    assert outcomes["cy"] == "cy" and outcomes["eve"] == "eve" and isinstance(outcomes["dee"], Refused)
+    assert any("SAVEPOINT" in sql.upper() for sql in statements)  # the second try, each input guarded
+    # dee ran on the first try and again in its savepoint; an input queued behind dee ran once (its turn
+    # never came on the first try), one before it twice (the rows of its first run were rolled back)
+    assert ran.count("sms:dee") == 2 and {ran.count("sms:cy"), ran.count("sms:eve")} <= {1, 2}
+    assert keys_written(svc) == {"sms:leader", "sms:cy", "sms:eve"}  # nothing of dee's, the others' once
 
 
 def test_a_commit_that_fails_fails_every_input_of_its_batch_and_writes_none(svc: Services) -> None:
