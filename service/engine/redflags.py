@@ -66,7 +66,19 @@ _ARTICLE_BREAK = re.compile(
     r"\b(?:and|or|y|o)\s+(?:the|this|that|these|those|el|la|los|las|este|esta|estos|estas|ese|esa)\s+(?=\w)")
 _NOUN_GOES_ON = re.compile(
     r"^\w+(?:\s+(?:in|on|of|at|around|down|up|across|and|or|with|from|to|en|de|del|por|y|o|con|a|al)\b.*)?$")
-_OPENS_NEW_SCOPE = ("after ", "since ", "from ")
+_OPENS_NEW_SCOPE = ("after ", "since ", "from ", "desde que ")
+# Nor past a new clause that opens with its own subject and verb, typed with no conjunction or comma: "idk hes not
+# peeing hes seizing", "no fever shes shaking all over" (a contracted subject and an -ing verb). Not after a verb of
+# thought or saying, where the clause is the negation's object: "i dont think hes seizing", "not sure shes breathing".
+_SUBJECT_BREAK = re.compile(
+    r"(?<=\w )(?<!\bthink )(?<!\bbelieve )(?<!\bthat )(?<!\bsure )(?<!\bif )(?<!\bsay )(?<!\bsays )(?<!\bsaid )"
+    r"(?<!\bknow )(?<!\bguess )(?<!\bfeel )(?<!\bsee )(?<!\bhear )(?<!\bwhether )(?<!\bnot )(?<!\bno )"
+    r"(?=(?:hes|shes|theyre|im)\s+\w+ing\b)")
+# A negation reaches along a list joined by "or" / "nor": "no tightening or leaking or bleeding", "no fever nor
+# chills or sweats" (each item one or two words; "and" is left out: "no fever and bleeding" may be two statements).
+_NEGATED_LIST_TAIL = re.compile(
+    rf"\b(?!{_NO_INTERJECTION})(?:no|not|never|without|nor|denies|deny|free of|negative for|ni|sin)\s+\w+(?:\s+\w+)?"
+    r"(?:\s+(?:or|nor|o|ni)\s+\w+(?:\s+\w+)?){0,4}\s+(?:or|nor|o|ni)\s*$")
 # A finding that is itself a negative statement ("no puedo orinar", "sin control de la vejiga") is not
 # cancelled by a negation before it: Spanish doubles negation ("no sé por qué no puedo caminar").
 _SELF_NEGATIVE = re.compile(r"^(?:no|not|sin|ni|nunca|tampoco|ya no)\b")
@@ -202,6 +214,7 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
     before = clause[: match.start()]
     # Up to the finding's end: a finding may open with the new subject itself ("porque se me aflojan las piernas").
     breaks = [b for b in _SCOPE_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
+    breaks += [b for b in _SUBJECT_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
     breaks += [b for b in _ARTICLE_BREAK.finditer(clause, 0, match.end()) if b.end() < match.start()
                or b.end() == match.start() and not _NOUN_GOES_ON.match(match.group(0))]
     breaks.sort(key=lambda b: b.end())
@@ -211,7 +224,7 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
         return True
     if _SELF_NEGATIVE.match(match.group(0)) or _UNSURE_TAIL.search(before):
         return False
-    return bool(_NEGATED_TAIL.search(before))
+    return bool(_NEGATED_TAIL.search(before) or _NEGATED_LIST_TAIL.search(before))
 
 
 def _denied_after(clause: str, match: re.Match[str]) -> bool:
