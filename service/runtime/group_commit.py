@@ -88,53 +88,51 @@ class GroupCommit:
 
     def _write(self, batch: list[_Input[object]]) -> list[_Input[object]]:
         """Write the batch, or the start of it if an urgent writer asks for the file: returns the rest."""
-        done: list[_Input[object]] = batch
-        try:
-            if len(batch) > 1:
-                written = self._write_unguarded(batch)
-                if written is not None:
-                    done = written
-                    return batch[len(done):]
-            with transaction(self._factory) as session:
-                if len(batch) == 1:
-                    only = batch[0]
-                    only.answer = only.context.run(only.body, session)
-                else:
-                    for index, item in enumerate(batch):
-                        if index and _urgent_waiting(session):
-                            done = batch[:index]
-                            break
-                        _in_savepoint(session, item)
-        except BaseException as error:  # not committed: nothing of any of them was written
-            for item in done:
-                item.answer, item.error = None, item.error or error
-        finally:
-            for item in done:
-                item.done = True
-        return batch[len(done):]
+        if len(batch) > 1:
+            try:
+                return self._commit(batch, _unguarded)
+            except _Unguarded:  # rolled back, nothing written: again, each input in its savepoint
+                pass
+        return self._commit(batch, _in_savepoint if len(batch) > 1 else _alone)
 
-    def _write_unguarded(self, batch: list[_Input[object]]) -> list[_Input[object]] | None:
-        """The batch in one transaction with no savepoints: the inputs written (all, or the start of them if a
-        page waits), or None when one of them failed, with nothing written (the caller writes them again, each
-        in a savepoint). A failed commit raises, as in _write."""
+    def _commit(self, batch: list[_Input[object]], run: Callable[[Session, _Input[object]], None]
+                ) -> list[_Input[object]]:
+        """One transaction for the batch, each input through `run`, cut short when a page waits; returns the
+        inputs not reached. Raises _Unguarded (nothing written, none answered) when an unguarded input fails."""
+        done: list[_Input[object]] = batch
         try:
             with transaction(self._factory) as session:
                 for index, item in enumerate(batch):
                     if index and _urgent_waiting(session):
-                        return batch[:index]
-                    try:
-                        item.answer = item.context.run(item.body, session)
-                    except Exception as error:
-                        raise _Unguarded from error  # out of the transaction: it rolls back
+                        done = batch[:index]
+                        break
+                    run(session, item)
         except _Unguarded:
             for item in batch:
                 item.answer = None
-            return None
-        return batch
+            raise
+        except BaseException as error:  # not committed: nothing of any of them was written
+            for item in done:
+                item.answer, item.error = None, item.error or error
+        for item in done:
+            item.done = True
+        return batch[len(done):]
 
 
 class _Unguarded(Exception):
     """An input of a batch written without savepoints failed: the batch is written again with them."""
+
+
+def _alone(session: Session, item: _Input[object]) -> None:
+    """The only input of its transaction: its failure is the transaction's."""
+    item.answer = item.context.run(item.body, session)
+
+
+def _unguarded(session: Session, item: _Input[object]) -> None:
+    try:
+        item.answer = item.context.run(item.body, session)
+    except Exception as error:
+        raise _Unguarded from error  # out of the transaction: it rolls back
 
 
 def _urgent_waiting(session: Session) -> bool:
