@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.redflag_probes_back import BACK_FAMILIES, BACK_LOOK_ALIKES
+from tests.engine.redflag_probes_back_es import BACK_ES_FAMILIES, BACK_ES_LOOK_ALIKES
 from tests.engine.redflag_probes_es import ES_FAMILIES, ES_LOOK_ALIKES
 from tests.engine.test_redflags import flags
 
@@ -1219,11 +1220,15 @@ LOOK_ALIKES = {
 }
 
 
-@pytest.mark.parametrize(("text", "flag"), (FAMILIES | BACK_FAMILIES | ES_FAMILIES).items())
+ALL_FAMILIES = FAMILIES | BACK_FAMILIES | ES_FAMILIES | BACK_ES_FAMILIES
+ALL_LOOK_ALIKES = LOOK_ALIKES | BACK_LOOK_ALIKES | ES_LOOK_ALIKES | BACK_ES_LOOK_ALIKES
+
+
+@pytest.mark.parametrize(("text", "flag"), ALL_FAMILIES.items())
 def test_family_is_recognised(text: str, flag: str) -> None:
     assert flag in flags(text)
 
 
-@pytest.mark.parametrize(("text", "flag"), (LOOK_ALIKES | BACK_LOOK_ALIKES | ES_LOOK_ALIKES).items())
+@pytest.mark.parametrize(("text", "flag"), ALL_LOOK_ALIKES.items())
 def test_look_alike_is_not_that_flag(text: str, flag: str) -> None:
     assert flag not in flags(text)
