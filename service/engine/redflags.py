@@ -74,6 +74,9 @@ _SUBJECT_BREAK = re.compile(
     r"(?<=\w )(?<!\bthink )(?<!\bbelieve )(?<!\bthat )(?<!\bsure )(?<!\bif )(?<!\bsay )(?<!\bsays )(?<!\bsaid )"
     r"(?<!\bknow )(?<!\bguess )(?<!\bfeel )(?<!\bsee )(?<!\bhear )(?<!\bwhether )(?<!\bnot )(?<!\bno )"
     r"(?=(?:hes|shes|theyre|im)\s+\w+ing\b)")
+# Nor past a negated condition into its main clause, opened by a subject: "if this doesnt let up i dont want to live".
+_CONDITION_BREAK = re.compile(rf"\b(?:if|unless|until|till|once)\s+(?:\w+\s+){{0,4}}?(?:{_NEGATION_CUES})\s+"
+                              r"(?:\w+\s+){1,3}?(?=(?:i|im|ill|id|ive|he|hes|she|shes|we|they|theyre)\b)")
 # A negation reaches along a list joined by "or" / "nor": "no tightening or leaking or bleeding", "no fever nor
 # chills or sweats" (each item one or two words; "and" is left out: "no fever and bleeding" may be two statements).
 _NEGATED_LIST_TAIL = re.compile(
@@ -213,8 +216,8 @@ def _negated(clause: str, match: re.Match[str]) -> bool:
         return False
     before = clause[: match.start()]
     # Up to the finding's end: a finding may open with the new subject itself ("porque se me aflojan las piernas").
-    breaks = [b for b in _SCOPE_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
-    breaks += [b for b in _SUBJECT_BREAK.finditer(clause, 0, match.end()) if b.end() <= match.start()]
+    breaks = [b for rule in (_SCOPE_BREAK, _SUBJECT_BREAK, _CONDITION_BREAK)
+              for b in rule.finditer(clause, 0, match.end()) if b.end() <= match.start()]
     breaks += [b for b in _ARTICLE_BREAK.finditer(clause, 0, match.end()) if b.end() < match.start()
                or b.end() == match.start() and not _NOUN_GOES_ON.match(match.group(0))]
     breaks.sort(key=lambda b: b.end())

@@ -1,5 +1,6 @@
 """Where a negation's scope ends (#16): a new clause typed with its own subject and verb and no comma ("idk hes not
-peeing hes seizing"), Spanish "desde que" as English "since", and a list joined by "or" that the negation reaches."""
+peeing hes seizing"), Spanish "desde que" as English "since", and a list joined by "or" that the negation reaches; a
+negated condition that ends where its main clause opens with a subject ("if this doesnt let up i dont want to live")."""
 
 import pytest
 
@@ -10,6 +11,9 @@ ENDS_SCOPE = {
     "she isnt talking shes seizing on the floor": "seizure",
     "no fever im shaking all over and her eyes are rolling back": "seizure",
     "no me duele la espalda desde que se me duermen las piernas": "legs",
+    # holdout22: a negation inside a condition ends where the main clause opens with its own subject
+    "if this pain doesnt ease up i dont want to wake up tomorrow": "crisis",
+    "if the meds dont work he cant breathe": "breathing",
 }
 
 STILL_DENIED = {
@@ -17,6 +21,9 @@ STILL_DENIED = {
     "no hes not seizing": "seizure",
     "22 weeks, no tightening or leaking or bleeding": "labor",
     "no numbness or tingling or weakness in my legs": "legs",
+    # holdout22: the finding inside the negated condition is still denied
+    "if she doesnt have a seizure tonight shes fine": "seizure",
+    "no chest pain if thats what youre asking": "chest_pain",
 }
 
 
