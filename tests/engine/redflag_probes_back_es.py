@@ -65,6 +65,43 @@ BACK_ES_FAMILIES: dict[str, str] = {
     # holdout22: la fiebre de veras sigue contando junto a la regla del entusiasmo (fever)
     "tengo fiebre de 39 desde anoche": "fever",
     "tengo fiebre de noche y escalofríos": "fever",
+    # holdout22: caerse del tapanco, del altillo o del tejado; caer contra un tubo o una barra (major_trauma)
+    "se cayó del altillo de la bodega": "major_trauma",
+    "me resbalé del tejado limpiando las canaletas": "major_trauma",
+    "se fue de espaldas contra la barra de fierro": "major_trauma",
+    "me caí sobre un tubo de metal en la obra": "major_trauma",
+    # holdout22: la volcadura, y lo que no se puede desde ella (major_trauma)
+    "tuvimos una volcadura en la autopista": "major_trauma",
+    "no puedo ni caminar desde la volcadura": "major_trauma",
+    # holdout22: otro jugador encima, la rodilla en la columna (major_trauma)
+    "uno me cayó encima en el tacleo": "major_trauma",
+    "me cayó con todo su peso en la espalda": "major_trauma",
+    # holdout22: la altura dicha a pedazos; un crujido oído al caer (major_trauma)
+    "me caí, del techo, como cuatro metros": "major_trauma",
+    "me caí de la escalera y oí un crac en la espalda": "major_trauma",
+    # holdout22: cada vez le duele más; peor aunque no se levante (worsening_pain)
+    "cada vez nos duele más la cintura a los dos": "worsening_pain",
+    "a mi papá le duele cada vez peor la espalda": "worsening_pain",
+    "le duele más aunque no sale de la cama": "worsening_pain",
+    "está peor aunque sigue todo el día acostado": "worsening_pain",
+    # holdout22: quejarse más cada hora; pasar de molesto a insoportable (worsening_pain)
+    "cada día se queja más mi abuelo": "worsening_pain",
+    "me quejo más cada hora": "worsening_pain",
+    "pasó de leve a terrible en un día": "worsening_pain",
+    "el dolor pasó de un 3 a un 9 desde ayer": "worsening_pain",
+    # holdout22: deslizarse de la silla o de la cama al piso a los 60 o más, o con esteroides (minor_fall_fragile)
+    "mi abuela de 84 se deslizó de la cama hasta el suelo": "minor_fall_fragile",
+    "tengo 77 años y me escurrí de la silla al piso": "minor_fall_fragile",
+    "tomo prednisona hace años y me deslicé del sofá al suelo": "minor_fall_fragile",
+    # holdout22: el dolor que late o arranca al acostarse; que duela más en la cama; dormir sentado (rest_night_pain)
+    "apenas me recuesto me empieza a punzar": "rest_night_pain",
+    "en cuanto se acuesta le late la espalda": "rest_night_pain",
+    "¿es normal que me duela más acostada?": "rest_night_pain",
+    "mi papá termina dormido sentado en el reclinable": "rest_night_pain",
+    # holdout22: moverse alivia y el reposo empeora, en dos frases (rest_night_pain)
+    "caminar me alivia, acostada me punza": "rest_night_pain",
+    "moverme me ayuda, quieta me late": "rest_night_pain",
+    "andar me hace bien, descansando me duele peor": "rest_night_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -108,4 +145,30 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "devuelvo todo lo que no me queda": "fever",
     "ando con fiebre mundialista jaja": "fever",
     "tengo fiebre de jugar en la liga otra vez": "fever",
+    # holdout22: una volcadura vista, ninguna caída, la distancia de una casa, un celular, estirarse, un perro o una
+    # nieta encima, un niño que se cayó sin más (major_trauma)
+    "vi una volcadura en la carretera cuando venía": "major_trauma",
+    "no me caí, trabajo en un andamio a tres metros": "major_trauma",
+    "me caí en la calle, como a tres metros de mi casa": "major_trauma",
+    "se me cayó el celular, se oyó un crack": "major_trauma",
+    "me estiré y sentí un crujido en la espalda": "major_trauma",
+    "el perro me cayó encima jugando": "major_trauma",
+    "mi nieta me brincó encima jugando": "major_trauma",
+    "me truena la espalda y se oye un crack cuando me estiro": "major_trauma",
+    "mi hijo se cayó del trampolín y no le pasó nada": "major_trauma",
+    # holdout22: "cada vez que", menos, quejarse de otra cosa, el ruido que empeora (worsening_pain)
+    "cada vez que me agacho me duele": "worsening_pain",
+    "cada vez me duele menos": "worsening_pain",
+    "mi esposa se queja más cada día de mis ronquidos": "worsening_pain",
+    "el ruido de la obra pasó de molesto a insoportable": "worsening_pain",
+    "cada día me quejo más del tráfico": "worsening_pain",
+    # holdout22: deslizarse a los 30, o un vaso que se desliza (minor_fall_fragile)
+    "me deslicé del sillón al piso jugando con mi hijo, tengo 30": "minor_fall_fragile",
+    "a mi papá de 90 se le deslizó el vaso del sillón al piso": "minor_fall_fragile",
+    # holdout22: moverse alivia sin más, dormido viendo la tele, el corazón que late al acostarse (rest_night_pain)
+    "moverme me alivia": "rest_night_pain",
+    "caminar un rato me ayuda y de noche duermo bien": "rest_night_pain",
+    "termino dormido sentado viendo la tele": "rest_night_pain",
+    "cuando me acuesto me late el corazón rápido por el café": "rest_night_pain",
+    "no es que me duela más en la cama, me duele igual todo el día": "rest_night_pain",
 }
