@@ -7,9 +7,168 @@ from __future__ import annotations
 BACK_ES_FAMILIES: dict[str, str] = {
     # holdout22: no sentir cuándo sale la orina (bladder_bowel)
     "no siento cuando se me sale el pipí": "bladder_bowel",
+    # holdout22: desfallecer, un aneurisma sabido, sentir que uno se apaga; pálido y el pulso a mil en una lista (faint)
+    "siento que desfallezco en el baño": "faint_shock_abdomen",
+    "mi mamá está a punto de desfallecer, la espalda la tiene fatal": "faint_shock_abdomen",
+    "tengo un aneurisma en la aorta y hoy me duele mucho la cintura": "faint_shock_abdomen",
+    "a mi papá le vigilan un aneurisma y ahora le duele la espalda": "faint_shock_abdomen",
+    "me duele la espalda, siento que me apago": "faint_shock_abdomen",
+    "estoy pálido, sudando, con el pulso a mil": "faint_shock_abdomen",
+    "se puso pálida, y el corazón le late a mil": "faint_shock_abdomen",
+    # holdout22: no notar la orina que sale o solo por la ropa mojada (bladder_bowel)
+    "mi papá no se da cuenta cuando le sale la orina": "bladder_bowel",
+    "me doy cuenta hasta que tengo mojados los calzones": "bladder_bowel",
+    "solo me di cuenta cuando vi el pantalón mojado": "bladder_bowel",
+    # holdout22: un día sin orinar, dicho con "hace" (bladder_bowel)
+    "hace un día que no orino y me duele la espalda": "bladder_bowel",
+    "hace dos días que no ha orinado mi mamá": "bladder_bowel",
+    # holdout22: no sentir ganas de ir (bladder_bowel)
+    "no siento ganas de evacuar aunque llevo días": "bladder_bowel",
+    "las ganas de ir al baño ya no las siento": "bladder_bowel",
+    # holdout22: pujar o apretar para que salga la orina (bladder_bowel)
+    "tengo que pujar para poder orinar": "bladder_bowel",
+    "me cuesta trabajo empezar a hacer pipí desde el espasmo": "bladder_bowel",
+    "tiene que apretar la panza para que le salga la orina": "bladder_bowel",
+    # holdout22: no aguantar ni la orina (bladder_bowel)
+    "ya no retengo ni el pipí": "bladder_bowel",
+    # holdout22: intentar orinar y nada (bladder_bowel)
+    "trato de hacer pipí y no sale": "bladder_bowel",
+    "quise orinar y nada": "bladder_bowel",
+    # holdout22: el chorro de la orina no sentido, no saber si se hizo (bladder_bowel)
+    "el chorrito de pipí ya no lo siento": "bladder_bowel",
+    "no siento el chorro cuando orino": "bladder_bowel",
+    "al limpiarme no noto si hice": "bladder_bowel",
+    # holdout22: la parte interna de los muslos dormida (saddle_numbness)
+    "tengo dormida la cara interna de los muslos desde ayer": "saddle_numbness",
+    "entre los muslos no siento nada cuando me toco": "saddle_numbness",
+    "los muslos por dentro los siento como anestesiados": "saddle_numbness",
+    # holdout22: nada en sus partes en infinitivo; el agua de la ducha o del bidé no sentida ahí (saddle_numbness)
+    "¿es normal no notar nada en la entrepierna?": "saddle_numbness",
+    "ya no siento el agua del bidé": "saddle_numbness",
+    "en la regadera no siento el agua en mis partes": "saddle_numbness",
+    "el chorro del bidé ya no lo siento": "saddle_numbness",
+    # holdout22: no pararse de puntas o de talones (legs)
+    "no me puedo parar en las puntas de los pies desde ayer": "legs",
+    "no logro caminar de talones con la pierna izquierda": "legs",
+    # holdout22: los dos pies dormidos; no saber dónde se pisa (legs)
+    "ambos pies se me duermen desde el espasmo": "legs",
+    "los dos pies los tengo dormidos": "legs",
+    "no siento dónde piso, como si caminara raro": "legs",
+    # holdout22: las piernas que se le durmieron a otro; ya no caminar (legs)
+    "a mi papá se le entumieron las piernas": "legs",
+    "se le durmieron los pies y no se los siente": "legs",
+    "mi mamá ya no camina desde ayer": "legs",
+    # holdout22: devolver todo lo que se come (fever)
+    "todo lo que tomo lo regreso": "fever",
+    "mi mamá devuelve hasta el agua": "fever",
+    "todo lo que le doy de comer lo echa": "fever",
+    # holdout22: la fiebre de veras sigue contando junto a la regla del entusiasmo (fever)
+    "tengo fiebre de 39 desde anoche": "fever",
+    "tengo fiebre de noche y escalofríos": "fever",
+    # holdout22: caerse del tapanco, del altillo o del tejado; caer contra un tubo o una barra (major_trauma)
+    "se cayó del altillo de la bodega": "major_trauma",
+    "me resbalé del tejado limpiando las canaletas": "major_trauma",
+    "se fue de espaldas contra la barra de fierro": "major_trauma",
+    "me caí sobre un tubo de metal en la obra": "major_trauma",
+    # holdout22: la volcadura, y lo que no se puede desde ella (major_trauma)
+    "tuvimos una volcadura en la autopista": "major_trauma",
+    "no puedo ni caminar desde la volcadura": "major_trauma",
+    # holdout22: otro jugador encima, la rodilla en la columna (major_trauma)
+    "uno me cayó encima en el tacleo": "major_trauma",
+    "me cayó con todo su peso en la espalda": "major_trauma",
+    # holdout22: la altura dicha a pedazos; un crujido oído al caer (major_trauma)
+    "me caí, del techo, como cuatro metros": "major_trauma",
+    "me caí de la escalera y oí un crac en la espalda": "major_trauma",
+    # holdout22: cada vez le duele más; peor aunque no se levante (worsening_pain)
+    "cada vez nos duele más la cintura a los dos": "worsening_pain",
+    "a mi papá le duele cada vez peor la espalda": "worsening_pain",
+    "le duele más aunque no sale de la cama": "worsening_pain",
+    "está peor aunque sigue todo el día acostado": "worsening_pain",
+    # holdout22: quejarse más cada hora; pasar de molesto a insoportable (worsening_pain)
+    "cada día se queja más mi abuelo": "worsening_pain",
+    "me quejo más cada hora": "worsening_pain",
+    "pasó de leve a terrible en un día": "worsening_pain",
+    "el dolor pasó de un 3 a un 9 desde ayer": "worsening_pain",
+    # holdout22: deslizarse de la silla o de la cama al piso a los 60 o más, o con esteroides (minor_fall_fragile)
+    "mi abuela de 84 se deslizó de la cama hasta el suelo": "minor_fall_fragile",
+    "tengo 77 años y me escurrí de la silla al piso": "minor_fall_fragile",
+    "tomo prednisona hace años y me deslicé del sofá al suelo": "minor_fall_fragile",
+    # holdout22: el dolor que late o arranca al acostarse; que duela más en la cama; dormir sentado (rest_night_pain)
+    "apenas me recuesto me empieza a punzar": "rest_night_pain",
+    "en cuanto se acuesta le late la espalda": "rest_night_pain",
+    "¿es normal que me duela más acostada?": "rest_night_pain",
+    "mi papá termina dormido sentado en el reclinable": "rest_night_pain",
+    # holdout22: moverse alivia y el reposo empeora, en dos frases (rest_night_pain)
+    "caminar me alivia, acostada me punza": "rest_night_pain",
+    "moverme me ayuda, quieta me late": "rest_night_pain",
+    "andar me hace bien, descansando me duele peor": "rest_night_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
     # la fiebre de un partido, no del cuerpo (fever)
     "tengo fiebre de futbol con el mundial jaja": "fever",
+    # holdout22: desfallecer de hambre, un aneurisma del cerebro o de otro ya muerto, helada del susto (faint)
+    "casi desfallezco de hambre en la fila del banco": "faint_shock_abdomen",
+    "mi papá murió de un aneurisma hace años y a mí me duele la espalda": "faint_shock_abdomen",
+    "mi tía tiene un aneurisma cerebral, a mí me duele la espalda de cargar": "faint_shock_abdomen",
+    "me quedé helada del susto y el corazón a mil": "faint_shock_abdomen",
+    "me puse pálida de la impresión, con el corazón a mil por la noticia": "faint_shock_abdomen",
+    "estoy helada por el aire, el corazón acelerado del ejercicio": "faint_shock_abdomen",
+    "siento que me voy de vacaciones pronto": "faint_shock_abdomen",
+    "siento que me voy a recuperar pronto": "faint_shock_abdomen",
+    # holdout22: la popó de días (estreñimiento), "y nada raro", la lluvia, las ganas que no se tienen (bladder_bowel)
+    "hace un día que no hago popó": "bladder_bowel",
+    "tengo que pujar para hacer popó porque estoy estreñida": "bladder_bowel",
+    "intenté orinar y nada raro, salió normal": "bladder_bowel",
+    "fui a orinar y nada de ardor": "bladder_bowel",
+    "me di cuenta porque tenía el pantalón mojado por la lluvia": "bladder_bowel",
+    "me di cuenta de que la ropa del tendedero estaba mojada": "bladder_bowel",
+    "no tengo ganas de ir al baño con este dolor": "bladder_bowel",
+    "ya no aguanto ni el dolor ni el cansancio": "bladder_bowel",
+    "no siento el chorro de la regadera caliente": "bladder_bowel",
+    "no sé si hice bien en venir": "bladder_bowel",
+    "no sé si hice la cita o no": "bladder_bowel",
+    # holdout22: los muslos de estar sentado o rozados, el agua fría, la presión del bidé (saddle_numbness)
+    "se me durmió la parte interna de los muslos de estar sentado en el carro": "saddle_numbness",
+    "la parte interna de los muslos me arde por el roce": "saddle_numbness",
+    "no siento el agua caliente, el boiler no sirve": "saddle_numbness",
+    "no siento el chorro del bidé muy fuerte, está bajita la presión": "saddle_numbness",
+    # holdout22: los zapatos, a oscuras, caminar menos que antes o desde hace años (legs)
+    "los dos pies me duelen por los zapatos nuevos": "legs",
+    "no sé dónde piso a oscuras en mi cuarto": "legs",
+    "mi abuela ya no camina tanto como antes": "legs",
+    "mi abuelo ya no camina desde hace años por la artritis": "legs",
+    "ya no camino al trabajo, me voy en carro": "legs",
+    "ni de puntitas alcanzo la repisa de arriba": "legs",
+    # holdout22: devolver compras; la fiebre de ver o de jugar (fever)
+    "todo lo que compro en línea lo devuelvo": "fever",
+    "devuelvo todo lo que no me queda": "fever",
+    "ando con fiebre mundialista jaja": "fever",
+    "tengo fiebre de jugar en la liga otra vez": "fever",
+    # holdout22: una volcadura vista, ninguna caída, la distancia de una casa, un celular, estirarse, un perro o una
+    # nieta encima, un niño que se cayó sin más (major_trauma)
+    "vi una volcadura en la carretera cuando venía": "major_trauma",
+    "no me caí, trabajo en un andamio a tres metros": "major_trauma",
+    "me caí en la calle, como a tres metros de mi casa": "major_trauma",
+    "se me cayó el celular, se oyó un crack": "major_trauma",
+    "me estiré y sentí un crujido en la espalda": "major_trauma",
+    "el perro me cayó encima jugando": "major_trauma",
+    "mi nieta me brincó encima jugando": "major_trauma",
+    "me truena la espalda y se oye un crack cuando me estiro": "major_trauma",
+    "mi hijo se cayó del trampolín y no le pasó nada": "major_trauma",
+    # holdout22: "cada vez que", menos, quejarse de otra cosa, el ruido que empeora (worsening_pain)
+    "cada vez que me agacho me duele": "worsening_pain",
+    "cada vez me duele menos": "worsening_pain",
+    "mi esposa se queja más cada día de mis ronquidos": "worsening_pain",
+    "el ruido de la obra pasó de molesto a insoportable": "worsening_pain",
+    "cada día me quejo más del tráfico": "worsening_pain",
+    # holdout22: deslizarse a los 30, o un vaso que se desliza (minor_fall_fragile)
+    "me deslicé del sillón al piso jugando con mi hijo, tengo 30": "minor_fall_fragile",
+    "a mi papá de 90 se le deslizó el vaso del sillón al piso": "minor_fall_fragile",
+    # holdout22: moverse alivia sin más, dormido viendo la tele, el corazón que late al acostarse (rest_night_pain)
+    "moverme me alivia": "rest_night_pain",
+    "caminar un rato me ayuda y de noche duermo bien": "rest_night_pain",
+    "termino dormido sentado viendo la tele": "rest_night_pain",
+    "cuando me acuesto me late el corazón rápido por el café": "rest_night_pain",
+    "no es que me duela más en la cama, me duele igual todo el día": "rest_night_pain",
 }
