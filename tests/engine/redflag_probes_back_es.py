@@ -102,6 +102,14 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "caminar me alivia, acostada me punza": "rest_night_pain",
     "moverme me ayuda, quieta me late": "rest_night_pain",
     "andar me hace bien, descansando me duele peor": "rest_night_pain",
+    # holdout22: the same families, found while narrowing them (major_trauma, saddle_numbness, legs, worsening_pain)
+    "mi papá se cayó, del techo, como tres metros": "major_trauma",
+    "se cayó de la escalera y se oyó un crujido": "major_trauma",
+    "me caí ayer del tapanco": "major_trauma",
+    "entre los muslos no siento nada": "saddle_numbness",
+    "mi abuela ya no camina, se le doblan las rodillas": "legs",
+    "ya no camina desde el martes": "legs",
+    "pasó de ser un dolor leve a insoportable": "worsening_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -171,4 +179,18 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "termino dormido sentado viendo la tele": "rest_night_pain",
     "cuando me acuesto me late el corazón rápido por el café": "rest_night_pain",
     "no es que me duela más en la cama, me duele igual todo el día": "rest_night_pain",
+    # holdout22: found while narrowing: water or a lamp from the ceiling, a TV that falls with a crack, a crack and a
+    # knock heard in the kitchen (major_trauma); the inner thighs sore, "no siento que sea grave" (saddle_numbness); not
+    # riding a bike any more, walking alone not for months (legs)
+    "se metió agua del techo y me resbalé en el piso mojado": "major_trauma",
+    "me resbalé con el agua que caía del techo": "major_trauma",
+    "se cayó la lámpara del techo y me asusté": "major_trauma",
+    "se cayó una teja del techo, me duele la espalda de barrer": "major_trauma",
+    "se cayó la tele y se oyó un crack": "major_trauma",
+    "oí un crack y un golpe en la cocina, me duele la espalda": "major_trauma",
+    "se cayó el tubo de la cortina sobre la cama": "major_trauma",
+    "se cayó la repisa contra el tubo de la regadera": "major_trauma",
+    "la parte interna de los muslos me duele, no siento que sea nada grave": "saddle_numbness",
+    "mi hijo ya no anda en bici": "legs",
+    "mi abuela ya no camina sola desde hace meses": "legs",
 }
