@@ -10,6 +10,9 @@ ENDS_SCOPE = {
     "she isnt talking shes seizing on the floor": "seizure",
     "no fever im shaking all over and her eyes are rolling back": "seizure",
     "no me duele la espalda desde que se me duermen las piernas": "legs",
+    # Spanish "mejor" ("rather") opens its own clause: the "no" is the condition's (holdout20-21)
+    "si no se me quita ni con pastillas mejor me mato": "crisis",
+    "si no voy a poder caminar mejor me quito la vida": "crisis",
 }
 
 STILL_DENIED = {
@@ -17,6 +20,8 @@ STILL_DENIED = {
     "no hes not seizing": "seizure",
     "22 weeks, no tightening or leaking or bleeding": "labor",
     "no numbness or tingling or weakness in my legs": "legs",
+    "no me siento mejor pero no me duele el pecho": "chest_pain",
+    "no, mejor no me quiero morir, solo quiero dormir": "crisis",
 }
 
 
