@@ -16,6 +16,7 @@ ES_FAMILIES: dict[str, str] = {
     "a veces pienso que mejor me quito la vida": "crisis",
     "mi hermano dice que se quita la vida si lo dejan": "crisis",
     "si no se me quita ni con pastillas mejor me mato": "crisis",
+    "me quito la vida si esto sigue así": "crisis",
     # holdout20-21: cortarse los muslos o los brazos, hacerse cortes en la piel (crisis)
     "mi hija se anda cortando los muslos": "crisis",
     "me hago cortes en las muñecas cuando estoy sola": "crisis",
@@ -27,6 +28,7 @@ ES_FAMILIES: dict[str, str] = {
     "el dolor del hombro se le subió al pecho": "chest_pain",
     "ahora la molestia la siento en el pecho": "chest_pain",
     "me duele en el pecho, como una presión fuerte": "chest_pain",
+    "el dolor lo tiene en el pecho, como un apretón": "chest_pain",
     "el chest me duele bien feo": "chest_pain",
     "me aprieta el chest desde hace rato": "chest_pain",
     "un dolor opresivo que no se me quita": "chest_pain",
@@ -63,6 +65,7 @@ ES_FAMILIES: dict[str, str] = {
     "tembló de todo el cuerpo y quedó como ida": "seizure",
     "con unos temblores horribles se mordió la lengua": "seizure",
     "mi hijo tuvo temblores muy fuertes y se puso azul": "seizure",
+    "tuvo sacudidas violentas y quedó como perdida": "seizure",
     # holdout20-21: pura sangre que sale; los trapos llenos, contados (severe_bleeding)
     "me salió pura sangre de la nariz": "severe_bleeding",
     "le sale puritita sangre de la boca": "severe_bleeding",
@@ -92,12 +95,15 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "le estoy haciendo cortes al pelo de mi hija": "crisis",
     "me hice cortes en las manos cocinando": "crisis",
     "mejor no me hago daño, mejor hablo con mi terapeuta": "crisis",
+    "mi vecino se quitó la vida el año pasado y me afectó mucho": "crisis",
+    "el divorcio me quitó la vida social": "crisis",
     # holdout22: el pecho que se cierra de tristeza (chest_pain)
     "se me cierra el pecho de tristeza desde que se murió mi mamá": "chest_pain",
     # holdout20-21: el dolor que no se pasa al pecho, una cabeza opresiva, el chest day (chest_pain)
     "el dolor no se me pasa al pecho, solo la espalda": "chest_pain",
     "tengo un dolor opresivo de cabeza": "chest_pain",
     "el chest day del gym me dejó adolorido": "chest_pain",
+    "me duele la espalda como un peso, el pecho está bien": "chest_pain",
     # holdout22: la sonrisa que se cae sin lado, la sonrisa de lado pícara (stroke)
     "se me cayó la sonrisa al ver la cuenta del hospital": "stroke",
     "tiene una sonrisa de lado muy coqueta": "stroke",
@@ -122,6 +128,8 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "me tiemblan los brazos y piernas después del gym y no para": "seizure",
     "temblores fuertes con la fiebre y no me responde el doctor": "seizure",
     "la lavadora da sacudidas fuertes y se cayó la tapa": "seizure",
+    "a mi mamá le dan temblores fuertes en las manos, se cayó el vaso": "seizure",
+    "tiene temblores fuertes en las manos y no para": "seizure",
     # holdout20-21: un caballo pura sangre, toallas llenas de otra cosa (severe_bleeding)
     "mi tío tiene un caballo pura sangre": "severe_bleeding",
     "me corté el pelo y las toallas llenas de pelo": "severe_bleeding",
