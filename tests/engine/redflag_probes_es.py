@@ -70,6 +70,19 @@ ES_FAMILIES: dict[str, str] = {
     "me salió pura sangre de la nariz": "severe_bleeding",
     "le sale puritita sangre de la boca": "severe_bleeding",
     "se cortó y ya van cuatro toallas empapadas": "severe_bleeding",
+    # holdout22: look-alikes found while probing; the families the narrowed rules still catch: cortarse las piernas
+    # con una navaja, a propósito, o cuando otro no le cree la depilación (crisis); el dolor de pecho que se pasó pero
+    # volvió o con otra señal, el dolor pasado AL pecho, un bebé en el pecho con dolor, un peso en el pecho sin el bebé
+    # encima (chest_pain)
+    "me estoy cortando las piernas con una navaja": "crisis",
+    "me estoy cortando los muslos a propósito, no es de depilarme": "crisis",
+    "dice que se corta depilándose pero yo creo que se está cortando las piernas": "crisis",
+    "el dolor de pecho se me pasó pero volvió": "chest_pain",
+    "el dolor de pecho se me pasó y ahora me duele el brazo": "chest_pain",
+    "se me quitó el dolor de pecho un rato pero otra vez me aprieta": "chest_pain",
+    "el dolor de la cintura se me fue al pecho, ya estoy bien de la cintura": "chest_pain",
+    "mi bebé duerme en mi pecho y me duele el pecho como un peso": "chest_pain",
+    "cargué al bebé y ahora siento un peso en el pecho": "chest_pain",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -135,4 +148,16 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "me corté el pelo y las toallas llenas de pelo": "severe_bleeding",
     "se cortó la luz y las toallas quedaron empapadas en la lavadora": "severe_bleeding",
     "no salió pura sangre, solo un poquito en el papel": "severe_bleeding",
+    # holdout22: look-alikes found while probing: cortes al depilarse, afeitarse o rasurarse (crisis); el dolor de pecho
+    # que se pasó, dicho como acabado; un bebé, un niño o un gato que duerme en el pecho (chest_pain)
+    "me estoy cortando las piernas depilándome": "crisis",
+    "me corto las piernas cada vez que me rasuro": "crisis",
+    "me corté el muslo afeitándome con el rastrillo nuevo": "crisis",
+    "me hice cortes en las piernas al depilarme con cera y la cuchilla": "crisis",
+    "el dolor de pecho se me pasó, ya estoy bien": "chest_pain",
+    "ya se me quitó el dolor de pecho y me siento bien": "chest_pain",
+    "tenía una molestia en el pecho anoche pero ya se me pasó, estoy bien": "chest_pain",
+    "mi bebé duerme en mi pecho como un peso muerto": "chest_pain",
+    "mi gato se echa sobre mi pecho y pesa como una piedra": "chest_pain",
+    "el niño se quedó dormido encima de mi pecho como un costal": "chest_pain",
 }
