@@ -52,9 +52,10 @@ _NEGATED_TAIL = re.compile(
 )
 # A negation does not reach past a new subject ("no numbness and I can't pee", "I don't know why I
 # can't walk", "his hand won't grip and his mouth is lopsided"), nor into a finding that opens with a preposition ("no
-# numbness after the fall").
+# numbness after the fall"); nor past Spanish "mejor" ("rather") opening its own clause: "si no puedo ni caminar mejor
+# me muero" (the "no" is the condition's).
 _SCOPE_BREAK = re.compile(
-    r"\b(?:and|or|so|then|because|cause|cuz|since|why|how|when|while|now|also|plus|except|y|pero|porque)\s+"
+    r"\b(?:and|or|so|then|because|cause|cuz|since|why|how|when|while|now|also|plus|except|y|pero|porque|mejor)\s+"
     r"(?=(?:i|im|ive|id|my|it|its|me|theres|there|he|hes|she|shes|his|her|they|theyre|their|"
     r"yo|mi|tengo|estoy|estaba|ando|andaba|sigo|se|le)\b)"
 )

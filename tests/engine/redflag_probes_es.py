@@ -9,6 +9,80 @@ ES_FAMILIES: dict[str, str] = {
     "se rebanó el dedo y sangra a borbotones": "severe_bleeding",
     "le sale la sangre a borbotones de la pierna": "severe_bleeding",
     "estoy sangrando a borbotones por la nariz": "severe_bleeding",
+    # holdout22: darse de baja de este mundo (crisis)
+    "quisiera darme de baja de esta vida": "crisis",
+    "dice que se va a dar de baja del mundo": "crisis",
+    # holdout20-21: me quito la vida, también tras un "si no ... mejor" (crisis)
+    "a veces pienso que mejor me quito la vida": "crisis",
+    "mi hermano dice que se quita la vida si lo dejan": "crisis",
+    "si no se me quita ni con pastillas mejor me mato": "crisis",
+    "me quito la vida si esto sigue así": "crisis",
+    # holdout20-21: cortarse los muslos o los brazos, hacerse cortes en la piel (crisis)
+    "mi hija se anda cortando los muslos": "crisis",
+    "me hago cortes en las muñecas cuando estoy sola": "crisis",
+    "se está haciendo cortaditas en los antebrazos": "crisis",
+    # holdout22: el pecho que se cierra o se comprime (chest_pain)
+    "siento que se me cierra el pecho": "chest_pain",
+    "se le comprime el pecho y suda": "chest_pain",
+    # holdout20-21: el dolor pasado al pecho, el chest (spanglish), el dolor opresivo o en medio del pecho (chest_pain)
+    "el dolor del hombro se le subió al pecho": "chest_pain",
+    "ahora la molestia la siento en el pecho": "chest_pain",
+    "me duele en el pecho, como una presión fuerte": "chest_pain",
+    "el dolor lo tiene en el pecho, como un apretón": "chest_pain",
+    "el chest me duele bien feo": "chest_pain",
+    "me aprieta el chest desde hace rato": "chest_pain",
+    "un dolor opresivo que no se me quita": "chest_pain",
+    "una presión fuerte en el centro del pecho": "chest_pain",
+    # holdout22: la sonrisa que se cae de un lado (stroke)
+    "se le cae la sonrisa de un lado": "stroke",
+    "la sonrisa se le ve torcida desde hace rato": "stroke",
+    # holdout20-21: el lado nombrado antes del verbo; no reconocer y hablar arrastrado (stroke)
+    "todo el lado derecho se le durmió de golpe": "stroke",
+    "la mitad izquierda que se me paralizó hace una hora": "stroke",
+    "no nos reconoce y habla arrastrado": "stroke",
+    "mi papá arrastra la lengua al hablar de repente": "stroke",
+    # holdout20-22: la lengua o los labios gordos o que se engordan, la garganta apretada, con ronchas (anaphylaxis)
+    "siento la lengua como gorda": "anaphylaxis",
+    "los labios se me están engordando": "anaphylaxis",
+    "la garganta se me siente bien cerrada": "anaphylaxis",
+    "my throat se siente tight after the pill": "anaphylaxis",
+    "me salió urticaria y la garganta la tengo apretada": "anaphylaxis",
+    "tengo hives y los labios hinchados": "anaphylaxis",
+    # holdout20-21: la cara o los ojos que se hinchan y el pecho que silba (anaphylaxis)
+    "se le hincha la cara y le chilla el pecho": "anaphylaxis",
+    # holdout20-21: las pastillas de otro por error, nombradas por su uso; sedantes con alcohol o juntos (overdose)
+    "me confundí y le di las gotas de la presión de mi mamá": "overdose",
+    "me tomé el tramadol con unas chelas y ando re atontado": "overdose",
+    "se tomó el clonazepam y las pastillas de dormir juntas, está bien ido": "overdose",
+    "tomé unas birras y luego el relajante, estoy muy mareado": "overdose",
+    # holdout20-22: rompe del pecho hacia atrás, como si despegaran la espalda, algo roto por dentro (tearing_pain)
+    "como un cuchillo que le parte del pecho para atrás": "tearing_pain",
+    "siento como si me arrancaran la espalda": "tearing_pain",
+    "como que me rasgaban algo adentro": "tearing_pain",
+    "sentí que se me reventaba algo en la espalda, de repente": "tearing_pain",
+    # holdout20-22: temblores de todo el cuerpo o de brazos y piernas con un signo de convulsión (seizure)
+    "le dieron sacudidas de brazos y piernas y no nos veía": "seizure",
+    "tembló de todo el cuerpo y quedó como ida": "seizure",
+    "con unos temblores horribles se mordió la lengua": "seizure",
+    "mi hijo tuvo temblores muy fuertes y se puso azul": "seizure",
+    "tuvo sacudidas violentas y quedó como perdida": "seizure",
+    # holdout20-21: pura sangre que sale; los trapos llenos, contados (severe_bleeding)
+    "me salió pura sangre de la nariz": "severe_bleeding",
+    "le sale puritita sangre de la boca": "severe_bleeding",
+    "se cortó y ya van cuatro toallas empapadas": "severe_bleeding",
+    # holdout22: look-alikes found while probing; the families the narrowed rules still catch: cortarse las piernas
+    # con una navaja, a propósito, o cuando otro no le cree la depilación (crisis); el dolor de pecho que se pasó pero
+    # volvió o con otra señal, el dolor pasado AL pecho, un bebé en el pecho con dolor, un peso en el pecho sin el bebé
+    # encima (chest_pain)
+    "me estoy cortando las piernas con una navaja": "crisis",
+    "me estoy cortando los muslos a propósito, no es de depilarme": "crisis",
+    "dice que se corta depilándose pero yo creo que se está cortando las piernas": "crisis",
+    "el dolor de pecho se me pasó pero volvió": "chest_pain",
+    "el dolor de pecho se me pasó y ahora me duele el brazo": "chest_pain",
+    "se me quitó el dolor de pecho un rato pero otra vez me aprieta": "chest_pain",
+    "el dolor de la cintura se me fue al pecho, ya estoy bien de la cintura": "chest_pain",
+    "mi bebé duerme en mi pecho y me duele el pecho como un peso": "chest_pain",
+    "cargué al bebé y ahora siento un peso en el pecho": "chest_pain",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -25,4 +99,65 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "la lavadora se sacude toda en el centrifugado": "seizure",
     # borbotones que no son sangre (severe_bleeding)
     "la llave echa agua a borbotones": "severe_bleeding",
+    # holdout22: darse de baja de otra cosa (crisis)
+    "me quiero dar de baja del gym, no puedo ir con la espalda": "crisis",
+    "me di de baja de la clase de yoga por el dolor": "crisis",
+    # holdout20-21: la vida que quita el trabajo; cortes que no son autolesión (crisis)
+    "el trabajo me quita la vida jaja": "crisis",
+    "me corté las piernas con la rasuradora": "crisis",
+    "le estoy haciendo cortes al pelo de mi hija": "crisis",
+    "me hice cortes en las manos cocinando": "crisis",
+    "mejor no me hago daño, mejor hablo con mi terapeuta": "crisis",
+    "mi vecino se quitó la vida el año pasado y me afectó mucho": "crisis",
+    "el divorcio me quitó la vida social": "crisis",
+    # holdout22: el pecho que se cierra de tristeza (chest_pain)
+    "se me cierra el pecho de tristeza desde que se murió mi mamá": "chest_pain",
+    # holdout20-21: el dolor que no se pasa al pecho, una cabeza opresiva, el chest day (chest_pain)
+    "el dolor no se me pasa al pecho, solo la espalda": "chest_pain",
+    "tengo un dolor opresivo de cabeza": "chest_pain",
+    "el chest day del gym me dejó adolorido": "chest_pain",
+    "me duele la espalda como un peso, el pecho está bien": "chest_pain",
+    # holdout22: la sonrisa que se cae sin lado, la sonrisa de lado pícara (stroke)
+    "se me cayó la sonrisa al ver la cuenta del hospital": "stroke",
+    "tiene una sonrisa de lado muy coqueta": "stroke",
+    # holdout20-21: el lado de la espalda dormido, el perro que no reconoce (stroke)
+    "el lado izquierdo de la espalda se me durmió de estar sentada": "stroke",
+    "mi perro no me reconoce cuando llego jaja": "stroke",
+    # holdout20-22: la lengua de res, lo que engorda, los ojos hinchados de llorar, ronchas de mosquito (anaphylaxis)
+    "la lengua de res estaba gorda y rica": "anaphylaxis",
+    "me engorda la comida de mi suegra": "anaphylaxis",
+    "se me hinchan los ojos de llorar y me falta el aire de tanto llorar": "anaphylaxis",
+    "tengo ronchas de los mosquitos en las piernas": "anaphylaxis",
+    # holdout20-21: los sedantes recetados juntos, la pregunta por la mezcla, el relajante de ayer (overdose)
+    "tomo la gabapentina y el relajante como me recetó el doctor y estoy muy mareado": "overdose",
+    "¿puedo tomar el relajante con unas cervezas?": "overdose",
+    "me tomé el relajante ayer y hoy una cerveza y estoy muy bien": "overdose",
+    # holdout20-22: arrancar la espalda de tanto cargar, algo roto en el carro (tearing_pain)
+    "siento como si me arrancaran la espalda de tanto cargar cajas": "tearing_pain",
+    "se me rompió algo en el carro, el espejo": "tearing_pain",
+    # holdout20-22: temblar de frío, de nervios, tras el gym o de risa; una lavadora que se sacude (seizure)
+    "tengo temblores en todo el cuerpo de frío y no para": "seizure",
+    "tiemblo de todo el cuerpo por los nervios de la entrevista y no me oyen": "seizure",
+    "me tiemblan los brazos y piernas después del gym y no para": "seizure",
+    "temblores fuertes con la fiebre y no me responde el doctor": "seizure",
+    "la lavadora da sacudidas fuertes y se cayó la tapa": "seizure",
+    "a mi mamá le dan temblores fuertes en las manos, se cayó el vaso": "seizure",
+    "tiene temblores fuertes en las manos y no para": "seizure",
+    # holdout20-21: un caballo pura sangre, toallas llenas de otra cosa (severe_bleeding)
+    "mi tío tiene un caballo pura sangre": "severe_bleeding",
+    "me corté el pelo y las toallas llenas de pelo": "severe_bleeding",
+    "se cortó la luz y las toallas quedaron empapadas en la lavadora": "severe_bleeding",
+    "no salió pura sangre, solo un poquito en el papel": "severe_bleeding",
+    # holdout22: look-alikes found while probing: cortes al depilarse, afeitarse o rasurarse (crisis); el dolor de pecho
+    # que se pasó, dicho como acabado; un bebé, un niño o un gato que duerme en el pecho (chest_pain)
+    "me estoy cortando las piernas depilándome": "crisis",
+    "me corto las piernas cada vez que me rasuro": "crisis",
+    "me corté el muslo afeitándome con el rastrillo nuevo": "crisis",
+    "me hice cortes en las piernas al depilarme con cera y la cuchilla": "crisis",
+    "el dolor de pecho se me pasó, ya estoy bien": "chest_pain",
+    "ya se me quitó el dolor de pecho y me siento bien": "chest_pain",
+    "tenía una molestia en el pecho anoche pero ya se me pasó, estoy bien": "chest_pain",
+    "mi bebé duerme en mi pecho como un peso muerto": "chest_pain",
+    "mi gato se echa sobre mi pecho y pesa como una piedra": "chest_pain",
+    "el niño se quedó dormido encima de mi pecho como un costal": "chest_pain",
 }

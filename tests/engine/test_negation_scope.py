@@ -14,6 +14,9 @@ ENDS_SCOPE = {
     # holdout22: a negation inside a condition ends where the main clause opens with its own subject
     "if this pain doesnt ease up i dont want to wake up tomorrow": "crisis",
     "if the meds dont work he cant breathe": "breathing",
+    # Spanish "mejor" ("rather") opens its own clause: the "no" is the condition's (holdout20-21)
+    "si no se me quita ni con pastillas mejor me mato": "crisis",
+    "si no voy a poder caminar mejor me quito la vida": "crisis",
 }
 
 STILL_DENIED = {
@@ -24,6 +27,8 @@ STILL_DENIED = {
     # holdout22: the finding inside the negated condition is still denied
     "if she doesnt have a seizure tonight shes fine": "seizure",
     "no chest pain if thats what youre asking": "chest_pain",
+    "no me siento mejor pero no me duele el pecho": "chest_pain",
+    "no, mejor no me quiero morir, solo quiero dormir": "crisis",
 }
 
 
