@@ -644,6 +644,34 @@ BACK_FAMILIES: dict[str, str] = {
     "it hurts worse resting than when I'm walking": 'rest_night_pain',
     'el backache me despierta cada noche': 'rest_night_pain',
     'me molesta más acostado que cuando camino': 'rest_night_pain',
+    # holdout22 (back, English): faint, the room or the sight fading or closing in on standing, going down on getting
+    # up, pale with cold hands, down with no warning, clammy said with "get", severe belly pain said of another
+    'whenever I get up the room dims and I have to grab the wall': 'faint_shock_abdomen',
+    'my sight greys out each time I stand': 'faint_shock_abdomen',
+    'my vision closes in when i get up too fast': 'faint_shock_abdomen',
+    'I stood up from the toilet and I crumpled': 'faint_shock_abdomen',
+    "he's gone grey and his hands are icy": 'faint_shock_abdomen',
+    "her hands are freezing and she's pale": 'faint_shock_abdomen',
+    'then he just went down, no warning at all': 'faint_shock_abdomen',
+    'i get clammy and shaky when i stand': 'faint_shock_abdomen',
+    'dad has terrible pain in his stomach and his back': 'faint_shock_abdomen',
+    # holdout22 (back, English): bladder, the urge to go no longer felt, an adult's accidents, peeing unfelt or not
+    # known, the belly pressed or a strain to get urine out, nothing felt happening on the toilet, tried to pee and
+    # nothing each time, a leak that cannot be stopped, the stool coming out unfelt
+    "I've lost the urge to pee": 'bladder_bowel',
+    "he doesn't get the need to poop at all anymore": 'bladder_bowel',
+    "I can't tell that I need to go till it's too late": 'bladder_bowel',
+    'she keeps having accidents since the spasm started': 'bladder_bowel',
+    "I can't tell if I've peed or not": 'bladder_bowel',
+    "I can't feel my pee coming out": 'bladder_bowel',
+    'the urine stream feels like nothing': 'bladder_bowel',
+    'I have to push on my bladder to make it come': 'bladder_bowel',
+    'I have to strain just to pee': 'bladder_bowel',
+    "I sit to poop and can't feel a thing happening": 'bladder_bowel',
+    'tried and tried to pee, every time nothing': 'bladder_bowel',
+    "I dribbled when I sneezed and I can't hold it back": 'bladder_bowel',
+    "she wet herself twice and can't control it": 'bladder_bowel',
+    "the poop is just coming out, i can't feel it": 'bladder_bowel',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1063,4 +1091,34 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'shivering from the ice bath after practice': 'fever',
     'me castañean los dientes en la parada del camión': 'fever',
     "can't feel my toes, it's freezing out here": 'legs',
+    # holdout22 (back, English): faint look-alikes, a power cut, a screen, "hit the ground running", a thing dropped, a
+    # drop into sleep, hands always cold, clammy from nerves, the wifi read as "wife", a focus like a tunnel
+    'when I stand up the room goes dark because the power went out': 'faint_shock_abdomen',
+    'whenever i sit up the screen fades to black, my phone is dying': 'faint_shock_abdomen',
+    'I get up at 5 and hit the ground running': 'faint_shock_abdomen',
+    'I stood up and I dropped my phone': 'faint_shock_abdomen',
+    'after work i just dropped, slept till noon': 'faint_shock_abdomen',
+    'my stocks just dropped, no warning': 'faint_shock_abdomen',
+    'my wifi just dropped, no warning': 'faint_shock_abdomen',
+    'she is pale and her hands are always cold': 'faint_shock_abdomen',
+    "my hands are cold and I'm pale from the winter": 'faint_shock_abdomen',
+    'i get clammy when i get nervous': 'faint_shock_abdomen',
+    'i get tunnel vision at work when im stressed': 'faint_shock_abdomen',
+    'when i sit up the world fades away and i feel calm, meditation is great': 'faint_shock_abdomen',
+    # holdout22 (back, English): bladder look-alikes, the urge to go to work or out, someone gone out, gone too far,
+    # accidents at work or in the car, a shower's stream, constipation, a spasm that can't be stopped, nothing hurting
+    "I've lost the urge to go to work with this back": 'bladder_bowel',
+    'I lost the urge to go out since the spasm': 'bladder_bowel',
+    "I can't tell if he's gone out already": 'bladder_bowel',
+    "I can't tell if I've gone too far with the stretches": 'bladder_bowel',
+    'I keep having accidents at work with the forklift': 'bladder_bowel',
+    'he has been having accidents in the car lately': 'bladder_bowel',
+    "I can't feel the stream of water in the shower": 'bladder_bowel',
+    "I have to push to poop because I'm constipated": 'bladder_bowel',
+    "I went to pee and then the spasm came and I can't stop it": 'bladder_bowel',
+    'i peed, then the cramp came back in my back and i cant stop it': 'bladder_bowel',
+    'tried to stretch, each time nothing hurt': 'bladder_bowel',
+    'i dont feel like i need to pee right now': 'bladder_bowel',
+    "the pills do nothing, I can't feel anything happening with my back": 'bladder_bowel',
+    'press on my belly to get the gas out': 'bladder_bowel',
 }
