@@ -672,6 +672,18 @@ BACK_FAMILIES: dict[str, str] = {
     "I dribbled when I sneezed and I can't hold it back": 'bladder_bowel',
     "she wet herself twice and can't control it": 'bladder_bowel',
     "the poop is just coming out, i can't feel it": 'bladder_bowel',
+    # holdout22 (back, English): saddle, the genitals named and not felt or gone dead, the bidet or the cloth not felt
+    # there, a nick there not felt, numb as from a shot of lidocaine, gone fuzzy, "never feel anything down there"
+    "I can't feel my balls at all": 'saddle_numbness',
+    'her labia feel dead since yesterday': 'saddle_numbness',
+    "I can't feel the bidet spray anymore": 'saddle_numbness',
+    "can't feel the washcloth between my legs": 'saddle_numbness',
+    "nicked my scrotum shaving and didn't feel a thing": 'saddle_numbness',
+    'my groin feels like someone gave it a shot of lidocaine': 'saddle_numbness',
+    'the feeling round my privates has gone all fuzzy': 'saddle_numbness',
+    'I never feel anything down there anymore': 'saddle_numbness',
+    # holdout22 (back, English): legs, a foot numb in a chair that did not come back at once still counts
+    'my foot went numb in the chair, it came back, then went numb again': 'legs',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1121,4 +1133,18 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'i dont feel like i need to pee right now': 'bladder_bowel',
     "the pills do nothing, I can't feel anything happening with my back": 'bladder_bowel',
     'press on my belly to get the gas out': 'bladder_bowel',
+    # holdout22 (back, English): saddle look-alikes, the cold or a swim, a real injection, hair, a finger, the cheeks of
+    # the face, nothing unusual, a shower's pressure, a basement's sound
+    "I can't feel my balls, it's freezing outside": 'saddle_numbness',
+    "can't feel my balls after swimming in the lake": 'saddle_numbness',
+    'I got a shot of lidocaine in my groin for the hernia repair': 'saddle_numbness',
+    'my butt is fuzzy lol, need to wax': 'saddle_numbness',
+    "cut my finger and didn't feel it": 'saddle_numbness',
+    'my cheeks have gone fuzzy from the cold': 'saddle_numbness',
+    'I dont feel anything unusual down there': 'saddle_numbness',
+    "I can't feel the water pressure in the shower": 'saddle_numbness',
+    'the music sounds muffled down there in the basement': 'saddle_numbness',
+    # holdout22 (back, English): legs look-alikes, a foot numb in a seat that came right back
+    'my foot went numb in the car but it came right back': 'legs',
+    'my foot went numb in the seat, the feeling came back at once': 'legs',
 }
