@@ -672,6 +672,7 @@ BACK_FAMILIES: dict[str, str] = {
     "I dribbled when I sneezed and I can't hold it back": 'bladder_bowel',
     "she wet herself twice and can't control it": 'bladder_bowel',
     "the poop is just coming out, i can't feel it": 'bladder_bowel',
+    "I don't get the urge to go at all anymore": 'bladder_bowel',
     # holdout22 (back, English): saddle, the genitals named and not felt or gone dead, the bidet or the cloth not felt
     # there, a nick there not felt, numb as from a shot of lidocaine, gone fuzzy, "never feel anything down there"
     "I can't feel my balls at all": 'saddle_numbness',
@@ -684,6 +685,30 @@ BACK_FAMILIES: dict[str, str] = {
     'I never feel anything down there anymore': 'saddle_numbness',
     # holdout22 (back, English): legs, a foot numb in a chair that did not come back at once still counts
     'my foot went numb in the chair, it came back, then went numb again': 'legs',
+    # holdout22 (back, English): fever, freezing and sweating at once
+    'shivering yet drenched in sweat': 'fever',
+    "I'm cold and sweating at the same time": 'fever',
+    'hot and shivering at once, and my back aches': 'fever',
+    # holdout22 (back, English): trauma, involved in a collision, a vehicle into one's own, at speed, skied into a tree
+    'we were involved in a pileup on the highway': 'major_trauma',
+    'a lorry rammed ours at the lights': 'major_trauma',
+    'slammed into the barrier at full speed': 'major_trauma',
+    'he crashed into a wall at high speed': 'major_trauma',
+    'snowboarded straight into a tree': 'major_trauma',
+    'my car got rear ended while i was inside the car': 'major_trauma',
+    # holdout22 (back, English): worsening, only getting more intense, woken up worse, worse by the clock, groaning more
+    # by the hour, a score out of ten rising, the pain piling up, worse tonight than ever
+    "it's just getting more severe": 'worsening_pain',
+    'woke up even worse this morning': 'worsening_pain',
+    'the back is worse at noon than at 7am': 'worsening_pain',
+    "she's moaning more each hour": 'worsening_pain',
+    "was a 2 out of 10 this morning and it's a 9 out of 10 now": 'worsening_pain',
+    'the pain keeps piling up': 'worsening_pain',
+    'the spasms are worse tonight than ever': 'worsening_pain',
+    # holdout22 (back, English): rest/night, the pain jolting one awake, woken from deep sleep, biting mostly at night
+    'the spasm jerks me out of sleep': 'rest_night_pain',
+    'wakes me out of a sound sleep': 'rest_night_pain',
+    'it mostly hits at night': 'rest_night_pain',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1133,6 +1158,7 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'i dont feel like i need to pee right now': 'bladder_bowel',
     "the pills do nothing, I can't feel anything happening with my back": 'bladder_bowel',
     'press on my belly to get the gas out': 'bladder_bowel',
+    'i lost the urge to go running since my back went out': 'bladder_bowel',
     # holdout22 (back, English): saddle look-alikes, the cold or a swim, a real injection, hair, a finger, the cheeks of
     # the face, nothing unusual, a shower's pressure, a basement's sound
     "I can't feel my balls, it's freezing outside": 'saddle_numbness',
@@ -1147,4 +1173,31 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     # holdout22 (back, English): legs look-alikes, a foot numb in a seat that came right back
     'my foot went numb in the car but it came right back': 'legs',
     'my foot went numb in the seat, the feeling came back at once': 'legs',
+    # holdout22 (back, English): fever look-alikes, the gym or a hike, nausea from an empty stomach
+    'freezing and sweating at the gym': 'fever',
+    'i was freezing and sweaty after the hike': 'fever',
+    'nausea from an empty stomach': 'fever',
+    # holdout22 (back, English): trauma look-alikes, a near miss, a car hit while one was elsewhere, an argument, a
+    # crash of a market or a laptop
+    'almost skied into a tree today lol': 'major_trauma',
+    'my car got hit while i was at work': 'major_trauma',
+    'the car was sideswiped while we were shopping': 'major_trauma',
+    'i was involved in an argument with my boss': 'major_trauma',
+    'the market crashed at speed': 'major_trauma',
+    'my laptop crashed twice at high speed of downloads': 'major_trauma',
+    # holdout22 (back, English): worsening look-alikes, workouts, "worse for wear", night against morning (night pain),
+    # moaning about a job, film scores, laundry piling up, worse a few minutes and settled, a quarrel, the traffic
+    'the workouts are getting more intense': 'worsening_pain',
+    'woke up worse for wear after the party': 'worsening_pain',
+    'its worse at night than in the morning': 'worsening_pain',
+    "she's moaning more every day about her job": 'worsening_pain',
+    'the movie was a 3/10 and the sequel an 8/10': 'worsening_pain',
+    'the laundry keeps piling up': 'worsening_pain',
+    'it got worse for a couple of minutes after lifting, then settled down': 'worsening_pain',
+    'this thing with my boss is escalating': 'worsening_pain',
+    'the traffic is worse at 5pm than at 8am': 'worsening_pain',
+    # holdout22 (back, English): rest/night look-alikes, an alarm, a baby, the traffic
+    'the alarm jolts me awake at 6': 'rest_night_pain',
+    'the baby wakes me from deep sleep': 'rest_night_pain',
+    'the traffic only really hits at night': 'rest_night_pain',
 }
