@@ -644,6 +644,71 @@ BACK_FAMILIES: dict[str, str] = {
     "it hurts worse resting than when I'm walking": 'rest_night_pain',
     'el backache me despierta cada noche': 'rest_night_pain',
     'me molesta más acostado que cuando camino': 'rest_night_pain',
+    # holdout22 (back, English): faint, the room or the sight fading or closing in on standing, going down on getting
+    # up, pale with cold hands, down with no warning, clammy said with "get", severe belly pain said of another
+    'whenever I get up the room dims and I have to grab the wall': 'faint_shock_abdomen',
+    'my sight greys out each time I stand': 'faint_shock_abdomen',
+    'my vision closes in when i get up too fast': 'faint_shock_abdomen',
+    'I stood up from the toilet and I crumpled': 'faint_shock_abdomen',
+    "he's gone grey and his hands are icy": 'faint_shock_abdomen',
+    "her hands are freezing and she's pale": 'faint_shock_abdomen',
+    'then he just went down, no warning at all': 'faint_shock_abdomen',
+    'i get clammy and shaky when i stand': 'faint_shock_abdomen',
+    'dad has terrible pain in his stomach and his back': 'faint_shock_abdomen',
+    # holdout22 (back, English): bladder, the urge to go no longer felt, an adult's accidents, peeing unfelt or not
+    # known, the belly pressed or a strain to get urine out, nothing felt happening on the toilet, tried to pee and
+    # nothing each time, a leak that cannot be stopped, the stool coming out unfelt
+    "I've lost the urge to pee": 'bladder_bowel',
+    "he doesn't get the need to poop at all anymore": 'bladder_bowel',
+    "I can't tell that I need to go till it's too late": 'bladder_bowel',
+    'she keeps having accidents since the spasm started': 'bladder_bowel',
+    "I can't tell if I've peed or not": 'bladder_bowel',
+    "I can't feel my pee coming out": 'bladder_bowel',
+    'the urine stream feels like nothing': 'bladder_bowel',
+    'I have to push on my bladder to make it come': 'bladder_bowel',
+    'I have to strain just to pee': 'bladder_bowel',
+    "I sit to poop and can't feel a thing happening": 'bladder_bowel',
+    'tried and tried to pee, every time nothing': 'bladder_bowel',
+    "I dribbled when I sneezed and I can't hold it back": 'bladder_bowel',
+    "she wet herself twice and can't control it": 'bladder_bowel',
+    "the poop is just coming out, i can't feel it": 'bladder_bowel',
+    "I don't get the urge to go at all anymore": 'bladder_bowel',
+    # holdout22 (back, English): saddle, the genitals named and not felt or gone dead, the bidet or the cloth not felt
+    # there, a nick there not felt, numb as from a shot of lidocaine, gone fuzzy, "never feel anything down there"
+    "I can't feel my balls at all": 'saddle_numbness',
+    'her labia feel dead since yesterday': 'saddle_numbness',
+    "I can't feel the bidet spray anymore": 'saddle_numbness',
+    "can't feel the washcloth between my legs": 'saddle_numbness',
+    "nicked my scrotum shaving and didn't feel a thing": 'saddle_numbness',
+    'my groin feels like someone gave it a shot of lidocaine': 'saddle_numbness',
+    'the feeling round my privates has gone all fuzzy': 'saddle_numbness',
+    'I never feel anything down there anymore': 'saddle_numbness',
+    # holdout22 (back, English): legs, a foot numb in a chair that did not come back at once still counts
+    'my foot went numb in the chair, it came back, then went numb again': 'legs',
+    # holdout22 (back, English): fever, freezing and sweating at once
+    'shivering yet drenched in sweat': 'fever',
+    "I'm cold and sweating at the same time": 'fever',
+    'hot and shivering at once, and my back aches': 'fever',
+    # holdout22 (back, English): trauma, involved in a collision, a vehicle into one's own, at speed, skied into a tree
+    'we were involved in a pileup on the highway': 'major_trauma',
+    'a lorry rammed ours at the lights': 'major_trauma',
+    'slammed into the barrier at full speed': 'major_trauma',
+    'he crashed into a wall at high speed': 'major_trauma',
+    'snowboarded straight into a tree': 'major_trauma',
+    'my car got rear ended while i was inside the car': 'major_trauma',
+    # holdout22 (back, English): worsening, only getting more intense, woken up worse, worse by the clock, groaning more
+    # by the hour, a score out of ten rising, the pain piling up, worse tonight than ever
+    "it's just getting more severe": 'worsening_pain',
+    'woke up even worse this morning': 'worsening_pain',
+    'the back is worse at noon than at 7am': 'worsening_pain',
+    "she's moaning more each hour": 'worsening_pain',
+    "was a 2 out of 10 this morning and it's a 9 out of 10 now": 'worsening_pain',
+    'the pain keeps piling up': 'worsening_pain',
+    'the spasms are worse tonight than ever': 'worsening_pain',
+    # holdout22 (back, English): rest/night, the pain jolting one awake, woken from deep sleep, biting mostly at night
+    'the spasm jerks me out of sleep': 'rest_night_pain',
+    'wakes me out of a sound sleep': 'rest_night_pain',
+    'it mostly hits at night': 'rest_night_pain',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1063,4 +1128,76 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'shivering from the ice bath after practice': 'fever',
     'me castañean los dientes en la parada del camión': 'fever',
     "can't feel my toes, it's freezing out here": 'legs',
+    # holdout22 (back, English): faint look-alikes, a power cut, a screen, "hit the ground running", a thing dropped, a
+    # drop into sleep, hands always cold, clammy from nerves, the wifi read as "wife", a focus like a tunnel
+    'when I stand up the room goes dark because the power went out': 'faint_shock_abdomen',
+    'whenever i sit up the screen fades to black, my phone is dying': 'faint_shock_abdomen',
+    'I get up at 5 and hit the ground running': 'faint_shock_abdomen',
+    'I stood up and I dropped my phone': 'faint_shock_abdomen',
+    'after work i just dropped, slept till noon': 'faint_shock_abdomen',
+    'my stocks just dropped, no warning': 'faint_shock_abdomen',
+    'my wifi just dropped, no warning': 'faint_shock_abdomen',
+    'she is pale and her hands are always cold': 'faint_shock_abdomen',
+    "my hands are cold and I'm pale from the winter": 'faint_shock_abdomen',
+    'i get clammy when i get nervous': 'faint_shock_abdomen',
+    'i get tunnel vision at work when im stressed': 'faint_shock_abdomen',
+    'when i sit up the world fades away and i feel calm, meditation is great': 'faint_shock_abdomen',
+    # holdout22 (back, English): bladder look-alikes, the urge to go to work or out, someone gone out, gone too far,
+    # accidents at work or in the car, a shower's stream, constipation, a spasm that can't be stopped, nothing hurting
+    "I've lost the urge to go to work with this back": 'bladder_bowel',
+    'I lost the urge to go out since the spasm': 'bladder_bowel',
+    "I can't tell if he's gone out already": 'bladder_bowel',
+    "I can't tell if I've gone too far with the stretches": 'bladder_bowel',
+    'I keep having accidents at work with the forklift': 'bladder_bowel',
+    'he has been having accidents in the car lately': 'bladder_bowel',
+    "I can't feel the stream of water in the shower": 'bladder_bowel',
+    "I have to push to poop because I'm constipated": 'bladder_bowel',
+    "I went to pee and then the spasm came and I can't stop it": 'bladder_bowel',
+    'i peed, then the cramp came back in my back and i cant stop it': 'bladder_bowel',
+    'tried to stretch, each time nothing hurt': 'bladder_bowel',
+    'i dont feel like i need to pee right now': 'bladder_bowel',
+    "the pills do nothing, I can't feel anything happening with my back": 'bladder_bowel',
+    'press on my belly to get the gas out': 'bladder_bowel',
+    'i lost the urge to go running since my back went out': 'bladder_bowel',
+    # holdout22 (back, English): saddle look-alikes, the cold or a swim, a real injection, hair, a finger, the cheeks of
+    # the face, nothing unusual, a shower's pressure, a basement's sound
+    "I can't feel my balls, it's freezing outside": 'saddle_numbness',
+    "can't feel my balls after swimming in the lake": 'saddle_numbness',
+    'I got a shot of lidocaine in my groin for the hernia repair': 'saddle_numbness',
+    'my butt is fuzzy lol, need to wax': 'saddle_numbness',
+    "cut my finger and didn't feel it": 'saddle_numbness',
+    'my cheeks have gone fuzzy from the cold': 'saddle_numbness',
+    'I dont feel anything unusual down there': 'saddle_numbness',
+    "I can't feel the water pressure in the shower": 'saddle_numbness',
+    'the music sounds muffled down there in the basement': 'saddle_numbness',
+    # holdout22 (back, English): legs look-alikes, a foot numb in a seat that came right back
+    'my foot went numb in the car but it came right back': 'legs',
+    'my foot went numb in the seat, the feeling came back at once': 'legs',
+    # holdout22 (back, English): fever look-alikes, the gym or a hike, nausea from an empty stomach
+    'freezing and sweating at the gym': 'fever',
+    'i was freezing and sweaty after the hike': 'fever',
+    'nausea from an empty stomach': 'fever',
+    # holdout22 (back, English): trauma look-alikes, a near miss, a car hit while one was elsewhere, an argument, a
+    # crash of a market or a laptop
+    'almost skied into a tree today lol': 'major_trauma',
+    'my car got hit while i was at work': 'major_trauma',
+    'the car was sideswiped while we were shopping': 'major_trauma',
+    'i was involved in an argument with my boss': 'major_trauma',
+    'the market crashed at speed': 'major_trauma',
+    'my laptop crashed twice at high speed of downloads': 'major_trauma',
+    # holdout22 (back, English): worsening look-alikes, workouts, "worse for wear", night against morning (night pain),
+    # moaning about a job, film scores, laundry piling up, worse a few minutes and settled, a quarrel, the traffic
+    'the workouts are getting more intense': 'worsening_pain',
+    'woke up worse for wear after the party': 'worsening_pain',
+    'its worse at night than in the morning': 'worsening_pain',
+    "she's moaning more every day about her job": 'worsening_pain',
+    'the movie was a 3/10 and the sequel an 8/10': 'worsening_pain',
+    'the laundry keeps piling up': 'worsening_pain',
+    'it got worse for a couple of minutes after lifting, then settled down': 'worsening_pain',
+    'this thing with my boss is escalating': 'worsening_pain',
+    'the traffic is worse at 5pm than at 8am': 'worsening_pain',
+    # holdout22 (back, English): rest/night look-alikes, an alarm, a baby, the traffic
+    'the alarm jolts me awake at 6': 'rest_night_pain',
+    'the baby wakes me from deep sleep': 'rest_night_pain',
+    'the traffic only really hits at night': 'rest_night_pain',
 }
