@@ -110,6 +110,22 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "mi abuela ya no camina, se le doblan las rodillas": "legs",
     "ya no camina desde el martes": "legs",
     "pasó de ser un dolor leve a insoportable": "worsening_pain",
+    # holdout22: look-alikes found while probing: the families the narrowed rules must still catch: wetting oneself
+    # with no water said (bladder_bowel); nothing felt down there, not pain (saddle_numbness); standing, or tiptoe with
+    # no reaching, both feet asleep with no cold said (legs); a fall of metres with the height said (major_trauma)
+    "me mojé otra vez y no llegué al baño": "bladder_bowel",
+    "me estoy mojando los pantalones y no lo siento": "bladder_bowel",
+    "mojé los calzones sin darme cuenta": "bladder_bowel",
+    "no siento nada de nada ahí abajo": "saddle_numbness",
+    "mi mamá no siente nada en las nalgas": "saddle_numbness",
+    "el trasero no lo siento desde ayer": "saddle_numbness",
+    "no puedo pararme de puntitas desde ayer": "legs",
+    "ya no puede pararse sola": "legs",
+    "tengo los dos pies dormidos desde la mañana": "legs",
+    "las piernas entumidas desde ayer, no sé por qué": "legs",
+    "me caí como de tres metros de altura": "major_trauma",
+    "mi esposo se cayó de unos tres metros del techo de la casa": "major_trauma",
+    "me caí como tres metros del andamio": "major_trauma",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -193,4 +209,23 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "la parte interna de los muslos me duele, no siento que sea nada grave": "saddle_numbness",
     "mi hijo ya no anda en bici": "legs",
     "mi abuela ya no camina sola desde hace meses": "legs",
+    # holdout22: look-alikes found while probing: wet from rain, a pool or sweat (bladder_bowel); no pain or discomfort
+    # there is not numbness (saddle_numbness); tiptoe to reach or see something, feet asleep or numb from the cold said
+    # (legs); metres from a place, a distance and not a height (major_trauma)
+    "se me mojó el pantalón con la lluvia": "bladder_bowel",
+    "me mojé toda con el aguacero y me duele la espalda": "bladder_bowel",
+    "se me mojaron los calzones en la alberca": "bladder_bowel",
+    "mojé la cama por el sudor de la fiebre": "bladder_bowel",
+    "ya no siento nada de dolor en mis partes": "saddle_numbness",
+    "ya no siento dolor en las nalgas": "saddle_numbness",
+    "no siento ninguna molestia en la entrepierna": "saddle_numbness",
+    "no puedo pararme de puntitas para alcanzar la repisa": "legs",
+    "no me puedo parar de puntitas para ver por la ventana": "legs",
+    "ya no puedo pararme en las puntas para agarrar el frasco de arriba": "legs",
+    "los dos pies dormidos del frío de la nieve": "legs",
+    "tengo los pies entumidos de frío, estuve afuera en la nieve": "legs",
+    "tengo las piernas dormidas por el frío del hielo": "legs",
+    "me caí en la calle como a tres metros de mi casa": "major_trauma",
+    "me caí como a dos metros de la puerta del súper": "major_trauma",
+    "se cayó en el estacionamiento a unos cinco metros de donde estaba yo": "major_trauma",
 }
