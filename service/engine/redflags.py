@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
 from .long_ago import without_long_ago
+from .scores import rises, rises_across
 from .text import clauses, compile_once
 from .typos import correct, vocabulary
 
@@ -261,7 +262,7 @@ def _near(rule: _NearRule, clause_list: list[str]) -> str | None:
     for part_start, part_end, part in _words_at(clause_list, rule.parts, negatable=False):
         for sign_start, sign_end, sign in signs:
             gap = sign_start - part_end - 1 if part_start <= sign_start else part_start - sign_end - 1
-            if gap < rule.window:
+            if gap < rule.window and (part_start > sign_start or rises_across(rule.parts, rule.signs, part, sign)):
                 return f"{part} ... {sign}" if part_start <= sign_start else f"{sign} ... {part}"
     return None
 
@@ -323,7 +324,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
             if group.any_of.search(clause) is None:
                 continue
             for pattern in group.each:
-                match = next((m for m in pattern.finditer(clause) if not _negated(clause, m)), None)
+                match = next((m for m in pattern.finditer(clause) if rises(m) and not _negated(clause, m)), None)
                 # the look-alike check only for a phrase that is there
                 if match is not None and not _vetoed(compiled, flag_id, originals, index):
                     found[flag_id] = Finding(flag_id, flow.red_flags[flag_id].level, match.group(0))

@@ -709,6 +709,12 @@ BACK_FAMILIES: dict[str, str] = {
     'the spasm jerks me out of sleep': 'rest_night_pain',
     'wakes me out of a sound sleep': 'rest_night_pain',
     'it mostly hits at night': 'rest_night_pain',
+    # holdout22: pain scores that fall (back, English): a score then and a higher one now still fires, "/10" read as
+    # part of the score
+    'it was a 2/10 yesterday and a 6/10 today': 'worsening_pain',
+    'a 4 out of 10 last night and 8 out of 10 now': 'worsening_pain',
+    '3/10 this morning, now its 7/10': 'worsening_pain',
+    'i was a 5 on tuesday, 8 today': 'worsening_pain',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1200,4 +1206,10 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'the alarm jolts me awake at 6': 'rest_night_pain',
     'the baby wakes me from deep sleep': 'rest_night_pain',
     'the traffic only really hits at night': 'rest_night_pain',
+    # holdout22: pain scores that fall (back, English): a score that falls or stays the same, "/10" not a second score
+    'it was a 7/10 yesterday and a 3/10 today': 'worsening_pain',
+    'a 5 last night and a 5 now': 'worsening_pain',
+    '9/10 on sunday, 6/10 today': 'worsening_pain',
+    'was an 8 this morning and a 2 now': 'worsening_pain',
+    'a 10 yesterday, an 8 today': 'worsening_pain',
 }

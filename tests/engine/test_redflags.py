@@ -14,11 +14,14 @@ Decisions recorded here (for the clinical reviewer):
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.engine.flow import Level
 from service.engine.loader import load_flow
 from service.engine.redflags import detect, worst
+from service.engine.scores import rises, rises_across
 from service.settings import ROOT
 
 FLOW = load_flow(ROOT / "flows" / "back_spasm.yaml").flow
@@ -311,3 +314,18 @@ def test_a_suggested_flag_is_not_a_finding_until_confirmed() -> None:
 def test_look_alike_rules_never_veto_a_real_emergency(text: str, flag: str) -> None:
     # `unless` patterns catch idioms and other people's past illnesses; said plainly, the emergency stands.
     assert flag in flags(text), (text, flags(text))
+
+
+def test_two_named_scores_hold_only_when_the_second_is_higher() -> None:
+    # The engine hook (service/engine/scores.py): a phrase or near rule naming `was` and `now` counts only for a rise;
+    # without them, or with one unset, it holds as matched.
+    pattern = re.compile(r"(?P<was>\d+) then (?P<now>\d+)|fine")
+    assert rises(pattern.search("3 then 8"))
+    assert not rises(pattern.search("8 then 3"))
+    assert not rises(pattern.search("6 then 6"))
+    assert rises(pattern.search("fine"))
+    assert rises(re.search(r"(\d+) then (\d+)", "8 then 3"))
+    parts, signs = re.compile(r"(?P<was>\d+) yesterday"), re.compile(r"(?P<now>\d+) now")
+    assert rises_across(parts, signs, "4 yesterday", "9 now")
+    assert not rises_across(parts, signs, "9 yesterday", "4 now")
+    assert rises_across(re.compile(r"\d+ yesterday"), re.compile(r"\d+ now"), "9 yesterday", "4 now")
