@@ -715,6 +715,15 @@ BACK_FAMILIES: dict[str, str] = {
     'a 4 out of 10 last night and 8 out of 10 now': 'worsening_pain',
     '3/10 this morning, now its 7/10': 'worsening_pain',
     'i was a 5 on tuesday, 8 today': 'worsening_pain',
+    # holdout22: faint look-alikes found while probing (back, English): a real faint today or now, said with "passed
+    # out", "blacked out" or "fainted" (also "fainted once" today, and a faint last summer that came back today)
+    'she passed out in the hallway an hour ago': 'faint_shock_abdomen',
+    'my husband blacked out and went down by the stove': 'faint_shock_abdomen',
+    'i fainted once already today': 'faint_shock_abdomen',
+    'i fainted once this morning and again just now': 'faint_shock_abdomen',
+    'i fainted once last summer, and again this morning': 'faint_shock_abdomen',
+    'he passed out on the couch and is snoring and we cant wake him': 'faint_shock_abdomen',
+    'i blacked out by the window': 'faint_shock_abdomen',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1212,4 +1221,12 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     '9/10 on sunday, 6/10 today': 'worsening_pain',
     'was an 8 this morning and a 2 now': 'worsening_pain',
     'a 10 yesterday, an 8 today': 'worsening_pain',
+    # holdout22: faint look-alikes found while probing (back, English): asleep on a couch and snoring, windows or
+    # blinds blacked out for sleep, a faint last summer with none since
+    'he passed out on the sofa, snoring away': 'faint_shock_abdomen',
+    'passed out on the recliner snoring after the game': 'faint_shock_abdomen',
+    'we black out the bedroom blinds for the baby': 'faint_shock_abdomen',
+    'need to black out my car windows for the trip': 'faint_shock_abdomen',
+    'i passed out last christmas at my aunts, nothing since': 'faint_shock_abdomen',
+    'fainted once at a wedding, never again': 'faint_shock_abdomen',
 }
