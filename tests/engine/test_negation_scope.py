@@ -1,6 +1,7 @@
 """Where a negation's scope ends (#16): a new clause typed with its own subject and verb and no comma ("idk hes not
 peeing hes seizing"), Spanish "desde que" as English "since", and a list joined by "or" that the negation reaches; a
-negated condition that ends where its main clause opens with a subject ("if this doesnt let up i dont want to live")."""
+negated condition that ends where its main clause opens with a subject ("if this doesnt let up i dont want to live"),
+and Spanish "mejor" opening its own clause ("si no puedo caminar mejor me quito la vida")."""
 
 import pytest
 
