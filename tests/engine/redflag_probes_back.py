@@ -1223,7 +1223,7 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'a 10 yesterday, an 8 today': 'worsening_pain',
     # holdout22: faint look-alikes found while probing (back, English): asleep on a couch and snoring, windows or
     # blinds blacked out for sleep, a faint last summer with none since
-    'he passed out on the sofa, snoring away': 'faint_shock_abdomen',
+    'he passed out on the sofa snoring away': 'faint_shock_abdomen',
     'passed out on the recliner snoring after the game': 'faint_shock_abdomen',
     'we black out the bedroom blinds for the baby': 'faint_shock_abdomen',
     'need to black out my car windows for the trip': 'faint_shock_abdomen',
