@@ -23,7 +23,9 @@ def rises(match: re.Match[str]) -> bool:
 def rises_across(parts: re.Pattern[str], signs: re.Pattern[str], part: str, sign: str) -> bool:
     """A near rule's part said before its sign: the sign's `now` score above the part's `was` score
     ("5/10 this morning, 9/10 now")."""
+    if "was" not in parts.groupindex or "now" not in signs.groupindex:  # nearly every rule: no search again
+        return True
     was, now = parts.search(part), signs.search(sign)
-    if was is None or now is None or "was" not in parts.groupindex or "now" not in signs.groupindex:
+    if was is None or now is None:
         return True
     return _higher(was.group("was"), now.group("now"))
