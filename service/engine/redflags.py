@@ -92,7 +92,8 @@ _NEXT = "next:"  # an `unless` pattern for the start of the clause after the fin
 _JOINED = "with next:"  # an `unless` pattern for the finding's clause and the next one, joined by a space
 
 
-def _alternatives(patterns: list[str]) -> re.Pattern[str]:
+def alternatives(patterns: list[str]) -> re.Pattern[str]:
+    """One search for many patterns (a flag's phrases, a near rule's parts): what flows check compiles too."""
     return compile_once(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
 
 
@@ -109,20 +110,20 @@ def _compiled(flow: Flow) -> _Compiled:
         after = [p[len(_NEXT):].strip() for p in patterns if p.startswith(_NEXT)]
         joined = [p[len(_JOINED):].strip() for p in patterns if p.startswith(_JOINED)]
         if here:
-            unless[flag_id] = _alternatives(here)
+            unless[flag_id] = alternatives(here)
         if after:
-            unless_next[flag_id] = _alternatives(after)
+            unless_next[flag_id] = alternatives(after)
         if joined:
-            unless_joined[flag_id] = _alternatives(joined)
+            unless_joined[flag_id] = alternatives(joined)
     for flag_id, flag in flow.red_flags.items():
         listed = [phrase for patterns in flag.phrases.values() for phrase in patterns]
         if listed:
-            phrases.append(_FlagPhrases(flag_id, _alternatives(listed),
+            phrases.append(_FlagPhrases(flag_id, alternatives(listed),
                                         tuple(compile_once(rf"\b(?:{phrase})\b") for phrase in listed)))
         words += listed
         for rules in flag.near.values():
             for rule in rules:
-                near.append(_NearRule(flag_id, _alternatives(rule.parts), _alternatives(rule.signs), rule.window,
+                near.append(_NearRule(flag_id, alternatives(rule.parts), alternatives(rule.signs), rule.window,
                                       rule.sure))
                 words += rule.parts + rule.signs
     about_now = frozenset(flag_id for flag_id in flow.red_flags if _about_now(flow, flag_id))

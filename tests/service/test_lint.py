@@ -265,6 +265,14 @@ def test_bad_phrase_pattern() -> None:
     assert any(p.startswith(prefix) for p in found), found
 
 
+def test_phrases_that_cannot_be_searched_together() -> None:
+    # each compiles alone, but the engine searches a flag's phrases as one pattern: a score group named twice
+    source = broken(('phrases: ["legs? (are|is) weak"]', 'phrases: ["a (?P<was>\\\\d) then", "(?P<was>\\\\d) now"]'))
+    found = problems(source)
+    prefix = f"{FILE}:{line_of(source, '(?P<was>')}: red flag 'legs' (phrases): the flag's phrases cannot be searched "
+    assert any(p.startswith(prefix) and "redefinition of group name" in p for p in found), found
+
+
 # --- check_languages, check_option_counts -----------------------------------------------------------
 
 def test_missing_language_text() -> None:
