@@ -7,8 +7,8 @@ import string
 from collections.abc import Iterator
 
 from .flow import Choice, Flow, FreeText, Info, Level, Outcome, Question
+from .lint_patterns import check_phrases, check_unless
 from .problem import Problem
-from .redflags import alternatives
 from .sms_budget import check_segment_budget
 
 MAX_KEYPAD_CHOICES = 8  # 9 repeats the question and 0 reaches a nurse on the phone
@@ -176,34 +176,6 @@ def check_choices(flow: Flow) -> Iterator[Problem]:
             yield Problem(("nodes", node_id, "choices"),
                           f"{len(node.choices)} choices cannot all be answered by keypad "
                           f"(at most {MAX_KEYPAD_CHOICES})")
-
-
-def _unsearchable(path: tuple[str | int, ...], patterns: list[str], what: str) -> list[Problem]:
-    try:  # as the engine searches them (one alone, a flag's phrases or a near rule's parts as one), where two that
-        alternatives(patterns)  # compile alone may not together: a group name (scores.py's `was`) used twice
-    except re.error as exc:
-        return [Problem(path, f"{what}: {exc}")]
-    return []
-
-
-def check_phrases(flow: Flow) -> Iterator[Problem]:
-    for flag_id, flag in flow.red_flags.items():
-        where = ("red_flags", flag_id)
-        alone = [problem for lang, phrases in flag.phrases.items() for index, phrase in enumerate(phrases)
-                 for problem in _unsearchable((*where, "phrases", lang, index), [phrase], "bad phrase pattern")]
-        listed = [phrase for phrases in flag.phrases.values() for phrase in phrases]
-        yield from alone or _unsearchable((*where, "phrases"), listed, "the flag's phrases cannot be searched together")
-        for lang, rules in flag.near.items():
-            for index, rule in enumerate(rules):
-                path = (*where, "near", lang, index)
-                alone = [problem for part in rule.parts + rule.signs
-                         for problem in _unsearchable(path, [part], "bad pattern")]
-                yield from alone or (_unsearchable(path, rule.parts, "its parts cannot be searched together")
-                                     + _unsearchable(path, rule.signs, "its signs cannot be searched together"))
-                if not rule.sure and flag.confirm is None:
-                    yield Problem(("red_flags", flag_id, "near", lang, index),
-                                  "a rule that only suggests the flag (sure: false) needs the flag's `confirm` "
-                                  "question")
 
 
 SHARED_EMERGENCIES = "universal"
@@ -386,6 +358,7 @@ RULES = (
     check_unclear_never_lowers,
     check_choices,
     check_phrases,
+    check_unless,
     check_shared_emergencies,
     check_languages,
     check_option_counts,

@@ -97,6 +97,14 @@ def alternatives(patterns: list[str]) -> re.Pattern[str]:
     return compile_once(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
 
 
+def unless_kinds(patterns: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """A flag's `unless` patterns by what they read: the finding's clause, the next (`next:`), both (`with next:`)."""
+    here = [p for p in patterns if not p.startswith((_NEXT, _JOINED))]
+    after = [p[len(_NEXT):].strip() for p in patterns if p.startswith(_NEXT)]
+    joined = [p[len(_JOINED):].strip() for p in patterns if p.startswith(_JOINED)]
+    return here, after, joined
+
+
 def _compiled(flow: Flow) -> _Compiled:
     # Flows are immutable and few; keyed by identity because their dict fields are unhashable.
     cached = _cache.get(id(flow))
@@ -105,10 +113,7 @@ def _compiled(flow: Flow) -> _Compiled:
     phrases, near, words = [], [], []
     unless, unless_next, unless_joined = {}, {}, {}
     for flag_id, flag in flow.red_flags.items():
-        patterns = [p for ps in flag.unless.values() for p in ps]
-        here = [p for p in patterns if not p.startswith((_NEXT, _JOINED))]
-        after = [p[len(_NEXT):].strip() for p in patterns if p.startswith(_NEXT)]
-        joined = [p[len(_JOINED):].strip() for p in patterns if p.startswith(_JOINED)]
+        here, after, joined = unless_kinds([p for ps in flag.unless.values() for p in ps])
         if here:
             unless[flag_id] = alternatives(here)
         if after:

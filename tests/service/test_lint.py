@@ -273,6 +273,29 @@ def test_phrases_that_cannot_be_searched_together() -> None:
     assert any(p.startswith(prefix) and "redefinition of group name" in p for p in found), found
 
 
+def test_a_look_alike_pattern_that_does_not_compile() -> None:
+    # an `unless` pattern is compiled with the flag's others at detect: broken, it would fail every text, not one
+    source = broken(('phrases: ["legs? (are|is) weak"]',
+                     'phrases: ["legs? (are|is) weak"]\n    unless: {en: ["asleep", "next: from (sitting"]}'))
+    found = problems(source)
+    prefix = f"{FILE}:{line_of(source, 'unless:')}: red flag 'legs' (unless.en.1): bad look-alike pattern: "
+    assert any(p.startswith(prefix) and "missing )" in p for p in found), found
+
+
+def test_look_alike_patterns_that_cannot_be_searched_together() -> None:
+    source = broken(('phrases: ["legs? (are|is) weak"]',
+                     'phrases: ["legs? (are|is) weak"]\n    unless: {en: ["(?P<why>asleep)", "(?P<why>numb) from"]}'))
+    found = problems(source)
+    prefix = f"{FILE}:{line_of(source, 'unless:')}: red flag 'legs' (unless): its clause patterns cannot be searched "
+    assert any(p.startswith(prefix) and "redefinition of group name" in p for p in found), found
+
+
+def test_look_alike_patterns_of_different_kinds_are_searched_apart() -> None:
+    # a clause pattern and a `next:` one are separate searches: the same group name in each is fine
+    parse_flow(broken(('phrases: ["legs? (are|is) weak"]', 'phrases: ["legs? (are|is) weak"]\n'
+                       '    unless: {en: ["(?P<why>asleep)", "next: (?P<why>numb) from"]}')), FILE)
+
+
 # --- check_languages, check_option_counts -----------------------------------------------------------
 
 def test_missing_language_text() -> None:
