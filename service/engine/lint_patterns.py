@@ -6,18 +6,19 @@ A pattern the engine cannot compile would fail every text at detect, so it must 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .flow import Flow
 from .problem import Problem
-from .redflags import alternatives, unless_kinds
+from .redflags import alternatives, any_of, unless_kinds
 
 Path = tuple[str | int, ...]
 
 
-def _unsearchable(path: Path, patterns: list[str], what: str) -> list[Problem]:
+def _unsearchable(path: Path, patterns: list[str], what: str, search: Callable[[list[str]], object] = alternatives,
+                  ) -> list[Problem]:
     try:  # as the engine searches them (one alone, a flag's phrases or a near rule's parts as one), where two that
-        alternatives(patterns)  # compile alone may not together: a group name (scores.py's `was`) used twice
+        search(patterns)  # compile alone may not together: a group named twice, a global flag not at the start
     except re.error as exc:
         return [Problem(path, f"{what}: {exc}")]
     return []
@@ -29,7 +30,8 @@ def check_phrases(flow: Flow) -> Iterator[Problem]:
         alone = [problem for lang, phrases in flag.phrases.items() for index, phrase in enumerate(phrases)
                  for problem in _unsearchable((*where, "phrases", lang, index), [phrase], "bad phrase pattern")]
         listed = [phrase for phrases in flag.phrases.values() for phrase in phrases]
-        yield from alone or _unsearchable((*where, "phrases"), listed, "the flag's phrases cannot be searched together")
+        yield from alone or _unsearchable((*where, "phrases"), listed, "the flag's phrases cannot be searched together",
+                                          any_of)
         for lang, rules in flag.near.items():
             for index, rule in enumerate(rules):
                 path = (*where, "near", lang, index)
@@ -59,4 +61,4 @@ def check_unless(flow: Flow) -> Iterator[Problem]:
         for kind, patterns in zip(("clause", "next clause", "joined clauses"),
                                   unless_kinds([p for ps in flag.unless.values() for p in ps]), strict=True):
             if patterns:
-                yield from _unsearchable(where, patterns, f"its {kind} patterns cannot be searched together")
+                yield from _unsearchable(where, patterns, f"its {kind} patterns cannot be searched together", any_of)

@@ -265,12 +265,23 @@ def test_bad_phrase_pattern() -> None:
     assert any(p.startswith(prefix) for p in found), found
 
 
-def test_phrases_that_cannot_be_searched_together() -> None:
-    # each compiles alone, but the engine searches a flag's phrases as one pattern: a score group named twice
-    source = broken(('phrases: ["legs? (are|is) weak"]', 'phrases: ["a (?P<was>\\\\d) then", "(?P<was>\\\\d) now"]'))
+def test_a_near_rules_parts_that_cannot_be_searched_together() -> None:
+    # each compiles alone, but the engine searches a near rule's parts as one pattern, groups and all (scores.py reads
+    # them): a score group named twice cannot be
+    source = broken(('phrases: ["legs? (are|is) weak"]',
+                     'phrases: ["legs? (are|is) weak"]\n    near:\n'
+                     '      - {parts: ["a (?P<was>\\\\d) then", "(?P<was>\\\\d) now"], signs: [legs]}'))
     found = problems(source)
-    prefix = f"{FILE}:{line_of(source, '(?P<was>')}: red flag 'legs' (phrases): the flag's phrases cannot be searched "
+    prefix = f"{FILE}:{line_of(source, '(?P<was>')}: red flag 'legs' (near.en.0): its parts cannot be searched together"
     assert any(p.startswith(prefix) and "redefinition of group name" in p for p in found), found
+
+
+def test_phrases_may_name_the_same_score_groups() -> None:
+    # a flag's phrases are searched together only to ask whether any is there (redflags.any_of, no groups); each is
+    # then searched alone, so two may both name `was` and `now` (scores.py)
+    source = broken(('phrases: ["legs? (are|is) weak"]', 'phrases: ["a (?P<was>\\\\d) then (?P<now>\\\\d)", '
+                     '"(?P<was>\\\\d) before and (?P<now>\\\\d) now"]'))
+    assert parse_flow(source, FILE).flow.red_flags["legs"].phrases["en"][1].startswith("(?P<was>")
 
 
 def test_a_look_alike_pattern_that_does_not_compile() -> None:
@@ -283,11 +294,20 @@ def test_a_look_alike_pattern_that_does_not_compile() -> None:
 
 
 def test_look_alike_patterns_that_cannot_be_searched_together() -> None:
+    # the engine asks only whether any look-alike is there, with the groups taken out (redflags.any_of): a
+    # back-reference compiles alone but names a group that is no longer there
     source = broken(('phrases: ["legs? (are|is) weak"]',
-                     'phrases: ["legs? (are|is) weak"]\n    unless: {en: ["(?P<why>asleep)", "(?P<why>numb) from"]}'))
+                     'phrases: ["legs? (are|is) weak"]\n    unless: {en: ["asleep", "(numb) and \\\\1 again"]}'))
     found = problems(source)
     prefix = f"{FILE}:{line_of(source, 'unless:')}: red flag 'legs' (unless): its clause patterns cannot be searched "
-    assert any(p.startswith(prefix) and "redefinition of group name" in p for p in found), found
+    assert any(p.startswith(prefix) and "invalid group reference" in p for p in found), found
+
+
+def test_phrases_with_a_back_reference_cannot_be_searched_together() -> None:
+    source = broken(('phrases: ["legs? (are|is) weak"]', 'phrases: ["legs? (are|is) weak", "(weak) and \\\\1er"]'))
+    found = problems(source)
+    prefix = f"{FILE}:{line_of(source, '(weak) and')}: red flag 'legs' (phrases): the flag's phrases cannot be searched"
+    assert any(p.startswith(prefix) and "invalid group reference" in p for p in found), found
 
 
 def test_look_alike_patterns_of_different_kinds_are_searched_apart() -> None:
