@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from service.engine.loader import load_flow  # noqa: E402
 from service.engine.redflags import detect  # noqa: E402
 from service.engine.text import normalize  # noqa: E402
-from service.flowtools.conversation_tests import case_files, load_case_file  # noqa: E402
+from service.flowtools.case_files import case_files, load_case_file  # noqa: E402
 from service.flowtools.corpus import PARTS, TUNED_PARTS, load_part, play  # noqa: E402
 
 BENIGN = "benign"

@@ -20,7 +20,8 @@ from .db import transaction
 from .engine.diff import diff_flows
 from .engine.loader import FlowError, LoadedFlow, flow_files, load_flow, main_file_of, parse_stored
 from .flowtools import diagram
-from .flowtools.conversation_tests import case_files, run_files
+from .flowtools.case_files import case_files
+from .flowtools.conversation_tests import run_files
 from .flowtools.corpus import PARTS, report
 from .flowtools.report import red_flag_report
 from .migrate import autogenerate, upgrade

@@ -63,6 +63,8 @@ class _NearRule:
     signs: re.Pattern[str]
     window: int
     sure: bool
+    any_part: re.Pattern[str]  # the parts and the signs without their groups: is one there at all? (any_of)
+    any_sign: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def _compiled(flow: Flow) -> _Compiled:
         for rules in flag.near.values():
             for rule in rules:
                 near.append(_NearRule(flag_id, alternatives(rule.parts), alternatives(rule.signs), rule.window,
-                                      rule.sure))
+                                      rule.sure, any_of(rule.parts), any_of(rule.signs)))
                 words += rule.parts + rule.signs
     about_now = frozenset(flag_id for flag_id in flow.red_flags if _about_now(flow, flag_id))
     past_counts = frozenset(flag_id for flag_id, flag in flow.red_flags.items() if flag.past_counts)
@@ -242,7 +244,7 @@ def _scan(flow: Flow, clause_list: list[str], found: dict[str, Finding], origina
         chosen = recent if rule.flag in compiled.about_now else clause_list
         # Most rules have no sign or no part in the text at all: rule them out before the look-alikes of every clause
         # (dropping a vetoed clause never adds a word), which were most of a text's scan.
-        if not any(rule.signs.search(c) for c in chosen) or not any(rule.parts.search(c) for c in chosen):
+        if not any(rule.any_sign.search(c) for c in chosen) or not any(rule.any_part.search(c) for c in chosen):
             continue
         kept = [c for i, c in enumerate(chosen) if not _vetoed(compiled, rule.flag, originals, i)]
         quote = _near(rule, kept)

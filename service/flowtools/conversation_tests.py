@@ -42,15 +42,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..clock import tick
 from ..db import transaction
-from ..engine.flow import Duration, Level
 from ..engine.keypad import key_to_text
 from ..engine.phone_turns import GATHER, Heard
-from ..engine.yamlfile import parse_model, read_source
 from ..features import timers
 from ..models import Checkin, Conversation, Escalation, Message, Patient
 from ..outbox.transports import ConsoleTransport
@@ -58,67 +55,9 @@ from ..runtime.calls import call_input, start_call
 from ..runtime.conversation import lock_patient
 from ..runtime.sms import receive_sms
 from ..settings import Settings
+from .case_files import Case, Step, load_case_file
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York: inside texting hours
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Step(_Strict):
-    send: str | None = None
-    press: str | None = None
-    wait: Duration | None = None
-    reply_contains: list[str] = Field(default_factory=list)
-    reply_lacks: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _plain_text(cls, value: Any) -> Any:
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            return {"send": str(value)}
-        if isinstance(value, dict) and "press" in value:
-            value = {**value, "press": str(value["press"])}
-        return value
-
-    @model_validator(mode="after")
-    def _one_action(self) -> Step:
-        if sum(x is not None for x in (self.send, self.press, self.wait)) != 1:
-            raise ValueError("each step is exactly one of: send, press, wait")
-        return self
-
-
-class CheckinExpectation(_Strict):
-    ask: str
-    after: Duration
-
-
-class Expect(_Strict):
-    level: Level | None = None
-    no_outcome: bool = False
-    disposition: str | None = None
-    outcome: str | None = None
-    paged: bool | None = None
-    red_flags: list[str] | None = None
-    checkins: list[CheckinExpectation] | None = None
-    opted_out: bool | None = None
-    replies_contain: list[str] = Field(default_factory=list)
-    replies_lack: list[str] = Field(default_factory=list)
-
-
-class Case(_Strict):
-    name: str
-    twin_of: str | None = Field(None, description="the red flag this case says in the negative")
-    channel: str = Field("sms", pattern="^(sms|voice)$")
-    language: str = "en"
-    steps: list[Step] = Field(min_length=1)
-    expect: Expect = Expect()
-
-
-class CaseFile(_Strict):
-    flow: str
-    cases: list[Case] = Field(min_length=1)
 
 
 @dataclass
@@ -142,16 +81,6 @@ class Outcome:
         lines.append("  conversation:")
         lines += [f"    {line}" for line in self.transcript]
         return "\n".join(lines)
-
-
-def load_case_file(path: str | Path) -> CaseFile:
-    model, _ = parse_model(read_source(path), str(path), CaseFile)
-    return model
-
-
-def case_files(path: str | Path) -> list[Path]:
-    path = Path(path)
-    return [path] if path.is_file() else sorted(path.glob("*.yaml"))
 
 
 def _diff(what: str, expected: object, got: object) -> str:
@@ -202,6 +131,7 @@ class ConversationTester:
         self.svc.engine.dispose()
 
     def run(self, case: Case, file: str) -> Outcome:
+        self._settle_earlier_cases()
         self.clock.now = START
         phone = f"+1{next(self._numbers)}"
         outcome = Outcome(file=file, name=case.name)
@@ -303,6 +233,16 @@ class ConversationTester:
                 if value is not None:
                     found.append((value if value.tzinfo else value.replace(tzinfo=UTC)) + after)
         return min(found) if found else None
+
+    def _settle_earlier_cases(self) -> None:
+        """Each case plays alone: the timers earlier cases left (their clocks set back to START too) are stopped, or
+        every later case's wait stepped through each of them and sent their check-ins (90 s for one 3-day wait)."""
+        with transaction(self.svc.factory) as session:
+            session.execute(update(Checkin).where(Checkin.status == "pending").values(status="cancelled"))
+            session.execute(update(Checkin).values(reminder_due_at=None, expires_at=None))
+            session.execute(update(Conversation).values(silence_due_at=None))
+            session.execute(update(Escalation).values(next_action_at=None))
+            session.execute(update(Message).values(next_attempt_at=None))
 
     def _held_checkins(self) -> bool:
 

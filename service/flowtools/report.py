@@ -9,7 +9,7 @@ from ..engine.flow import Question
 from ..engine.loader import LoadedFlow
 from ..engine.segments import PART, SINGLE
 from ..engine.sms_budget import SmsText, longest_path, sms_texts
-from .conversation_tests import case_files, load_case_file
+from .case_files import case_files, load_case_file
 
 
 def covering_cases(cases_dir: Path, flow_id: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

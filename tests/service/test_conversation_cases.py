@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from service import create_app
-from service.flowtools.conversation_tests import ConversationTester, case_files, load_case_file
+from service.flowtools.case_files import case_files, load_case_file
+from service.flowtools.conversation_tests import ConversationTester
 from service.settings import ROOT
 
 # The cases play on a scratch SQLite of their own (ConversationTester), whatever DATABASE_URL says.

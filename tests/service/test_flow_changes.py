@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service import create_app
-from service.flowtools.conversation_tests import ConversationTester, load_case_file
+from service.flowtools.case_files import load_case_file
+from service.flowtools.conversation_tests import ConversationTester
 from service.models import Conversation, FlowVersion
 from service.settings import ROOT
 from tests.conftest import ALL_CLEAR, Twilio, play

@@ -252,7 +252,7 @@ def test_spanish_check_in_answers(text: str, expected: str | None) -> None:
 
 
 def test_every_red_flag_has_a_spanish_case_and_a_spanish_negated_twin() -> None:
-    from service.flowtools.conversation_tests import load_case_file
+    from service.flowtools.case_files import load_case_file
 
     cases = load_case_file(ROOT / "tests" / "conversations" / "spanish.yaml").cases
     covered = {flag for case in cases for flag in case.expect.red_flags or []}
