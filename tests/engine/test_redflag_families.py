@@ -1475,6 +1475,8 @@ LOOK_ALIKES = {
     "my whole body shook from the cold and i bit my tongue": "seizure",
     "went through three towels drying the dog": "severe_bleeding",
     "gone through a whole box of tissues with this cold": "severe_bleeding",
+    "my skin is not reacting at all to the cream": "unresponsive",
+    "my throat is tiny so pills get stuck": "anaphylaxis",
 }
 
 
