@@ -58,9 +58,11 @@ _SUBJECT_BREAK = re.compile(
     r"(?<=\w )(?<!\bthink )(?<!\bbelieve )(?<!\bthat )(?<!\bsure )(?<!\bif )(?<!\bsay )(?<!\bsays )(?<!\bsaid )"
     r"(?<!\bknow )(?<!\bguess )(?<!\bfeel )(?<!\bsee )(?<!\bhear )(?<!\bwhether )(?<!\bnot )(?<!\bno )"
     r"(?=(?:hes|shes|theyre|im)\s+\w+ing\b)")
-# Nor past a negated condition into its main clause, opened by a subject: "if this doesnt let up i dont want to live".
+# Nor past a negated condition into its main clause, opened by a subject: "if this doesnt let up i dont want to live";
+# a subject contracted with will or would too, its apostrophe gone: "if the pain doesnt stop she'll end it" ("shell").
 _CONDITION_BREAK = re.compile(rf"\b(?:if|unless|until|till|once)\s+(?:\w+\s+){{0,4}}?(?:{NEGATION_CUES})\s+"
-                              r"(?:\w+\s+){1,3}?(?=(?:i|im|ill|id|ive|he|hes|she|shes|we|they|theyre)\b)")
+                              r"(?:\w+\s+){1,3}?(?=(?:i|im|ill|id|ive|he|hes|hell|hed|she|shes|shell|shed|we|they|"
+                              r"theyre|theyll|theyd)\b)")
 # A negation reaches along a list joined by "or" / "nor": "no tightening or leaking or bleeding", "no fever nor
 # chills or sweats" (each item one or two words; "and" is left out: "no fever and bleeding" may be two statements).
 _NEGATED_LIST_TAIL = re.compile(

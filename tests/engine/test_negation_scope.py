@@ -15,6 +15,10 @@ ENDS_SCOPE = {
     # holdout22: a negation inside a condition ends where the main clause opens with its own subject
     "if this pain doesnt ease up i dont want to wake up tomorrow": "crisis",
     "if the meds dont work he cant breathe": "breathing",
+    # holdout23: the main clause's subject contracted with will or would ("she'll" read "shell", "he'd" read "hed")
+    "if the pain doesnt stop she'll end it": "crisis",
+    "if this doesnt get better he'll kill himself": "crisis",
+    "if they dont help her she'd kill herself": "crisis",
     # Spanish "mejor" ("rather") opens its own clause: the "no" is the condition's (holdout20-21)
     "si no se me quita ni con pastillas mejor me mato": "crisis",
     "si no voy a poder caminar mejor me quito la vida": "crisis",
@@ -27,6 +31,7 @@ STILL_DENIED = {
     "no numbness or tingling or weakness in my legs": "legs",
     # holdout22: the finding inside the negated condition is still denied
     "if she doesnt have a seizure tonight shes fine": "seizure",
+    "if he doesnt have a seizure tonight he'll be fine": "seizure",
     "no chest pain if thats what youre asking": "chest_pain",
     "no me siento mejor pero no me duele el pecho": "chest_pain",
     "no, mejor no me quiero morir, solo quiero dormir": "crisis",

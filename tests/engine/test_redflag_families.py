@@ -751,6 +751,77 @@ FAMILIES = {
     "i couldnt wake my son this morning": "unresponsive",
     "32 weeks and im leaking fluid": "labor",
     "my water broke again like last pregnancy": "labor",
+    # holdout23 (universal, English)
+    # crisis: a negated condition before "she'll" or "he'll", another's arms or thighs cut on purpose, blades hidden in
+    # the bed, God asked to take one, a rope bought and a beam looked at
+    "if the pain doesnt stop shell end it": "crisis",
+    "if this doesnt get better hell kill himself": "crisis",
+    "hes been cutting his arms again": "crisis",
+    "she keeps cutting her thighs on purpose": "crisis",
+    "found razor blades under her mattress": "crisis",
+    "i keep asking god to take me": "crisis",
+    "praying god takes me in my sleep": "crisis",
+    "i bought a rope and keep looking at the beam in the basement": "crisis",
+    "ordered some rope. been eyeing the rafters in the attic": "crisis",
+    # chest_pain: the chest wrung or twisted like a towel, or by a hand
+    "my chest feels wrung out like a wet towel": "chest_pain",
+    "like someone is wringing out my chest": "chest_pain",
+    "chest twisted like a dishrag and im sweaty": "chest_pain",
+    # stroke: drool out the side of the mouth, both arms raised and only one up or one drifting down
+    "she is drooling out the side of her mouth": "stroke",
+    "asked him to lift both arms and only one came up": "stroke",
+    "held her arms out and the left one drifted down": "stroke",
+    # anaphylaxis: the lips as if filled or stung, the throat narrowing, the eyes or the face puffed shut with a
+    # wheeze or a gasp
+    "my lips look like i got filler after the shrimp": "anaphylaxis",
+    "her lips look like she got stung": "anaphylaxis",
+    "my throat feels narrow": "anaphylaxis",
+    "his throat is getting smaller": "anaphylaxis",
+    "eyes puffed shut and he is wheezing": "anaphylaxis",
+    "her face puffed up shut, shes gasping": "anaphylaxis",
+    # overdose: a dose taken twice or three times over, all that were left taken, a sedative with drink and the eyes
+    # barely open, sedatives taken to knock oneself out
+    "took his evening tramadol three times over": "overdose",
+    "she has had her oxy twice over tonight": "overdose",
+    "took all 8 that were left in the bottle": "overdose",
+    "swallowed everything left in the old pill bottle": "overdose",
+    "took 2 flexeril and a beer and can barely keep my eyes open": "overdose",
+    "xanax with wine to knock myself out": "overdose",
+    "took my muscle relaxer with my sleeping pill to knock myself out": "overdose",
+    # tearing_pain: a cable snapping inside the chest, the pain ripping through to the back
+    "like a cable snapped inside my chest": "tearing_pain",
+    "the pain rips right through to my back": "tearing_pain",
+    "the tape came off and left a ripping pain in my chest suddenly": "tearing_pain",
+    # breathing: the ribs or the neck sucking in with each breath, a wheeze heard from another room, fighting for breath
+    "his ribs suck in with every breath": "breathing",
+    "her neck pulls in each breath": "breathing",
+    "shes wheezing so loud i can hear it from the kitchen": "breathing",
+    "he is struggling badly for breath": "breathing",
+    "fighting for air sitting still": "breathing",
+    # unresponsive: not rousable, not reacting at all, limp like a rag doll
+    "grandma is not rousable": "unresponsive",
+    "she cant be roused": "unresponsive",
+    "lying there not reacting to me at all": "unresponsive",
+    "he is limp like a ragdoll on the floor": "unresponsive",
+    # seizure: blank outs where the body shook, jerking and shaking on the floor, a limb jerking in a rhythm, the whole
+    # body shaking with a bitten tongue
+    "one of those blackouts where his whole body shook": "seizure",
+    "started twitching and shaking on the bathroom floor": "seizure",
+    "her right arm keeps jerking in a rhythm": "seizure",
+    "my whole body shook and my wife says i bit my tongue": "seizure",
+    # severe_bleeding: pouring through towel after towel, a box of gauze used up, the mouth filling with blood, blood
+    # passed in large quantities
+    "been pouring for 15 min through two towels": "severe_bleeding",
+    "gone through a whole box of gauze since the extraction, still bleeding": "severe_bleeding",
+    "my mouth keeps filling up with blood since the tooth came out": "severe_bleeding",
+    "passing large quantities of blood from my back passage": "severe_bleeding",
+    # labor: the weeks typed "27w" or "34w2d"
+    "im 27w and my stomach keeps balling up tight every few min": "labor",
+    "34w2d and cramping every 5 minutes": "labor",
+    # holdout23: look-alikes found while probing (English universal): the families their narrowed rules must still catch
+    "im slurring my words and speech to text cant understand me": "stroke",
+    "can anxiety feel like chest pain? because my chest hurts right now": "chest_pain",
+    "does a back spasm feel like chest pain because mine does": "chest_pain",
 }
 
 LOOK_ALIKES = {
@@ -1371,6 +1442,41 @@ LOOK_ALIKES = {
     "my toddler is having a fit over his ipad": "seizure",
     "my wife is 32 weeks and her water bottle leaked in her purse": "labor",
     "my water broke last pregnancy at 38 weeks, now im 20 weeks and fine": "labor",
+    # holdout23 (universal, English)
+    "he cut his arm again on the fence": "crisis",
+    "he cut his leg again while climbing": "crisis",
+    "she keeps cutting her hair again": "crisis",
+    "found razor blades in the kitchen drawer": "crisis",
+    "asking god to take me through this": "crisis",
+    "i asked god to take me through the surgery": "crisis",
+    "praying god takes me back to my twenties lol": "crisis",
+    "bought a rope to hang a swing from the beam": "crisis",
+    "bought a rope and keep looking at the beam, need to hang the heavy bag": "crisis",
+    "looking at the beam, bought rope to fix the swing": "crisis",
+    "got a rope and been staring at the tree out back, to put up the tire swing": "crisis",
+    "my heart feels wrung out like a dishrag after the breakup": "chest_pain",
+    "can a pulled muscle feel like chest pain": "chest_pain",
+    "the baby is drooling out the side of his mouth while teething": "stroke",
+    "he drools out the side of his mouth when he sleeps": "stroke",
+    "my voice to text keeps garbling everything lol": "stroke",
+    "autocorrect is mixing up my words again": "stroke",
+    "my lips are swollen because i got filler": "anaphylaxis",
+    "my eyes are puffy shut from crying, breathing fine": "anaphylaxis",
+    "took all 10 that were left over the week as prescribed": "overdose",
+    "read the book three times over": "overdose",
+    "felt something snap in my back lifting the box": "tearing_pain",
+    "ripped the bandaid off my back, ouch": "tearing_pain",
+    "the wax strip ripping feeling on my back lol": "tearing_pain",
+    "ripping the wax strip off my back lol": "tearing_pain",
+    "couldnt be woken for school lol": "unresponsive",
+    "he is not reacting to the new meds": "unresponsive",
+    "shaking and shivering on the floor from the cold": "seizure",
+    "my foot keeps tapping in a rhythm to the music": "seizure",
+    "my whole body shook from the cold and i bit my tongue": "seizure",
+    "went through three towels drying the dog": "severe_bleeding",
+    "gone through a whole box of tissues with this cold": "severe_bleeding",
+    "my skin is not reacting at all to the cream": "unresponsive",
+    "my throat is tiny so pills get stuck": "anaphylaxis",
 }
 
 
