@@ -77,6 +77,12 @@ ES_FAMILIES: dict[str, str] = {
     "mi hijo se corta las piernas con una navaja": "crisis",
     "me corto las piernas cuando me siento mal": "crisis",
     "mi novia se cortaba las piernas y ahora otra vez": "crisis",
+    "me voy de este mundo tan feo, ya no aguanto": "crisis",
+    # holdout23: look-alikes found while probing; the families the narrowed rule still catches: todas las pastillas
+    # tomadas como plan, no como rutina (crisis)
+    "ganas de tomar todas las pastillas": "crisis",
+    "quiero tomar todas mis pastillas y dormir para siempre": "crisis",
+    "si esto sigue así me tomo todas las pastillas y ya": "crisis",
     # holdout23: la cara y el brazo juntos, o media cara, con palabras en medio (stroke)
     "se le entumió de golpe la cara y la mano": "stroke",
     "se me adormeció hace rato media cara": "stroke",
@@ -191,6 +197,12 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "ya tengo todo preparado para irme de vacaciones": "crisis",
     "las botas me cortan las piernas": "crisis",
     "se corta las piernas depilándose": "crisis",
+    "quiero irme de esta vida loca de la ciudad": "crisis",
+    # holdout23: look-alikes found while probing: todas las pastillas dichas como rutina, duda u olvido (crisis)
+    "tengo que tomar todas mis pastillas a tiempo": "crisis",
+    "¿debo tomar todas mis pastillas hoy aunque me duela la panza?": "crisis",
+    "me tomo todas mis pastillas en la mañana como siempre": "crisis",
+    "se me olvida tomar todas las pastillas": "crisis",
     # holdout23: la cara y el brazo dormidos del frío o la anestesia (stroke)
     "se me durmió la cara y la mano del frío": "stroke",
     "se me durmió la boca y el brazo por la anestesia": "stroke",
