@@ -70,6 +70,47 @@ ES_FAMILIES: dict[str, str] = {
     "me salió pura sangre de la nariz": "severe_bleeding",
     "le sale puritita sangre de la boca": "severe_bleeding",
     "se cortó y ya van cuatro toallas empapadas": "severe_bleeding",
+    # holdout23: irse de este mundo, dicho sin "quiero" o ya preparado; las piernas cortadas en presente (crisis)
+    "ya lo tengo todo listo para irme de esta vida": "crisis",
+    "siento que ya me voy de este mundo, no aguanto": "crisis",
+    "mi mamá dice que quiere irse de este mundo": "crisis",
+    "mi hijo se corta las piernas con una navaja": "crisis",
+    "me corto las piernas cuando me siento mal": "crisis",
+    "mi novia se cortaba las piernas y ahora otra vez": "crisis",
+    "me voy de este mundo tan feo, ya no aguanto": "crisis",
+    # holdout23: look-alikes found while probing; the families the narrowed rule still catches: todas las pastillas
+    # tomadas como plan, no como rutina (crisis)
+    "ganas de tomar todas las pastillas": "crisis",
+    "quiero tomar todas mis pastillas y dormir para siempre": "crisis",
+    "si esto sigue así me tomo todas las pastillas y ya": "crisis",
+    # holdout23: la cara y el brazo juntos, o media cara, con palabras en medio (stroke)
+    "se le entumió de golpe la cara y la mano": "stroke",
+    "se me adormeció hace rato media cara": "stroke",
+    "tiene la boca y la mano del mismo lado dormidas": "stroke",
+    # holdout23: los labios o la lengua como globos o salchichas; ronchas y respira con silbido (anaphylaxis)
+    "la lengua se le puso como una salchicha": "anaphylaxis",
+    "traigo la boca y los labios como globos": "anaphylaxis",
+    "tiene ronchas y respira silbando": "anaphylaxis",
+    "le salieron habones, al respirar le chilla": "anaphylaxis",
+    # holdout23: todas las pastillas de una vez, las de la semana o el pastillero entero (overdose)
+    "se tragó de golpe todas sus pastillas": "overdose",
+    "me tomé por error las pastillas de toda la semana": "overdose",
+    "se tomó el pastillero entero": "overdose",
+    "mi mamá se tomó las pastillas de la semana de una vez": "overdose",
+    # holdout23: algo que se rasga entre los omóplatos en cualquier tiempo; como si le rajaran o abrieran la espalda
+    # (tearing_pain)
+    "sentí que algo se le desgarraba entre las paletas": "tearing_pain",
+    "como si algo se me rompiera en medio de la espalda": "tearing_pain",
+    "como si me abrieran el pecho con una navaja por dentro": "tearing_pain",
+    "como si le partieran la espalda con un hacha desde adentro": "tearing_pain",
+    "como si me abrieran la espalda en canal, me vino de la nada": "tearing_pain",
+    "como si le rasgaran el pecho y se le va bajando a la panza": "tearing_pain",
+    "me dio un dolor horrible, como desgarrado, de repente": "tearing_pain",
+    # holdout23: la toalla o la compresa llena cada cuarto de hora o en minutos (severe_bleeding)
+    "cambio la toalla cada cuarto de hora": "severe_bleeding",
+    "traspaso las compresas en 20 minutos": "severe_bleeding",
+    "lleno dos toallas nocturnas por hora": "severe_bleeding",
+    "estoy sangrando y empapo la toalla cada 15 minutos, me mojé con agua": "severe_bleeding",
     # holdout22: look-alikes found while probing; the families the narrowed rules still catch: cortarse las piernas
     # con una navaja, a propósito, o cuando otro no le cree la depilación (crisis); el dolor de pecho que se pasó pero
     # volvió o con otra señal, el dolor pasado AL pecho, un bebé en el pecho con dolor, un peso en el pecho sin el bebé
@@ -148,6 +189,41 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "me corté el pelo y las toallas llenas de pelo": "severe_bleeding",
     "se cortó la luz y las toallas quedaron empapadas en la lavadora": "severe_bleeding",
     "no salió pura sangre, solo un poquito en el papel": "severe_bleeding",
+    # holdout23: irse de este mundo algún día, o de un mundo de otra cosa; las piernas que corta otra cosa (crisis)
+    "antes de irme de este mundo quiero ver a mis nietos": "crisis",
+    "cuando me toque irme de este mundo que sea sin dolor": "crisis",
+    "mi abuela está a punto de irse de este mundo, tiene 98": "crisis",
+    "antes de que me vaya de este mundo quiero arreglar mis cosas": "crisis",
+    "ya tengo todo preparado para irme de vacaciones": "crisis",
+    "las botas me cortan las piernas": "crisis",
+    "se corta las piernas depilándose": "crisis",
+    "quiero irme de esta vida loca de la ciudad": "crisis",
+    # holdout23: look-alikes found while probing: todas las pastillas dichas como rutina, duda u olvido (crisis)
+    "tengo que tomar todas mis pastillas a tiempo": "crisis",
+    "¿debo tomar todas mis pastillas hoy aunque me duela la panza?": "crisis",
+    "me tomo todas mis pastillas en la mañana como siempre": "crisis",
+    "se me olvida tomar todas las pastillas": "crisis",
+    # holdout23: la cara y el brazo dormidos del frío o la anestesia (stroke)
+    "se me durmió la cara y la mano del frío": "stroke",
+    "se me durmió la boca y el brazo por la anestesia": "stroke",
+    # holdout23: los labios como globos deseados o de siempre; ronchas y respirar bien (anaphylaxis)
+    "quiero los labios como globos con ácido hialurónico": "anaphylaxis",
+    "tiene labios como salchichas de nacimiento jaja": "anaphylaxis",
+    "tengo ronchas y respiro bien": "anaphylaxis",
+    # holdout23: la pastilla semanal, las de la mañana, el pastillero armado (overdose)
+    "me tomé la pastilla de la semana, la del hueso": "overdose",
+    "me tomé esta mañana todas mis pastillas": "overdose",
+    "le di de una vez todas sus medicinas de la mañana": "overdose",
+    "armé el pastillero de toda la semana": "overdose",
+    # holdout23: el dolor punzante como un cuchillo, la ciática, el músculo jalado "como desgarrado" (tearing_pain)
+    "siento como si me clavaran un cuchillo en la espalda": "tearing_pain",
+    "como si me partieran la espalda, me baja a la pierna": "tearing_pain",
+    "me jalé la espalda, como un desgarre, me duele al levantarme": "tearing_pain",
+    # holdout23: la toalla que se revisa, la de baño, la de sudor (severe_bleeding)
+    "cada cuarto de hora reviso la toalla": "severe_bleeding",
+    "cambio la toalla cada 8 horas": "severe_bleeding",
+    "empapo la toalla de sudor cada media hora con esta fiebre": "severe_bleeding",
+    "lleno la toalla de agua en un ratito": "severe_bleeding",
     # holdout22: look-alikes found while probing: cortes al depilarse, afeitarse o rasurarse (crisis); el dolor de pecho
     # que se pasó, dicho como acabado; un bebé, un niño o un gato que duerme en el pecho (chest_pain)
     "me estoy cortando las piernas depilándome": "crisis",
