@@ -213,6 +213,14 @@ def _vetoed(compiled: _Compiled, flag_id: str, originals: list[str], index: int)
     return not (flag_id in compiled.past_counts and any(_BACK_AGAIN.search(c) for c in originals[index + 1:]))
 
 
+def looks_alike(flow: Flow, flag_id: str, text: str) -> bool:
+    """A clause of the text is what the flag's own `unless` names as its look-alike (the clause's patterns, not `next:`
+    nor `with next:`): "a little constipated" is constipation, the bladder flag's look-alike, not a half-admitted loss
+    of control."""
+    here = _compiled(flow).unless.get(flag_id)
+    return here is not None and any(here.search(clause) for clause in clauses(text))
+
+
 def _about_now(flow: Flow, flag_id: str) -> bool:
     """An emergency flag is about now: what the text puts long in the past does not count (long_ago.py)."""
     flag = flow.red_flags[flag_id]

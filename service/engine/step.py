@@ -25,7 +25,7 @@ from .inputs import late_text, media_only
 from .keywords import Keyword, match_keyword
 from .language import detect_language
 from .openings import Opening, classify_opening, urgent_words
-from .redflags import Finding, detect
+from .redflags import Finding, detect, looks_alike
 from .render import Context, Env, localize, node_text, prompt
 from .replies import YES_NO, confirm_question, held, merge, phrase, repeat
 from .state import (
@@ -248,7 +248,7 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
         answers = {**state.answers, state.node: text[:500]}  # type: ignore[dict-item]
         return _enter(flow, state.evolve(answers=answers, misses=0), node.next, env)
     assert isinstance(node, Question), state.node
-    choice_id, hedged_no = _read(node, text)
+    choice_id, hedged_no = _read(flow, node, text)
     if hedged_no:
         just = phrase(flow, "just_to_be_sure", state, env)
         return Result(state.evolve(confirm=f"no:{state.node}"),
@@ -264,12 +264,19 @@ def _answer(flow: Flow, state: State, text: str, env: Env, suggested: list[Findi
     return _choose(flow, state, node, choice_id, env)
 
 
-def _read(node: Question, text: str) -> tuple[str | None, bool]:
+def _read(flow: Flow, node: Question, text: str) -> tuple[str | None, bool]:
     """The choice a reply gives, hedges and implied answers read, and whether it is a hedged no."""
     yes_no = node.screening and is_yes_no(node)
     hedged = hedge(text) if yes_no else None
+    if hedged == YES:
+        # "a little", "kind of": a half-admitted yes is one, unless what is half admitted is the question's own flag's
+        # look-alike ("a little constipated" at the bladder question): then it is no answer, and asked again
+        flag = next((c.red_flag for c in node.choices if c.id == YES), None)
+        if flag is not None and flag in flow.red_flags and looks_alike(flow, flag, text):
+            return None, False
+        return YES, False
     if hedged is not None:
-        return (YES, False) if hedged == YES else (None, True)  # "a little", "kind of": a half-admitted yes is one
+        return None, True
     choice_id = parse_answer(node, text) or implied(node, text)
     if choice_id is None and yes_no and opens_with_yes(text):
         choice_id = YES
@@ -282,7 +289,7 @@ def _with_answer(flow: Flow, state: State, findings: list[Finding], text: str) -
     node = flow.nodes.get(state.node) if state.node else None
     if not isinstance(node, Question):
         return findings
-    choice_id, _ = _read(node, text)
+    choice_id, _ = _read(flow, node, text)
     flag = next((c.red_flag for c in node.choices if c.id == choice_id), None)
     if flag is None or flag not in flow.red_flags or any(f.flag == flag for f in findings):
         return findings

@@ -724,6 +724,61 @@ BACK_FAMILIES: dict[str, str] = {
     'i fainted once last summer, and again this morning': 'faint_shock_abdomen',
     'he passed out on the couch and is snoring and we cant wake him': 'faint_shock_abdomen',
     'i blacked out by the window': 'faint_shock_abdomen',
+    # holdout23 (back, English): worsening, it intensifying said with "it's", more severe said with "got", harder by the
+    # hour, the spasms closer together, revved up all night, rising with rest no help or even in bed, stiff at first
+    "it's intensifying": 'worsening_pain',
+    'honestly its only got more severe since lunch': 'worsening_pain',
+    'the cramp gets harder every hour': 'worsening_pain',
+    'the spasms keep coming closer together': 'worsening_pain',
+    'it revved up all night': 'worsening_pain',
+    "it keeps getting stronger, lying down doesn't help": 'worsening_pain',
+    'intensifying even though ive been in bed all day': 'worsening_pain',
+    'it gets sharper, even just sitting here': 'worsening_pain',
+    'started out as soreness and now its unbearable': 'worsening_pain',
+    # holdout23 (back, English): rest/night, the pain the moment one keeps still, lying in bed making the back ache, at
+    # its worst overnight, hurting most in bed, roused from sleep, the nights another story or up every hour
+    'the second i sit still it starts throbbing': 'rest_night_pain',
+    'lying in bed makes her back ache': 'rest_night_pain',
+    'its at its worst overnight': 'rest_night_pain',
+    'hurts the most in bed': 'rest_night_pain',
+    'the ache rouses him from sleep': 'rest_night_pain',
+    'days are okay, at night in bed its a whole other story': 'rest_night_pain',
+    'daytime is fine, up every hour at night with it': 'rest_night_pain',
+    # holdout23 (back, English): trauma, speared or blindsided in a game, hit hard in one, a collision with a vehicle,
+    # struck by a falling branch, down an embankment or a ravine, a ladder or a plank given way and the height in feet,
+    # off the top of a climbing frame onto a patio
+    'got speared in the rugby match': 'major_trauma',
+    'he got blindsided at practice and went down on his back': 'major_trauma',
+    'got hit hard from behind in the hockey game': 'major_trauma',
+    'collided with a van on my scooter': 'major_trauma',
+    'my car slammed into a pickup at the light': 'major_trauma',
+    'she was hit by a falling branch in the storm': 'major_trauma',
+    'slid down an embankment on the trail': 'major_trauma',
+    'he fell into a ravine on the hike': 'major_trauma',
+    'the ladder kicked out, maybe 10 feet, I came down on my side': 'major_trauma',
+    'the scaffold plank gave way, about 15 ft': 'major_trauma',
+    'fell from the top of the climbing frame onto the patio': 'major_trauma',
+    # holdout23 (back, English): faint, stars seen on getting up, woozy and almost down; the back pain spread round to
+    # the belly and severe
+    'I see stars every time I get up': 'faint_shock_abdomen',
+    'woozy and almost went down in the kitchen': 'faint_shock_abdomen',
+    "my back pain has spread round into my belly and it's excruciating": 'faint_shock_abdomen',
+    # holdout23 (back, English): bladder, underwear found damp and never felt, a trickle with the bladder still full
+    'my underwear was damp and I never felt it': 'bladder_bowel',
+    'only a trickle, i always feel like i still need to go': 'bladder_bowel',
+    # holdout23 (back, English): saddle, the part one sits on wrapped in rubber
+    "the bit I sit on feels like it's wrapped in rubber": 'saddle_numbness',
+    # holdout23 (back, English): legs, legs that simply didn't respond
+    "her legs simply didn't respond when she tried to stand": 'legs',
+    # holdout23 (back, English): fever, hot as an oven or a furnace said of a person, hot to the touch as its own
+    # clause, night sweats and a temp
+    'he feels like an oven': 'fever',
+    'her forehead is like a furnace': 'fever',
+    'mum is 90, hot to the touch and confused': 'fever',
+    'night sweats and a temp': 'fever',
+    # holdout23 (back, English): minor fall, plonked or flopped down too hard at 88 or on steroids
+    "she plonked down too hard on a kitchen chair, she's 88": 'minor_fall_fragile',
+    'on prednisone and flopped down hard in the armchair': 'minor_fall_fragile',
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1229,4 +1284,44 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'need to black out my car windows for the trip': 'faint_shock_abdomen',
     'i passed out last christmas at my aunts, nothing since': 'faint_shock_abdomen',
     'fainted once at a wedding, never again': 'faint_shock_abdomen',
+    # holdout23 (back, English): worsening look-alikes, music cranked up, legs getting stronger, workouts or visits
+    'we cranked up the music all night': 'worsening_pain',
+    'my legs get stronger every day with physio': 'worsening_pain',
+    'the workouts got more intense': 'worsening_pain',
+    'the visits are getting more often': 'worsening_pain',
+    # holdout23 (back, English): rest/night look-alikes, an alarm, anxiety or a cough at night, a baby to feed, sleepy
+    'the alarm rouses me from sleep': 'rest_night_pain',
+    'my anxiety is at its worst at night': 'rest_night_pain',
+    "the baby's cough is worst overnight": 'rest_night_pain',
+    'days are fine, up every hour at night feeding the baby': 'rest_night_pain',
+    'lying in bed makes me sleepy': 'rest_night_pain',
+    # holdout23 (back, English): trauma look-alikes, crushed by work, blindsided by news, a video game, sales off a
+    # cliff, a ladder carried, an idea collided with, someone else's fender bender and fine
+    'got crushed by work this week': 'major_trauma',
+    'got blindsided by the news': 'major_trauma',
+    'got speared in a video game lol': 'major_trauma',
+    'my sales plunged off a cliff': 'major_trauma',
+    'carrying a 12 foot ladder, tweaked my back': 'major_trauma',
+    'i collided with an idea for a new business': 'major_trauma',
+    "my son had a little fender bender, he's fine, I pulled my back at the gym": 'major_trauma',
+    # holdout23 (back, English): faint look-alikes, stars in the night sky, pulsing music, a pain round to the belly not
+    # severe
+    'seeing stars in the sky when i stand outside at night': 'faint_shock_abdomen',
+    'the pulsing music at the gym and my tummy is fine': 'faint_shock_abdomen',
+    "it goes round to my belly but it's not severe": 'faint_shock_abdomen',
+    # holdout23 (back, English): bladder look-alikes, wet from rain or a sprinkler, a tap's trickle and full from lunch
+    'my pants were wet from the rain and I had no clue': 'bladder_bowel',
+    "my jeans were soaked after the sprinkler, didn't notice": 'bladder_bowel',
+    'only a trickle of water from the tap, i still feel full from lunch': 'bladder_bowel',
+    # holdout23 (back, English): saddle look-alike, a bottom numb on the bus that woke up on walking
+    'my bum went numb on the bus and woke up once I walked': 'saddle_numbness',
+    # holdout23 (back, English): legs look-alikes, pedals after leg day, knees weak in a good way or at a kiss
+    "my legs just won't push the pedals after leg day": 'legs',
+    'my knees went weak, in a good way': 'legs',
+    'legs turned to jelly when he kissed me': 'legs',
+    # holdout23 (back, English): fever look-alikes, a furnace after the gym, a car like an oven
+    'i feel like a furnace after the gym': 'fever',
+    'the car is like an oven': 'fever',
+    # holdout23 (back, English): minor fall look-alike, plopped down laughing at 25
+    'i plopped down hard on the couch laughing, im 25': 'minor_fall_fragile',
 }
