@@ -723,6 +723,8 @@ BACK_FAMILIES: dict[str, str] = {
     'i fainted once this morning and again just now': 'faint_shock_abdomen',
     'i fainted once last summer, and again this morning': 'faint_shock_abdomen',
     'he passed out on the couch and is snoring and we cant wake him': 'faint_shock_abdomen',
+    'he passed out on the sofa, snoring and we cant wake him': 'faint_shock_abdomen',
+    'he passed out on the sofa, then fell to the floor': 'faint_shock_abdomen',
     'i blacked out by the window': 'faint_shock_abdomen',
     # holdout23 (back, English): worsening, it intensifying said with "it's", more severe said with "got", harder by the
     # hour, the spasms closer together, revved up all night, rising with rest no help or even in bed, stiff at first
@@ -1284,6 +1286,9 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'need to black out my car windows for the trip': 'faint_shock_abdomen',
     'i passed out last christmas at my aunts, nothing since': 'faint_shock_abdomen',
     'fainted once at a wedding, never again': 'faint_shock_abdomen',
+    # holdout23 round: the same asleep-and-snoring look-alike with the snoring after a comma (the clause and the next)
+    'he passed out on the sofa, snoring away': 'faint_shock_abdomen',
+    'she passed out in the bed, fast asleep': 'faint_shock_abdomen',
     # holdout23 (back, English): worsening look-alikes, music cranked up, legs getting stronger, workouts or visits
     'we cranked up the music all night': 'worsening_pain',
     'my legs get stronger every day with physio': 'worsening_pain',
