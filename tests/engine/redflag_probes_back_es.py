@@ -300,6 +300,7 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "no puedo calentar la comida porque no hay gas": "fever",
     "no logro entrar en calor porque hace mucho frío afuera": "fever",
     "en esta casa hace frío y calor": "fever",
+    "yo creo que arde cuando orino, nada más": "fever",
     "quedé aplastada entre la gente del metro": "major_trauma",
     "el trabajo me aplasta": "major_trauma",
     "quedé atrapado en el tráfico dos horas": "major_trauma",
