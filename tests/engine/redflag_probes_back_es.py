@@ -126,6 +126,55 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "me caí como de tres metros de altura": "major_trauma",
     "mi esposo se cayó de unos tres metros del techo de la casa": "major_trauma",
     "me caí como tres metros del andamio": "major_trauma",
+    # holdout23: ya no aguantar la caca o la orina, dicho de otro (bladder_bowel)
+    "mi abuelo no retiene la orina desde el espasmo": "bladder_bowel",
+    "ya no aguanta el pipí, se moja todo el tiempo": "bladder_bowel",
+    "no aguanto las heces de noche": "bladder_bowel",
+    # holdout23: la ropa mojada y "ni cuenta me di", "no me enteré" (bladder_bowel)
+    "me paré con los calzones mojados y ni cuenta me di": "bladder_bowel",
+    "la cama mojada y no me di cuenta cuando pasó": "bladder_bowel",
+    # holdout23: la entrepierna como si no fuera de uno; tocarse ahí y no sentir (saddle_numbness)
+    "tengo las nalgas como si no fueran mías": "saddle_numbness",
+    "mi mamá dice que la cola la siente como si no fuera suya desde ayer": "saddle_numbness",
+    "me toco la entrepierna y no siento nada": "saddle_numbness",
+    "al limpiarme ahí abajo no siento": "saddle_numbness",
+    # holdout23: las piernas pesadas como plomo y no poder subir o caminar (legs)
+    "tengo las patas como de cemento y no puedo subir ni un escalón": "legs",
+    "las piernas me pesan como plomo, me cuesta caminar": "legs",
+    "mi mamá tiene los pies pesados, apenas puede caminar": "legs",
+    # holdout23: alguien que está hirviendo o que arde; frío y calor; no poder calentarse (fever)
+    "mi niño está que arde y le duele la espalda": "fever",
+    "estoy hirviendo y me duele la cintura": "fever",
+    "lo toco y está hirviendo, y se queja de la espalda": "fever",
+    "me dan frío y calor desde anoche": "fever",
+    "no logro entrar en calor aunque estoy tapado": "fever",
+    # holdout23: tumbado por un animal, con "lo" o "la"; aplastado o prensado; las bolsas de aire; chocar de lado o de
+    # frente; metros de espaldas (major_trauma)
+    "a mi esposo lo tiró la yegua": "major_trauma",
+    "la revolcó un toro en la feria": "major_trauma",
+    "el tractor lo prensó contra la barda": "major_trauma",
+    "quedé prensado entre el camión y la pared": "major_trauma",
+    "se activaron los airbags y me duele la espalda": "major_trauma",
+    "me reventó la bolsa de aire en la cara": "major_trauma",
+    "chocamos de frente contra otro carro": "major_trauma",
+    "caí como de tres metros de espaldas": "major_trauma",
+    # holdout23: sigue en aumento sin nombrarlo; cada espasmo más fuerte; más cada hora; le sube y le sube; "cada vez
+    # peor" tras "no puedo hacer nada y" (worsening_pain)
+    "y sigue aumentando": "worsening_pain",
+    "cada punzada es peor que la otra": "worsening_pain",
+    "me duele más cada día": "worsening_pain",
+    "cada hora aprieta más": "worsening_pain",
+    "mi hija dice que el dolor le sube y le sube": "worsening_pain",
+    "no me sirve nada y cada vez está peor": "worsening_pain",
+    "nada me ayuda y cada día me duele más": "worsening_pain",
+    # holdout23: saltarse, no ver o pisar mal el escalón, a los 60 o más (minor_fall_fragile)
+    "mi papá de 80 no vio el escalón de la entrada": "minor_fall_fragile",
+    "me salté un escalón, tengo 78 años": "minor_fall_fragile",
+    "mi abuelo de 90 pisó mal el escalón y le duele la espalda": "minor_fall_fragile",
+    # holdout23: en la cama le duele más (de otro); de noche es otra cosa (rest_night_pain)
+    "mi esposa dice que en la cama le duele más la cintura": "rest_night_pain",
+    "en la noche ya es otra historia": "rest_night_pain",
+    "acostada es otro cuento": "rest_night_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -228,4 +277,46 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "me caí en la calle como a tres metros de mi casa": "major_trauma",
     "me caí como a dos metros de la puerta del súper": "major_trauma",
     "se cayó en el estacionamiento a unos cinco metros de donde estaba yo": "major_trauma",
+    # holdout23: look-alikes found while probing: the droppings of an animal, the trousers wet from the rain or the
+    # shower (bladder_bowel); a leg asleep from sitting, a joke (saddle_numbness); heavy legs from exercise (legs);
+    # boiling with anger or in the heat, water or soup that boils, food that will not heat, cold weather (fever); a
+    # crowd, the traffic, a clash with a boss, airbags that did not open (major_trauma); prices, a child growing, shoes
+    # that pinch (worsening_pain); a young adult's missed step (minor_fall_fragile); the night's noise or city
+    # (rest_night_pain)
+    "ya no aguanto la caca del gato en el patio": "bladder_bowel",
+    "mi esposa no aguanta la caca de los pájaros en el carro": "bladder_bowel",
+    "tenía el pantalón mojado por la lluvia y ni cuenta me di": "bladder_bowel",
+    "el pantalón mojado con el agua de la regadera y no me enteré": "bladder_bowel",
+    "la pierna como si no fuera mía de estar sentado": "saddle_numbness",
+    "ese trasero ni que fuera mío jaja": "saddle_numbness",
+    "tengo las piernas pesadas como plomo de tanto correr el maratón, apenas puedo subir escaleras": "legs",
+    "después del gimnasio tengo las piernas pesadas y no puedo subir escaleras": "legs",
+    "las piernas pesadas del gym, no puedo subir las escaleras jaja": "legs",
+    "el agua está hirviendo para el té": "fever",
+    "estoy hirviendo de coraje con mi jefe": "fever",
+    "ando hirviendo con este calorón": "fever",
+    "mi hijo está hirviendo de coraje porque perdió su equipo": "fever",
+    "la sopa está que hierve": "fever",
+    "no puedo calentar la comida porque no hay gas": "fever",
+    "no logro entrar en calor porque hace mucho frío afuera": "fever",
+    "en esta casa hace frío y calor": "fever",
+    "yo creo que arde cuando orino, nada más": "fever",
+    "quedé aplastada entre la gente del metro": "major_trauma",
+    "el trabajo me aplasta": "major_trauma",
+    "quedé atrapado en el tráfico dos horas": "major_trauma",
+    "chocamos de frente con mi jefe por el proyecto": "major_trauma",
+    "las bolsas de aire no se abrieron pero el carro quedó bien": "major_trauma",
+    "el carro tiene seis bolsas de aire": "major_trauma",
+    "el caballo me tiró un lenguetazo": "major_trauma",
+    "el zapato me aprieta más cada día": "worsening_pain",
+    "la presión le sube y le sube": "worsening_pain",
+    "la renta va en aumento": "worsening_pain",
+    "los precios siguen aumentando": "worsening_pain",
+    "mi hija crece y crece": "worsening_pain",
+    "la gasolina sube y sube": "worsening_pain",
+    "no está cada vez peor, está igual": "worsening_pain",
+    "no me duele y cada vez más me muevo": "worsening_pain",
+    "mi hijo de 20 se saltó el último escalón": "minor_fall_fragile",
+    "de noche es otra cosa con el ruido de los vecinos": "rest_night_pain",
+    "en la noche la ciudad es otra cosa": "rest_night_pain",
 }
