@@ -724,6 +724,14 @@ BACK_FAMILIES: dict[str, str] = {
     'i fainted once last summer, and again this morning': 'faint_shock_abdomen',
     'he passed out on the couch and is snoring and we cant wake him': 'faint_shock_abdomen',
     'he passed out on the sofa, snoring and we cant wake him': 'faint_shock_abdomen',
+    # holdout23 round: constipation or sweating said beside a loss of bladder control or no pee is no look-alike
+    # (found while probing the Spanish constipation veto: the English vetoes hid all of these)
+    'i cant pee at all and im constipated too': 'bladder_bowel',
+    'i cant pee. im so constipated': 'bladder_bowel',
+    'i wet myself and im constipated': 'bladder_bowel',
+    'nothing comes out when i try to pee, constipated too': 'bladder_bowel',
+    'i peed myself and im sweating a lot': 'bladder_bowel',
+    'i cant pee and im sweating': 'bladder_bowel',
     'he passed out on the sofa, then fell to the floor': 'faint_shock_abdomen',
     'i blacked out by the window': 'faint_shock_abdomen',
     # holdout23 (back, English): worsening, it intensifying said with "it's", more severe said with "got", harder by the

@@ -175,6 +175,9 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "mi esposa dice que en la cama le duele más la cintura": "rest_night_pain",
     "en la noche ya es otra historia": "rest_night_pain",
     "acostada es otro cuento": "rest_night_pain",
+    # holdout23 round: el estreñimiento junto a no poder orinar o perder el control no es el parecido
+    'no puedo orinar y estoy estreñida': 'bladder_bowel',
+    'tomé un laxante y me hice encima sin darme cuenta': 'bladder_bowel',
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -319,4 +322,7 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "mi hijo de 20 se saltó el último escalón": "minor_fall_fragile",
     "de noche es otra cosa con el ruido de los vecinos": "rest_night_pain",
     "en la noche la ciudad es otra cosa": "rest_night_pain",
+    # holdout23 round: el estreñimiento dicho como tal (bladder_bowel)
+    'un poco estreñido por la codeína, pero ya fui al baño': 'bladder_bowel',
+    'ando estítico desde que tomo las pastillas': 'bladder_bowel',
 }

@@ -124,6 +124,9 @@ ES_FAMILIES: dict[str, str] = {
     "el dolor de la cintura se me fue al pecho, ya estoy bien de la cintura": "chest_pain",
     "mi bebé duerme en mi pecho y me duele el pecho como un peso": "chest_pain",
     "cargué al bebé y ahora siento un peso en el pecho": "chest_pain",
+    # holdout23 round: "se inflaron" named (holdout7's "se me inflaron la lengua" was caught only by typos.py reading
+    # inflaron as a misspelling, which any flow naming the word would stop)
+    'a mi hijo se le inflaron los labios después del maní': 'anaphylaxis',
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
