@@ -186,6 +186,11 @@ BACK_ES_FAMILIES: dict[str, str] = {
     'a mi esposo lo tiró la yegua y se me cayó el celular': 'major_trauma',
     'no controlo la orina y mi nieto de 5 años se hizo pipí': 'bladder_bowel',
     'no puedo orinar desde ayer y el perro se orinó en el sofá': 'bladder_bowel',
+    'a mi papá le vigilan un aneurisma y ahora le duele la espalda y está rendido en la cama': 'faint_shock_abdomen',
+    'tiene un aneurisma y le duele mucho la espalda y se quedó dormida viendo la tele': 'faint_shock_abdomen',
+    'al limpiarme ahí abajo no siento y lo demás todo normal': 'saddle_numbness',
+    'me atropellaron hoy y hace años me operaron de la espalda': 'major_trauma',
+    'a mi esposo lo tiró la yegua anoche y en 2010 se rompió la pierna': 'major_trauma',
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {

@@ -140,6 +140,7 @@ ES_FAMILIES: dict[str, str] = {
     'a veces pienso que mejor me quito la vida y me mata cargar al niño': 'crisis',
     'quiero suicidarme y se me cortó la respiración': 'crisis',
     'cambio la toalla cada cuarto de hora y estoy llorando': 'severe_bleeding',
+    'a veces pienso que mejor me quito la vida y me corté el pelo': 'crisis',
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
