@@ -141,6 +141,8 @@ ES_FAMILIES: dict[str, str] = {
     'quiero suicidarme y se me cortó la respiración': 'crisis',
     'cambio la toalla cada cuarto de hora y estoy llorando': 'severe_bleeding',
     'a veces pienso que mejor me quito la vida y me corté el pelo': 'crisis',
+    'me tomé todo el frasco de pastillas y me dijeron que no lo mezcle con alcohol': 'overdose',
+    'se tomó una caja entera de tylenol y el doctor dijo que no lo mezcle con alcohol': 'overdose',
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
