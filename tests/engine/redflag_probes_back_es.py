@@ -178,6 +178,19 @@ BACK_ES_FAMILIES: dict[str, str] = {
     # holdout23 round: el estreñimiento junto a no poder orinar o perder el control no es el parecido
     'no puedo orinar y estoy estreñida': 'bladder_bowel',
     'tomé un laxante y me hice encima sin darme cuenta': 'bladder_bowel',
+    # holdout23 round: veto audit (a look-alike named in the same clause as the flag said in full no longer vetoes it)
+    'estoy hirviendo y mi hijo tuvo gripa': 'fever',
+    'estoy hirviendo y mi perro vomitó': 'fever',
+    'tengo fiebre y escalofríos y mi esposo tuvo covid': 'fever',
+    'chocamos en la carretera y perdimos el conocimiento': 'major_trauma',
+    'a mi esposo lo tiró la yegua y se me cayó el celular': 'major_trauma',
+    'no controlo la orina y mi nieto de 5 años se hizo pipí': 'bladder_bowel',
+    'no puedo orinar desde ayer y el perro se orinó en el sofá': 'bladder_bowel',
+    'a mi papá le vigilan un aneurisma y ahora le duele la espalda y está rendido en la cama': 'faint_shock_abdomen',
+    'tiene un aneurisma y le duele mucho la espalda y se quedó dormida viendo la tele': 'faint_shock_abdomen',
+    'al limpiarme ahí abajo no siento y lo demás todo normal': 'saddle_numbness',
+    'me atropellaron hoy y hace años me operaron de la espalda': 'major_trauma',
+    'a mi esposo lo tiró la yegua anoche y en 2010 se rompió la pierna': 'major_trauma',
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {

@@ -127,6 +127,22 @@ ES_FAMILIES: dict[str, str] = {
     # holdout23 round: "se inflaron" named (holdout7's "se me inflaron la lengua" was caught only by typos.py reading
     # inflaron as a misspelling, which any flow naming the word would stop)
     'a mi hijo se le inflaron los labios después del maní': 'anaphylaxis',
+    # holdout23 round: veto audit (a look-alike named in the same clause as the flag said in full no longer vetoes it)
+    'a mi hijo se le inflaron los labios después del maní y le duele la boca del estómago': 'anaphylaxis',
+    'la mitad izquierda se me paralizó hace una hora, los niños me tienen loca': 'stroke',
+    'la mitad izquierda se me paralizó hace una hora y tengo frenos': 'stroke',
+    'la mitad izquierda se me paralizó hace una hora y vengo del dentista': 'stroke',
+    'no nos reconoce y habla arrastrado por la anestesia': 'stroke',
+    'me duele el pecho con sudor frío y me falta el aire por la pena': 'chest_pain',
+    'me duele el pecho y el brazo izquierdo de tanto reírme': 'chest_pain',
+    'con unos temblores horribles se mordió la lengua y tuvo un ataque de pánico': 'seizure',
+    'con unos temblores horribles se mordió la lengua y se quedó rígido de miedo': 'seizure',
+    'a veces pienso que mejor me quito la vida y me mata cargar al niño': 'crisis',
+    'quiero suicidarme y se me cortó la respiración': 'crisis',
+    'cambio la toalla cada cuarto de hora y estoy llorando': 'severe_bleeding',
+    'a veces pienso que mejor me quito la vida y me corté el pelo': 'crisis',
+    'me tomé todo el frasco de pastillas y me dijeron que no lo mezcle con alcohol': 'overdose',
+    'se tomó una caja entera de tylenol y el doctor dijo que no lo mezcle con alcohol': 'overdose',
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
