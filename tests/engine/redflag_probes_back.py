@@ -795,6 +795,9 @@ BACK_FAMILIES: dict[str, str] = {
     "i peed myself and had to put on my sons diaper": "bladder_bowel",
     "i cant pee at all and my dog keeps peeing on himself": "bladder_bowel",
     "i keep wetting myself and my toddler is potty training too": "bladder_bowel",
+    # and legs that cannot be moved or felt, said beside a hike or a run
+    "i cant feel my legs and cant move them after the hike": "legs",
+    "my legs went numb and i cant move them after the run": "legs",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {

@@ -832,6 +832,9 @@ FAMILIES = {
     "i have nothing left to live for and her uncle died by suicide last year": "crisis",
     "i want to kill myself and i watched a documentary about suicide": "crisis",
     "i took double my dose of oxy and can i mix it with alcohol": "overdose",
+    "my chest feels like someone is standing on it and i put vicks on it": "chest_pain",
+    "like my back was splitting in two and i think i tore a muscle lifting": "tearing_pain",
+    "she had a seizure and was shaking all over from the cold": "seizure",
 }
 
 LOOK_ALIKES = {
