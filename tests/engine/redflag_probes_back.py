@@ -798,6 +798,10 @@ BACK_FAMILIES: dict[str, str] = {
     # and legs that cannot be moved or felt, said beside a hike or a run
     "i cant feel my legs and cant move them after the hike": "legs",
     "my legs went numb and i cant move them after the run": "legs",
+    # and a faint beside a pulse taken, the pain worse beside the weather or the rent
+    "i fainted and took my pulse and its super fast": "faint_shock_abdomen",
+    "my back pain is way worse today and the weather is getting worse": "worsening_pain",
+    "the pain keeps going up and the rent keeps going up": "worsening_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {

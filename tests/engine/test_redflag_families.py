@@ -835,6 +835,7 @@ FAMILIES = {
     "my chest feels like someone is standing on it and i put vicks on it": "chest_pain",
     "like my back was splitting in two and i think i tore a muscle lifting": "tearing_pain",
     "she had a seizure and was shaking all over from the cold": "seizure",
+    "im 30 weeks pregnant and the tightening is regular now and my water broke early last pregnancy": "labor",
 }
 
 LOOK_ALIKES = {
