@@ -789,6 +789,19 @@ BACK_FAMILIES: dict[str, str] = {
     # holdout23 (back, English): minor fall, plonked or flopped down too hard at 88 or on steroids
     "she plonked down too hard on a kitchen chair, she's 88": 'minor_fall_fragile',
     'on prednisone and flopped down hard in the armchair': 'minor_fall_fragile',
+    # holdout23 round: veto audit (English back): no pee or wetting oneself said beside a baby, a child or a pet
+    "i just had a baby and i cant pee": "bladder_bowel",
+    "since i had the baby ive been peeing myself": "bladder_bowel",
+    "i peed myself and had to put on my sons diaper": "bladder_bowel",
+    "i cant pee at all and my dog keeps peeing on himself": "bladder_bowel",
+    "i keep wetting myself and my toddler is potty training too": "bladder_bowel",
+    # and legs that cannot be moved or felt, said beside a hike or a run
+    "i cant feel my legs and cant move them after the hike": "legs",
+    "my legs went numb and i cant move them after the run": "legs",
+    # and a faint beside a pulse taken, the pain worse beside the weather or the rent
+    "i fainted and took my pulse and its super fast": "faint_shock_abdomen",
+    "my back pain is way worse today and the weather is getting worse": "worsening_pain",
+    "the pain keeps going up and the rent keeps going up": "worsening_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {

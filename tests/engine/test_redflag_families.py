@@ -822,6 +822,20 @@ FAMILIES = {
     "im slurring my words and speech to text cant understand me": "stroke",
     "can anxiety feel like chest pain? because my chest hurts right now": "chest_pain",
     "does a back spasm feel like chest pain because mine does": "chest_pain",
+    # holdout23 round: veto audit (English universal): the flag said in full beside a look-alike's words, one clause
+    "my period is so heavy im soaking through a pad every hour": "severe_bleeding",
+    "my period is bleeding like a faucet": "severe_bleeding",
+    "my dad collapsed on the floor and isnt responding and hes a heavy sleeper": "unresponsive",
+    "i have nothing left to live for and been cutting carbs again": "crisis",
+    "i have nothing left to live for and i could die of embarrassment": "crisis",
+    "i want to die and im giving away my stuff because im moving": "crisis",
+    "i have nothing left to live for and her uncle died by suicide last year": "crisis",
+    "i want to kill myself and i watched a documentary about suicide": "crisis",
+    "i took double my dose of oxy and can i mix it with alcohol": "overdose",
+    "my chest feels like someone is standing on it and i put vicks on it": "chest_pain",
+    "like my back was splitting in two and i think i tore a muscle lifting": "tearing_pain",
+    "she had a seizure and was shaking all over from the cold": "seizure",
+    "im 30 weeks pregnant and the tightening is regular now and my water broke early last pregnancy": "labor",
 }
 
 LOOK_ALIKES = {
