@@ -143,6 +143,9 @@ ES_FAMILIES: dict[str, str] = {
     'a veces pienso que mejor me quito la vida y me corté el pelo': 'crisis',
     'me tomé todo el frasco de pastillas y me dijeron que no lo mezcle con alcohol': 'overdose',
     'se tomó una caja entera de tylenol y el doctor dijo que no lo mezcle con alcohol': 'overdose',
+    # holdout23 round: an arm or the face paralysed, said with "se paralizó" (found by the look-alike audit)
+    'se me paralizó el brazo derecho': 'stroke',
+    'de repente se le paralizó la cara a mi mamá': 'stroke',
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -255,4 +258,7 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "mi bebé duerme en mi pecho como un peso muerto": "chest_pain",
     "mi gato se echa sobre mi pecho y pesa como una piedra": "chest_pain",
     "el niño se quedó dormido encima de mi pecho como un costal": "chest_pain",
+    # holdout23 round: an arm numb from carrying or sleeping on it, a face from the dentist's anaesthetic (stroke)
+    'se me paralizó el brazo de tanto cargar la bolsa': 'stroke',
+    'se me paralizó la cara por la anestesia del dentista': 'stroke',
 }
