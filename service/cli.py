@@ -129,7 +129,7 @@ def flows_report(file: str | None) -> None:
 
 
 @flows_cli.command("corpus")
-@click.option("--part", default="all", help="tuning, holdout1 ... holdout24 (24 not required), or all")
+@click.option("--part", default="all", help=f"tuning, holdout1 ... {PARTS[-1]} (the newest, not required), or all")
 @click.option("--flow", "flow_file", default=None, help="The flow to measure (default: flows/back_spasm.yaml).")
 def flows_corpus(part: str, flow_file: str | None) -> None:
     """Recall of red flags in patients' own words (tests/corpus/), misses listed, with the exact 95% bound."""

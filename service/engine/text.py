@@ -24,7 +24,7 @@ def without_groups(pattern: str) -> str:
 
     A search that only asks whether any of hundreds of phrases is there needs no groups, and they cost: in a big
     alternation, re saves and restores every group's mark at each branch it tries (ten times the CPU, measured).
-    Patterns with back-references cannot be rewritten so: the flows have none (test_text checks).
+    Patterns with back-references cannot be rewritten so: flows check rejects them (lint_patterns.py).
     """
     out, index, in_class = [], 0, False
     while index < len(pattern):

@@ -239,10 +239,9 @@ class ConversationTester:
         every later case's wait stepped through each of them and sent their check-ins (90 s for one 3-day wait)."""
         with transaction(self.svc.factory) as session:
             session.execute(update(Checkin).where(Checkin.status == "pending").values(status="cancelled"))
-            session.execute(update(Checkin).values(reminder_due_at=None, expires_at=None))
-            session.execute(update(Conversation).values(silence_due_at=None))
-            session.execute(update(Escalation).values(next_action_at=None))
-            session.execute(update(Message).values(next_attempt_at=None))
+            for column in (Checkin.reminder_due_at, Checkin.expires_at, Conversation.silence_due_at,
+                           Escalation.next_action_at, Message.next_attempt_at):  # only the rows still holding one
+                session.execute(update(column.class_).where(column.is_not(None)).values({column.key: None}))
 
     def _held_checkins(self) -> bool:
 
