@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .flow import Flow, Question
+from .redflags import key_words
+from .typos import shadowed
 
 
 def _answers(flow: Flow) -> dict[tuple[str, str], tuple[str, str | None]]:
@@ -24,6 +26,7 @@ def diff_flows(old: Flow, new: Flow) -> list[str]:
             changes.append(f"red flag {flag_id}: phrases changed")
         if before.source != after.source:
             changes.append(f"red flag {flag_id}: source changed")
+    changes += _key_word_changes(old, new)
     old_answers, new_answers = _answers(old), _answers(new)
     for key in sorted(set(old_answers) & set(new_answers)):
         (old_next, old_flag), (new_next, new_flag) = old_answers[key], new_answers[key]
@@ -37,4 +40,19 @@ def diff_flows(old: Flow, new: Flow) -> list[str]:
             changes.append(f"outcome {node_id}: level {before.level.value} -> {after.level.value}")  # type: ignore[union-attr]
         elif before.text != after.text:
             changes.append(f"node {node_id}: wording changed")
+    return changes
+
+
+def _key_word_changes(old: Flow, new: Flow) -> list[str]:
+    """A word added to a phrase joins the words misspellings are corrected toward, and can take corrections from
+    one already there ("dormi\\w*" stopped "dormías" being read as the saddle phrase's "dormidas"): named for the
+    reviewer, with the corpus (`flows corpus`) as the check."""
+    before, after = key_words(old), key_words(new)
+    changes = []
+    for entry in sorted(after - before):
+        taken = [word for word in shadowed(entry, after) if word in before]
+        if taken:
+            how = "begun by" if entry.endswith("*") else "near"
+            changes.append(f"key word added: {entry} ({how} {', '.join(taken)}: their misspellings may no longer "
+                           f"be read as them)")
     return changes

@@ -314,5 +314,11 @@ def _detect(flow: Flow, text: str, likely: bool) -> list[Finding]:
     return sorted(findings, key=lambda f: -f.level.rank)
 
 
+def key_words(flow: Flow) -> frozenset[str]:
+    """The words typos.py corrects misspellings toward: the literal words (and stems) of the flow's phrases and near
+    rules."""
+    return _compiled(flow).vocabulary
+
+
 def worst(findings: list[Finding]) -> Level | None:
     return most_urgent([f.level for f in findings]) if findings else None

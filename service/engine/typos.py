@@ -163,3 +163,17 @@ def _split(known: frozenset[str]) -> tuple[frozenset[str], frozenset[str], tuple
     return (frozenset(w for w in known if not w.endswith(("*", _AFTER_CANT))),
             frozenset(w[:-1] for w in known if w.endswith(_AFTER_CANT)),
             tuple(sorted((w[:-1] for w in known if w.endswith("*")), key=len, reverse=True)))
+
+
+def shadowed(entry: str, known: frozenset[str]) -> tuple[str, ...]:
+    """The key words whose misspellings a new vocabulary entry may take from them, for a reviewer to check: for a
+    stem ("dormi*"), the whole key words it begins ("dormidas": its misspellings that begin "dormi" are no longer
+    corrected); for a whole word, the key words at most two letters from it (a misspelling between the two is now
+    read as the nearer, or, at a tie, as neither)."""
+    whole, _, _ = _split(known)
+    if entry.endswith(_AFTER_CANT):
+        return ()
+    if entry.endswith("*"):
+        stem = entry[:-1]
+        return tuple(sorted(w for w in whole if w.startswith(stem) and len(w) > len(stem)))
+    return tuple(sorted(w for w in whole if w != entry and Levenshtein.distance(entry, w, score_cutoff=2) <= 2))
