@@ -146,6 +146,10 @@ ES_FAMILIES: dict[str, str] = {
     # holdout23 round: an arm or the face paralysed, said with "se paralizó" (found by the look-alike audit)
     'se me paralizó el brazo derecho': 'stroke',
     'de repente se le paralizó la cara a mi mamá': 'stroke',
+    # veto audit: la fiebre, el frío o el miedo no callan una convulsión dicha con una señal fuerte (seizure)
+    "a mi niña con la fiebre le dieron temblores de todo el cuerpo y se puso morada": "seizure",
+    "con la fiebre tan alta le dieron sacudidas de brazos y piernas y se puso moradito": "seizure",
+    "con la fiebre le dieron sacudidas de todo el cuerpo y no nos respondía": "seizure",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -261,4 +265,8 @@ ES_LOOK_ALIKES: dict[str, str] = {
     # holdout23 round: an arm numb from carrying or sleeping on it, a face from the dentist's anaesthetic (stroke)
     'se me paralizó el brazo de tanto cargar la bolsa': 'stroke',
     'se me paralizó la cara por la anestesia del dentista': 'stroke',
+    # veto audit: temblar de frío o de fiebre, morada del frío, o un perro, no una convulsión
+    "temblaba de frío de todo el cuerpo, estaba morada del frío": "seizure",
+    "tengo fiebre y tiemblo de todo el cuerpo": "seizure",
+    "mi perro tiembla de todo el cuerpo y no nos responde cuando lo llamamos por los cohetes": "seizure",
 }
