@@ -234,6 +234,7 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "tengo ganas pero no me sale, hace tres días que no hago popó": "bladder_bowel",
     "tengo ganas de llorar pero no me sale": "bladder_bowel",
     "no siento el chorro de la regadera": "bladder_bowel",
+    "mi nieta tiene 3 meses y se orina sola": "bladder_bowel",
     # holdout22: la popó de días (estreñimiento), "y nada raro", la lluvia, las ganas que no se tienen (bladder_bowel)
     "hace un día que no hago popó": "bladder_bowel",
     "tengo que pujar para hacer popó porque estoy estreñida": "bladder_bowel",

@@ -174,6 +174,8 @@ ES_FAMILIES: dict[str, str] = {
     "estoy embarazada y sentí algo que tronó abajo": "labor",
     "tengo 34 semanas y estoy empapada": "labor",
     "estoy de 30 semanas y siento que el bebé está empujando hacia abajo": "labor",
+    "estoy embarazada de 30 semanas y sentí que algo se reventó ahí abajo": "labor",
+    "no se mueve aunque lo sacuda": "unresponsive",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -320,4 +322,12 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "mi bebé de 8 meses amaneció empapado": "labor",
     "tengo 8 meses trabajando aquí y estoy empapada de la lluvia": "labor",
     "estoy embarazada y se me reventó un globo en la fiesta": "labor",
+    # holdout24 round: found while probing: something broken in the kitchen, a balloon at a party, a baby of 20 weeks
+    # (labor); a dog that will not move (unresponsive); keys dropped from the cold (stroke)
+    "estoy embarazada y algo se rompió en la cocina": "labor",
+    "estoy embarazada y se me rompió algo en la cocina": "labor",
+    "estoy de 7 meses y un globo reventó en la fiesta de mi hijo": "labor",
+    "mi hijo tiene 20 semanas de nacido y está empapado": "labor",
+    "mi perro no se mueve aunque le grite": "unresponsive",
+    "se le caen las llaves de la mano derecha cuando tiene frío": "stroke",
 }
