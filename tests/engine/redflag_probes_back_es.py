@@ -15,6 +15,19 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "me duele la espalda, siento que me apago": "faint_shock_abdomen",
     "estoy pálido, sudando, con el pulso a mil": "faint_shock_abdomen",
     "se puso pálida, y el corazón le late a mil": "faint_shock_abdomen",
+    # holdout24: la panza que le duele muchísimo a otro; doblado del dolor y frío (faint_shock_abdomen)
+    "a mi mamá le duele horrible el estómago": "faint_shock_abdomen",
+    "le duele muchísimo la barriga a mi esposo desde la mañana": "faint_shock_abdomen",
+    "estoy doblada y helada": "faint_shock_abdomen",
+    "la panza me tiene doblado": "faint_shock_abdomen",
+    "me duele la barriga, estoy doblado": "faint_shock_abdomen",
+    # holdout24: orinarse solo, con "se"; no sentir cuando sale el chorro; las ganas solas y no sale (bladder_bowel)
+    "se orina sola desde anoche": "bladder_bowel",
+    "mi abuelo se hace pipí solo y no se da cuenta": "bladder_bowel",
+    "no siento cuando me sale el chorro": "bladder_bowel",
+    "no noto cuando sale el chorrito de pipí": "bladder_bowel",
+    "tengo ganas, pero no me sale nada": "bladder_bowel",
+    "siente ganas pero no le sale": "bladder_bowel",
     # holdout22: no notar la orina que sale o solo por la ropa mojada (bladder_bowel)
     "mi papá no se da cuenta cuando le sale la orina": "bladder_bowel",
     "me doy cuenta hasta que tengo mojados los calzones": "bladder_bowel",
@@ -205,6 +218,23 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "estoy helada por el aire, el corazón acelerado del ejercicio": "faint_shock_abdomen",
     "siento que me voy de vacaciones pronto": "faint_shock_abdomen",
     "siento que me voy a recuperar pronto": "faint_shock_abdomen",
+    # holdout24: doblado de la espalda o por el espasmo, con frío de la casa, la panza bien (faint)
+    "estoy doblado de la espalda desde ayer": "faint_shock_abdomen",
+    "ando doblado por el espasmo": "faint_shock_abdomen",
+    "estoy doblado y con frío porque no hay calefacción": "faint_shock_abdomen",
+    "le duele poquito la panza": "faint_shock_abdomen",
+    "me duele la espalda, la panza bien, ando doblado": "faint_shock_abdomen",
+    # holdout24: orinar solo sin ayuda; las ganas de popó o de llorar, o con el estreñimiento dicho después; el chorro
+    # de la regadera (bladder_bowel)
+    "mi papá ya puede orinar solo sin ayuda": "bladder_bowel",
+    "mi papá ya se orina solo en el baño, sin pañal": "bladder_bowel",
+    "mi hijo ya va solo al baño": "bladder_bowel",
+    "tengo ganas pero no me sale, estoy estreñido": "bladder_bowel",
+    "tengo ganas de hacer popó pero no me sale": "bladder_bowel",
+    "tengo ganas pero no me sale, hace tres días que no hago popó": "bladder_bowel",
+    "tengo ganas de llorar pero no me sale": "bladder_bowel",
+    "no siento el chorro de la regadera": "bladder_bowel",
+    "mi nieta tiene 3 meses y se orina sola": "bladder_bowel",
     # holdout22: la popó de días (estreñimiento), "y nada raro", la lluvia, las ganas que no se tienen (bladder_bowel)
     "hace un día que no hago popó": "bladder_bowel",
     "tengo que pujar para hacer popó porque estoy estreñida": "bladder_bowel",

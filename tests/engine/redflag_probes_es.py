@@ -150,6 +150,36 @@ ES_FAMILIES: dict[str, str] = {
     "a mi niña con la fiebre le dieron temblores de todo el cuerpo y se puso morada": "seizure",
     "con la fiebre tan alta le dieron sacudidas de brazos y piernas y se puso moradito": "seizure",
     "con la fiebre le dieron sacudidas de todo el cuerpo y no nos respondía": "seizure",
+    # holdout24: no encontrar las palabras, lo que se cae de una mano nombrada, borracho sin beber (stroke)
+    "mi mamá de repente no encuentra sus palabras": "stroke",
+    "a mi papá le cuesta encontrar las palabras desde hace una hora": "stroke",
+    "mi mamá no encuentra las palabras y me dice que le duele": "stroke",
+    "se le caen las cosas de la mano izquierda": "stroke",
+    "se me resbala la taza de la mano derecha desde hace rato": "stroke",
+    "parece borracho pero no ha tomado nada": "stroke",
+    "habla como borracha sin haber tomado": "stroke",
+    # holdout24: ni una frase con el "ni" en medio, el ahogo como causa (breathing)
+    "no puedo ni terminar una frase": "breathing",
+    "mi mamá no alcanza a acabar las frases": "breathing",
+    "no termina ni una oración, respira rapidísimo": "breathing",
+    "mi abuelo no puede ni caminar del ahogo": "breathing",
+    "está con mucho ahogo": "breathing",
+    # holdout24: un puño, un chorro o un montón de pastillas, a puños (overdose)
+    "se tragó un chorro de tylenol": "overdose",
+    "me tomé un montón de calmantes": "overdose",
+    "se tomaba los calmantes a puños": "overdose",
+    # holdout24: no mira aunque le griten o lo sacudan; ojos abiertos, mirada perdida (unresponsive)
+    "no me mira aunque le grite": "unresponsive",
+    "no reacciona por más que la sacudo": "unresponsive",
+    "no contesta aunque lo muevo": "unresponsive",
+    "está con la mirada perdida y no responde": "unresponsive",
+    "tiene los ojos abiertos pero no contesta": "unresponsive",
+    # holdout24: algo que revienta o truena, empapada, el bebé que quiere salir o empuja hacia abajo (labor)
+    "estoy embarazada y sentí algo que tronó abajo": "labor",
+    "tengo 34 semanas y estoy empapada": "labor",
+    "estoy de 30 semanas y siento que el bebé está empujando hacia abajo": "labor",
+    "estoy embarazada de 30 semanas y sentí que algo se reventó ahí abajo": "labor",
+    "no se mueve aunque lo sacuda": "unresponsive",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -269,4 +299,43 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "temblaba de frío de todo el cuerpo, estaba morada del frío": "seizure",
     "tengo fiebre y tiemblo de todo el cuerpo": "seizure",
     "mi perro tiembla de todo el cuerpo y no nos responde cuando lo llamamos por los cohetes": "seizure",
+    # holdout24: las palabras para agradecer o de la emoción; el vaso que se cayó una vez o por el túnel carpiano;
+    # borracho de sueño o que sí tomó (stroke)
+    "no encuentro las palabras para agradecerle": "stroke",
+    "mi mamá no encuentra las palabras para agradecerles": "stroke",
+    "no encuentro las palabras, gracias por todo": "stroke",
+    "mi hija no encuentra las palabras, está muy emocionada": "stroke",
+    "no encuentra las palabras adecuadas para explicarle": "stroke",
+    "no encuentro las palabras de agradecimiento": "stroke",
+    "se me cayó el vaso de la mano derecha": "stroke",
+    "se me caen las cosas de la mano derecha por el túnel carpiano": "stroke",
+    "se le cae el vaso de la mano derecha porque tiene artritis": "stroke",
+    "ayer andaba como borracho de sueño pero no ha tomado": "stroke",
+    "anda como borracho pero sí tomó": "stroke",
+    # holdout24: la frase que no se termina sin llorar o sin groserías; el ahogo del calor o de las deudas (breathing)
+    "no puedo terminar la frase sin llorar": "breathing",
+    "mi hijo no termina ni una frase sin decir groserías": "breathing",
+    "siento un ahogo de calor en esta casa": "breathing",
+    "el ahogo de las deudas me tiene mal": "breathing",
+    # holdout24: un montón o un chorro de otra cosa (overdose)
+    "me tomé un montón de agua con la pastilla": "overdose",
+    "tomé un chorro de agua": "overdose",
+    "le di un puño de dulces": "overdose",
+    # holdout24: el hijo que no contesta aunque le griten; no mirar a los ojos; el bebé que no se duerme (unresponsive)
+    "mi hijo no me contesta aunque le grite desde la cocina": "unresponsive",
+    "tiene los ojos abiertos y no me mira a los ojos": "unresponsive",
+    "mi bebé tiene los ojos abiertos y no se duerme": "unresponsive",
+    # holdout24: empapada de sudor o de lluvia, un bebé de 8 meses mojado, ocho meses en un trabajo (labor)
+    "estoy de 8 meses y empapada de sudor por el calor": "labor",
+    "mi bebé de 8 meses amaneció empapado": "labor",
+    "tengo 8 meses trabajando aquí y estoy empapada de la lluvia": "labor",
+    "estoy embarazada y se me reventó un globo en la fiesta": "labor",
+    # holdout24 round: found while probing: something broken in the kitchen, a balloon at a party, a baby of 20 weeks
+    # (labor); a dog that will not move (unresponsive); keys dropped from the cold (stroke)
+    "estoy embarazada y algo se rompió en la cocina": "labor",
+    "estoy embarazada y se me rompió algo en la cocina": "labor",
+    "estoy de 7 meses y un globo reventó en la fiesta de mi hijo": "labor",
+    "mi hijo tiene 20 semanas de nacido y está empapado": "labor",
+    "mi perro no se mueve aunque le grite": "unresponsive",
+    "se le caen las llaves de la mano derecha cuando tiene frío": "stroke",
 }
