@@ -802,6 +802,16 @@ BACK_FAMILIES: dict[str, str] = {
     "i fainted and took my pulse and its super fast": "faint_shock_abdomen",
     "my back pain is way worse today and the weather is getting worse": "worsening_pain",
     "the pain keeps going up and the rent keeps going up": "worsening_pain",
+    # holdout24 (back, English): a collapse with the age or the person apart ("my mum (79) collapsed"), out for a moment
+    # after going down
+    "my mum (79) collapsed at the shops": "faint_shock_abdomen",
+    "my husband, who is 70, collapsed on the stairs": "faint_shock_abdomen",
+    "Grandad, bless him, collapsed at church": "faint_shock_abdomen",
+    "she fell and was out for a few seconds": "faint_shock_abdomen",
+    "he went down and was out for a second or two": "faint_shock_abdomen",
+    # holdout24 (back, English): a faint put long ago by a clause of its own, unless the next clause says again or now
+    "i passed out, years ago, and again today": "faint_shock_abdomen",
+    "i fainted, a long time ago, but it happened again this morning": "faint_shock_abdomen",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1350,4 +1360,15 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'the car is like an oven': 'fever',
     # holdout23 (back, English): minor fall look-alike, plopped down laughing at 25
     'i plopped down hard on the couch laughing, im 25': 'minor_fall_fragile',
+    # holdout24 (back, English): tired onto a sofa or into bed, asleep, ill, or out at the shop
+    "got home from work, collapsed on the sofa and watched tv": "faint_shock_abdomen",
+    "my husband, 70, collapsed into bed after the party": "faint_shock_abdomen",
+    "my dad, collapsed on the couch laughing": "faint_shock_abdomen",
+    "he fell asleep and was out for a bit": "faint_shock_abdomen",
+    "she fell ill and was out for a bit": "faint_shock_abdomen",
+    "he went down to the shop and was out for a bit": "faint_shock_abdomen",
+    # holdout24 (back; the engine's long_ago.py, so Spanish too): a faint put long ago by a clause of its own
+    "I fainted at a concert, years ago now": "faint_shock_abdomen",
+    "passed out at a wedding. Years ago.": "faint_shock_abdomen",
+    "me desmayé una vez en misa, hace años": "faint_shock_abdomen",
 }
