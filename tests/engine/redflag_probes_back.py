@@ -812,6 +812,32 @@ BACK_FAMILIES: dict[str, str] = {
     # holdout24 (back, English): a faint put long ago by a clause of its own, unless the next clause says again or now
     "i passed out, years ago, and again today": "faint_shock_abdomen",
     "i fainted, a long time ago, but it happened again this morning": "faint_shock_abdomen",
+    # holdout24 (back, English): a collapse with the age or the person apart ("my mum (79) collapsed"), out for a moment
+    # after going down
+    "my mum (79) collapsed at the shops": "faint_shock_abdomen",
+    "my husband, who is 70, collapsed on the stairs": "faint_shock_abdomen",
+    "Grandad, bless him, collapsed at church": "faint_shock_abdomen",
+    "she fell and was out for a few seconds": "faint_shock_abdomen",
+    "he went down and was out for a second or two": "faint_shock_abdomen",
+    # holdout24 (back, English): a faint put long ago by a clause of its own, unless the next clause says again or now
+    "i passed out, years ago, and again today": "faint_shock_abdomen",
+    "i fainted, a long time ago, but it happened again this morning": "faint_shock_abdomen",
+    # holdout24 (back, English): standing at the toilet with the urge or nothing happening; "nothing happens" after the
+    # urge
+    "he's been stood over the loo for ages and can't get it going": "bladder_bowel",
+    "been standing at the urinal for 10 minutes and nothing": "bladder_bowel",
+    "i need to pee but nothing happens": "bladder_bowel",
+    # holdout24 (back, English): wiping as through gloves or as someone else's, the part one sits on or that touches a
+    # seat, the cold or the heat not felt there
+    "when I wipe it's like I've got oven mitts on": "saddle_numbness",
+    "it feels like wiping a stranger's bum": "saddle_numbness",
+    "my bottom doesn't feel like my own": "saddle_numbness",
+    "the area that sits on the chair is numb": "saddle_numbness",
+    "where the saddle goes has gone numb": "saddle_numbness",
+    "there's no sensation in the parts she sits on": "saddle_numbness",
+    "sat on the cold tiles and couldn't feel the cold on my bum": "saddle_numbness",
+    "my bottom doesn't feel the heat of the bath": "saddle_numbness",
+    "i cant tell hot from cold on my bottom in the bath": "saddle_numbness",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1371,4 +1397,27 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "I fainted at a concert, years ago now": "faint_shock_abdomen",
     "passed out at a wedding. Years ago.": "faint_shock_abdomen",
     "me desmayé una vez en misa, hace años": "faint_shock_abdomen",
+    # holdout24 (back, English): tired onto a sofa or into bed, asleep, ill, or out at the shop
+    "got home from work, collapsed on the sofa and watched tv": "faint_shock_abdomen",
+    "my husband, 70, collapsed into bed after the party": "faint_shock_abdomen",
+    "my dad, collapsed on the couch laughing": "faint_shock_abdomen",
+    "he fell asleep and was out for a bit": "faint_shock_abdomen",
+    "she fell ill and was out for a bit": "faint_shock_abdomen",
+    "he went down to the shop and was out for a bit": "faint_shock_abdomen",
+    # holdout24 (back; the engine's long_ago.py, so Spanish too): a faint put long ago by a clause of its own
+    "I fainted at a concert, years ago now": "faint_shock_abdomen",
+    "passed out at a wedding. Years ago.": "faint_shock_abdomen",
+    "me desmayé una vez en misa, hace años": "faint_shock_abdomen",
+    # holdout24 (back, English): at the toilet to clean it, standing there without the urge, a doctor's visit
+    "he's been standing at the toilet scrubbing it, needs to go to work": "bladder_bowel",
+    "i need to go to the doctor but nothing happens": "bladder_bowel",
+    "i need to go but nothing happens, so constipated from the codeine": "bladder_bowel",
+    # holdout24 (back, English): a carer's gloves, numb hands, the cold not felt for warm clothes or a heated seat, a
+    # chair
+    "i wear gloves when wiping my dad after the toilet": "saddle_numbness",
+    "my hands feel like im wearing thick gloves": "saddle_numbness",
+    "i dont feel the cold on my bum with my heated seat": "saddle_numbness",
+    "with these thermal leggings i dont feel the cold on my bum at all": "saddle_numbness",
+    "i dont feel the cold, my bum is always warm": "saddle_numbness",
+    "the part of the chair that touches my back has no padding": "saddle_numbness",
 }
