@@ -8,7 +8,8 @@ half, and so does a new statement typed straight after the time words ("had a st
 drooping"). A stretch that also says now ("today", "ahorita", "still") is kept whole, and so is a clause when
 it or the next says the past is happening again ("and another one right now", "otra vez"). Durations of
 something still going on are not the past: "since 2019", "desde hace dos años", "hace dos años que me duele",
-"started years ago".
+"started years ago". The time words said as a clause of their own put the clause before them in the past: "passed
+out giving blood in college, years ago".
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ _NONE_SINCE = re.compile(
     r"never happened) (?:since|ever since|since then|after that)\b|^(?:and )?never again\b"
     r"|^(?:y )?(?:ninguna?|ningun|nada|nunca) (?:otra vez |mas )?desde entonces\b"
     r"|^(?:y )?(?:no|nunca|jamas) (?:me|le|les|nos) (?:ha |han )?(?:vuelto|volvio|volvieron) a (?:dar|pasar|repetir)\b")
+# the time words as a clause of their own, right after the finding's: "I passed out once giving blood in college, years
+# ago", "me desmayé una vez donando sangre, hace años" (the clause before is put in the past, as by "none since"; not
+# when the clause after says again or now: "i passed out, years ago, and again today")
+_ONLY_LONG_AGO = re.compile(
+    r"^(?:(?:and|but|oh|well|like|about|maybe|probably|around|roughly|over|that was|this was|it was|was|thats|y|pero|"
+    r"como|unos|eso fue|fue) )*(?:" + _LONG_AGO.pattern
+    + r")(?: (?:now|lol|haha|or so|or more|at least|i think|creo))*$")
 _STRETCH = re.compile(r"\b(?:and|but|so|then|now|y|pero|ahora|entonces)\b")
 # now, anywhere in the stretch: "I had a stroke in 2019 and today my face is drooping again"
 _NOW = re.compile(
@@ -72,7 +80,10 @@ def without_long_ago(clauses: list[str]) -> list[str]:
         if _AGAIN.search(clause) or _AGAIN.search(later):
             out.append(clause)
             continue
-        if _NONE_SINCE.match(later) and not _NOW.search(clause) and not _ONGOING.search(clause):
+        after = clauses[index + 2] if index + 2 < len(clauses) else ""
+        put_past = _NONE_SINCE.match(later) or (_ONLY_LONG_AGO.match(later) and not _AGAIN.search(after)
+                                                and not _NOW.search(after))
+        if put_past and not _NOW.search(clause) and not _ONGOING.search(clause):
             out.append(_blank(clause))
             continue
         pieces, start = [], 0

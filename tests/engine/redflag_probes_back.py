@@ -802,6 +802,49 @@ BACK_FAMILIES: dict[str, str] = {
     "i fainted and took my pulse and its super fast": "faint_shock_abdomen",
     "my back pain is way worse today and the weather is getting worse": "worsening_pain",
     "the pain keeps going up and the rent keeps going up": "worsening_pain",
+    # holdout24 (back, English): a collapse with the age or the person apart ("my mum (79) collapsed"), out for a moment
+    # after going down
+    "my mum (79) collapsed at the shops": "faint_shock_abdomen",
+    "my husband, who is 70, collapsed on the stairs": "faint_shock_abdomen",
+    "Grandad, bless him, collapsed at church": "faint_shock_abdomen",
+    "she fell and was out for a few seconds": "faint_shock_abdomen",
+    "he went down and was out for a second or two": "faint_shock_abdomen",
+    # holdout24 (back, English): a faint put long ago by a clause of its own, unless the next clause says again or now
+    "i passed out, years ago, and again today": "faint_shock_abdomen",
+    "i fainted, a long time ago, but it happened again this morning": "faint_shock_abdomen",
+    # holdout24 (back, English): standing at the toilet with the urge or nothing happening; "nothing happens" after the
+    # urge
+    "he's been stood over the loo for ages and can't get it going": "bladder_bowel",
+    "been standing at the urinal for 10 minutes and nothing": "bladder_bowel",
+    "i need to pee but nothing happens": "bladder_bowel",
+    # holdout24 (back, English): wiping as through gloves or as someone else's, the part one sits on or that touches a
+    # seat, the cold or the heat not felt there
+    "when I wipe it's like I've got oven mitts on": "saddle_numbness",
+    "it feels like wiping a stranger's bum": "saddle_numbness",
+    "my bottom doesn't feel like my own": "saddle_numbness",
+    "the area that sits on the chair is numb": "saddle_numbness",
+    "where the saddle goes has gone numb": "saddle_numbness",
+    "there's no sensation in the parts she sits on": "saddle_numbness",
+    "sat on the cold tiles and couldn't feel the cold on my bum": "saddle_numbness",
+    "my bottom doesn't feel the heat of the bath": "saddle_numbness",
+    "i cant tell hot from cold on my bottom in the bath": "saddle_numbness",
+    # holdout24 (back, English): a vehicle into the back or side of one's own, a bike laid down or low-sided, back first
+    # onto something hard, a crash with its speed
+    "a van smashed into the side of our car": "major_trauma",
+    "he hit the side of my car at the lights": "major_trauma",
+    "I laid my bike down on the freeway": "major_trauma",
+    "low-sided on a bend and slid for ages": "major_trauma",
+    "landed back first on the kerb": "major_trauma",
+    "we spun out at about 50 mph on the ice": "major_trauma",
+    "we hit a deer at 60 mph": "major_trauma",
+    # holdout24 (back, English): escalates, intensifies, worsens by the day; rising whatever one rests or takes
+    "it intensifies each day": "worsening_pain",
+    "the ache worsens daily": "worsening_pain",
+    "it keeps worsening, no matter what i take": "worsening_pain",
+    # holdout24 (back, English): not able to sleep flat; the pain that comes once one is flat or horizontal
+    "he can't sleep lying down anymore": "rest_night_pain",
+    "it throbs the moment I'm flat": "rest_night_pain",
+    "the pain kicks in as soon as im horizontal": "rest_night_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1350,4 +1393,50 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'the car is like an oven': 'fever',
     # holdout23 (back, English): minor fall look-alike, plopped down laughing at 25
     'i plopped down hard on the couch laughing, im 25': 'minor_fall_fragile',
+    # holdout24 (back, English): tired onto a sofa or into bed, asleep, ill, or out at the shop
+    "got home from work, collapsed on the sofa and watched tv": "faint_shock_abdomen",
+    "my husband, 70, collapsed into bed after the party": "faint_shock_abdomen",
+    "my dad, collapsed on the couch laughing": "faint_shock_abdomen",
+    "he fell asleep and was out for a bit": "faint_shock_abdomen",
+    "she fell ill and was out for a bit": "faint_shock_abdomen",
+    "he went down to the shop and was out for a bit": "faint_shock_abdomen",
+    # holdout24 (back; the engine's long_ago.py, so Spanish too): a faint put long ago by a clause of its own
+    "I fainted at a concert, years ago now": "faint_shock_abdomen",
+    "passed out at a wedding. Years ago.": "faint_shock_abdomen",
+    "me desmayé una vez en misa, hace años": "faint_shock_abdomen",
+    # holdout24 (back, English): at the toilet to clean it, standing there without the urge, a doctor's visit
+    "he's been standing at the toilet scrubbing it, needs to go to work": "bladder_bowel",
+    "i need to go to the doctor but nothing happens": "bladder_bowel",
+    "i need to go but nothing happens, so constipated from the codeine": "bladder_bowel",
+    # holdout24 (back, English): a carer's gloves, numb hands, the cold not felt for warm clothes or a heated seat, a
+    # chair
+    "i wear gloves when wiping my dad after the toilet": "saddle_numbness",
+    "my hands feel like im wearing thick gloves": "saddle_numbness",
+    "i dont feel the cold on my bum with my heated seat": "saddle_numbness",
+    "with these thermal leggings i dont feel the cold on my bum at all": "saddle_numbness",
+    "i dont feel the cold, my bum is always warm": "saddle_numbness",
+    "the part of the chair that touches my back has no padding": "saddle_numbness",
+    # holdout24 (back, English): a cart or a door into a car, loading a truck, a bike set down, a fall into bed, driving
+    # fast
+    "a shopping cart rolled into the back of my car": "major_trauma",
+    "i hit the side of my car with the trolley": "major_trauma",
+    "the wind blew the door into the side of my car": "major_trauma",
+    "i loaded the boxes into the back of my truck and my back went": "major_trauma",
+    "i threw the bags into the back of the car": "major_trauma",
+    "i ran into the back of the truck to grab the cooler": "major_trauma",
+    "i laid my bike down gently on the grass": "major_trauma",
+    "fell back first into bed": "major_trauma",
+    "i was driving at 70 mph when my back seized": "major_trauma",
+    "slid down the slide at 20 mph lol": "major_trauma",
+    # holdout24 (back, English): a row that escalates, something at work, pain the same whatever is taken
+    "the argument escalates every day with my husband": "worsening_pain",
+    "this thing at work escalates every day": "worsening_pain",
+    "it ramps up every time i bend then settles": "worsening_pain",
+    "my back hurts no matter what i take": "worsening_pain",
+    # holdout24 (back, English): not flat for reflux, easing once lying down, slow to fall asleep
+    "can't sleep flat, the acid comes up": "rest_night_pain",
+    "can't sleep flat because of my reflux": "rest_night_pain",
+    "the ache eases once im lying down": "rest_night_pain",
+    "the pain is much better once im horizontal": "rest_night_pain",
+    "it takes me ages to fall asleep once im in bed": "rest_night_pain",
 }
