@@ -845,6 +845,7 @@ FAMILIES = {
     "7 months along and spotting bright red": "labor",
     "8 mos along and bleeding": "labor",
     "im six months along and im bleeding": "labor",
+    "seven months along and theres blood in my underwear": "labor",
     # holdout24: the dentist's numbing look-alike's guards: a droop, a weak arm or a day gone still a stroke
     "half my face is numb and drooping, its from the dentist": "stroke",
     "half my face is numb, its from the dentist yesterday": "stroke",
@@ -1506,6 +1507,9 @@ LOOK_ALIKES = {
     "the pimple burst open and blood is dripping down my chin": "severe_bleeding",
     "7 months along and had blood work today": "labor",
     "my 7 month old has a bloody nose": "labor",
+    "7 months along and have a bloody nose": "labor",
+    "7 months along and blood in my urine": "labor",
+    "the cut opened up again and blood is dripping": "severe_bleeding",
     "half my face is numb, its from the dentist": "stroke",
     "my lip and cheek are numb, thats the novocaine": "stroke",
     "one side of my face feels numb but its because of the filling": "stroke",
