@@ -869,6 +869,10 @@ FAMILIES = {
     "like my back was splitting in two and i think i tore a muscle lifting": "tearing_pain",
     "she had a seizure and was shaking all over from the cold": "seizure",
     "im 30 weeks pregnant and the tightening is regular now and my water broke early last pregnancy": "labor",
+    # veto audit: shaking or jerking all over and turning blue, purple or grey, a fever or not (seizure)
+    "my daughter started shaking all over and turned blue": "seizure",
+    "with the fever my daughter started shaking all over and went purple": "seizure",
+    "my baby had a fever then her whole body shook and she went grey": "seizure",
 }
 
 LOOK_ALIKES = {
@@ -1551,6 +1555,10 @@ LOOK_ALIKES = {
     "gone through a whole box of tissues with this cold": "severe_bleeding",
     "my skin is not reacting at all to the cream": "unresponsive",
     "my throat is tiny so pills get stuck": "anaphylaxis",
+    # veto audit: shaking all over, blue from the cold, a laugh, a painted face (not seizure)
+    "she was shaking all over and her lips were blue from the cold pool": "seizure",
+    "my whole body shook with laughter and my face went purple": "seizure",
+    "i was shaking all over, the room was blue with smoke": "seizure",
 }
 
 
