@@ -5,6 +5,10 @@ and the Spanish back flags can be tuned at the same time."""
 from __future__ import annotations
 
 BACK_ES_FAMILIES: dict[str, str] = {
+    # holdout24 (es-b): lo que pasó "desde que" no lo niega el "no" de antes (major_trauma)
+    "ya no puedo dormir desde que nos chocaron en la carretera": "major_trauma",
+    "no puedo ni agacharme desde que me cayó una viga encima": "major_trauma",
+    "no puedo trabajar desde que me tiró el caballo": "major_trauma",
     # holdout22: no sentir cuándo sale la orina (bladder_bowel)
     "no siento cuando se me sale el pipí": "bladder_bowel",
     # holdout22: desfallecer, un aneurisma sabido, sentir que uno se apaga; pálido y el pulso a mil en una lista (faint)
@@ -194,6 +198,9 @@ BACK_ES_FAMILIES: dict[str, str] = {
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
+    # holdout24 (es-b): "desde que" no deshace la negación de lo dicho antes (major_trauma, fever)
+    "no me he caído desde que uso andadera": "major_trauma",
+    "no he tenido fiebre desde que me vacuné": "fever",
     # la fiebre de un partido, no del cuerpo (fever)
     "tengo fiebre de futbol con el mundial jaja": "fever",
     # holdout22: desfallecer de hambre, un aneurisma del cerebro o de otro ya muerto, helada del susto (faint)
