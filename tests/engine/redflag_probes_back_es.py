@@ -48,6 +48,12 @@ BACK_ES_FAMILIES: dict[str, str] = {
     # holdout24 (es-b): sentarse de golpe con esteroides de años (minor_fall_fragile)
     "mi mamá se sentó de golpe en el sillón y toma cortisona desde hace años": "minor_fall_fragile",
     "me dejé caer fuerte en la silla, llevo años con prednisona": "minor_fall_fragile",
+    # holdout24 (es-b), found while narrowing: a word after the verb; what passed on walking was something else; the gym
+    # said and the legs fail too
+    "sigue aumentando mucho el dolor": "worsening_pain",
+    "no siento las nalgas, ya se me pasó al caminar el mareo": "saddle_numbness",
+    "no siento las nalgas, al caminar se me pasó el mareo": "saddle_numbness",
+    "después del gym no siento los muslos y no puedo caminar": "legs",
     # holdout22: no sentir cuándo sale la orina (bladder_bowel)
     "no siento cuando se me sale el pipí": "bladder_bowel",
     # holdout22: desfallecer, un aneurisma sabido, sentir que uno se apaga; pálido y el pulso a mil en una lista (faint)
@@ -275,6 +281,17 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     # holdout24 (es-b): sentarse de golpe en la cama; a los 30 sin esteroides (minor_fall_fragile)
     "me senté de golpe en la cama al oír la alarma, tomo prednisona": "minor_fall_fragile",
     "me senté de golpe en la silla, tengo 30 años": "minor_fall_fragile",
+    # holdout24 (es-b), found while narrowing: the rent rising, grandchildren or blood pressure of 38, a fright, a heat
+    # stroke, the thighs after spinning, the seat asleep on the trip and gone on walking
+    "la renta sigue subiendo y el dolor está igual": "worsening_pain",
+    "mi papá está en quimio y ahora tiene 38 nietos": "fever",
+    "el doctor de quimio dice que hoy tengo 38 de presión": "fever",
+    "el camión nos pegó un buen susto en la autopista": "major_trauma",
+    "un golpe fuerte de calor en la espalda": "major_trauma",
+    "después del spinning tengo hormigueo en los muslos": "legs",
+    "tengo hormigueo en los muslos después del spinning": "legs",
+    "se me durmió la zona de la cola en el viaje en autobús pero ya se me pasó al caminar": "saddle_numbness",
+    "se me durmieron las nalgas en el viaje, ya se me pasó al caminar": "saddle_numbness",
     # la fiebre de un partido, no del cuerpo (fever)
     "tengo fiebre de futbol con el mundial jaja": "fever",
     # holdout22: desfallecer de hambre, un aneurisma del cerebro o de otro ya muerto, helada del susto (faint)
