@@ -58,6 +58,9 @@ _SUBJECT_BREAK = re.compile(
     r"(?<=\w )(?<!\bthink )(?<!\bbelieve )(?<!\bthat )(?<!\bsure )(?<!\bif )(?<!\bsay )(?<!\bsays )(?<!\bsaid )"
     r"(?<!\bknow )(?<!\bguess )(?<!\bfeel )(?<!\bsee )(?<!\bhear )(?<!\bwhether )(?<!\bnot )(?<!\bno )"
     r"(?=(?:hes|shes|theyre|im)\s+\w+ing\b)")
+# Nor past Spanish "desde que" into what it dates: "no puedo hacer nada desde que me cayó una rama encima", "ya no
+# duermo desde que nos chocaron" (what happened since is said, not denied; a finding opening with it: _OPENS_NEW_SCOPE).
+_SINCE_BREAK = re.compile(r"\bdesde que\s+(?=\w)")
 # Nor past a negated condition into its main clause, opened by a subject: "if this doesnt let up i dont want to live";
 # a subject contracted with will or would too, its apostrophe gone: "if the pain doesnt stop she'll end it" ("shell").
 _CONDITION_BREAK = re.compile(rf"\b(?:if|unless|until|till|once)\s+(?:\w+\s+){{0,4}}?(?:{NEGATION_CUES})\s+"
@@ -96,7 +99,7 @@ def negated(clause: str, match: re.Match[str]) -> bool:
         return False
     before = clause[: match.start()]
     # Up to the finding's end: a finding may open with the new subject itself ("porque se me aflojan las piernas").
-    breaks = [b for rule in (_SCOPE_BREAK, _SUBJECT_BREAK, _CONDITION_BREAK)
+    breaks = [b for rule in (_SCOPE_BREAK, _SUBJECT_BREAK, _CONDITION_BREAK, _SINCE_BREAK)
               for b in rule.finditer(clause, 0, match.end()) if b.end() <= match.start()]
     breaks += [b for b in _ARTICLE_BREAK.finditer(clause, 0, match.end()) if b.end() < match.start()
                or b.end() == match.start() and not _NOUN_GOES_ON.match(match.group(0))]

@@ -5,6 +5,55 @@ and the Spanish back flags can be tuned at the same time."""
 from __future__ import annotations
 
 BACK_ES_FAMILIES: dict[str, str] = {
+    # holdout24 (es-b): lo que pasó "desde que" no lo niega el "no" de antes (major_trauma)
+    "ya no puedo dormir desde que nos chocaron en la carretera": "major_trauma",
+    "no puedo ni agacharme desde que me cayó una viga encima": "major_trauma",
+    "no puedo trabajar desde que me tiró el caballo": "major_trauma",
+    # holdout24 (es-b): al limpiarse no sentir el papel, o como si fuera de otro; toda la zona de la cola dormida
+    # (saddle_numbness)
+    "al limpiarme no siento el papel": "saddle_numbness",
+    "mi mamá dice que cuando se limpia no siente el papel higiénico": "saddle_numbness",
+    "el papel de baño ya no lo siento cuando me limpio": "saddle_numbness",
+    "al limpiarme es como si fuera de otra persona": "saddle_numbness",
+    "cuando me limpio siento como si tuviera un guante": "saddle_numbness",
+    "se me durmió toda la zona de las nalgas desde ayer": "saddle_numbness",
+    "tengo dormida la zona del trasero y no se me quita": "saddle_numbness",
+    "se le durmió toda la cola a mi esposa y no se le quita": "saddle_numbness",
+    # holdout24 (es-b): no subir la pierna, levantarla con las manos; los muslos dormidos o con hormigueo (legs)
+    "no puedo subir la pierna derecha a la cama": "legs",
+    "mi papá ya no puede subir los pies al carro": "legs",
+    "la pierna la tengo que subir con las manos a la cama": "legs",
+    "tiene que levantarse las piernas con las manos para acostarse": "legs",
+    "se me entumieron los muslos desde anoche": "legs",
+    "tengo hormigueo en los dos muslos": "legs",
+    "mi mamá dice que los muslos no los siente": "legs",
+    # holdout24 (es-b): 38 o más con la quimio o las defensas bajas (fever)
+    "mi esposa está en quimioterapia y hoy amaneció con 38.5": "fever",
+    "estoy en quimio y ya tengo 38": "fever",
+    "con la quimio tiene las defensas bajas y ahora tiene 39": "fever",
+    "mi hermano trasplantado anda en 38 hoy": "fever",
+    # holdout24 (es-b): un vehículo que nos pegó o nos dio por atrás; un golpe durísimo y la espalda (major_trauma)
+    "un tráiler nos pegó en la carretera": "major_trauma",
+    "nos chocó una camioneta en el semáforo": "major_trauma",
+    "un carro nos dio por atrás en el periférico": "major_trauma",
+    "un taxi me dio de lado y me duele la espalda": "major_trauma",
+    "le dieron una patada durísima en el partido, justo en la espalda": "major_trauma",
+    "fue un golpe tremendo, caí sobre la espalda": "major_trauma",
+    # holdout24 (es-b): el verbo primero y el dolor después; va a más o a peor (worsening_pain)
+    "va en aumento la molestia de la cintura": "worsening_pain",
+    "sigue empeorando el dolor aunque tomo las pastillas": "worsening_pain",
+    "no para de subir el dolor": "worsening_pain",
+    "el dolor va a peor cada día": "worsening_pain",
+    "los espasmos van a más": "worsening_pain",
+    # holdout24 (es-b): sentarse de golpe con esteroides de años (minor_fall_fragile)
+    "mi mamá se sentó de golpe en el sillón y toma cortisona desde hace años": "minor_fall_fragile",
+    "me dejé caer fuerte en la silla, llevo años con prednisona": "minor_fall_fragile",
+    # holdout24 (es-b), found while narrowing: a word after the verb; what passed on walking was something else; the gym
+    # said and the legs fail too
+    "sigue aumentando mucho el dolor": "worsening_pain",
+    "no siento las nalgas, ya se me pasó al caminar el mareo": "saddle_numbness",
+    "no siento las nalgas, al caminar se me pasó el mareo": "saddle_numbness",
+    "después del gym no siento los muslos y no puedo caminar": "legs",
     # holdout22: no sentir cuándo sale la orina (bladder_bowel)
     "no siento cuando se me sale el pipí": "bladder_bowel",
     # holdout22: desfallecer, un aneurisma sabido, sentir que uno se apaga; pálido y el pulso a mil en una lista (faint)
@@ -207,6 +256,55 @@ BACK_ES_FAMILIES: dict[str, str] = {
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
+    # holdout24 (es-b): "desde que" no deshace la negación de lo dicho antes (major_trauma, fever)
+    "no me he caído desde que uso andadera": "major_trauma",
+    "no he tenido fiebre desde que me vacuné": "fever",
+    # holdout24 (es-b): limpiarse la cara, el papel en los dedos, sentirse ajeno sin más, la cola del banco, de estar
+    # sentado (saddle_numbness)
+    "cuando me limpio la cara siento como si no fuera mi cuerpo": "saddle_numbness",
+    "no siento el papel en los dedos por el frío": "saddle_numbness",
+    "siento como si no fuera mi cuerpo, tengo mucha ansiedad": "saddle_numbness",
+    "me quedé dormido en la cola del banco": "saddle_numbness",
+    "se me durmió la cola de estar sentado en el camión": "saddle_numbness",
+    "no encuentro el papel de baño": "saddle_numbness",
+    "se me durmió el niño en la cola del súper": "saddle_numbness",
+    # holdout24 (es-b): los muslos cansados, rozados, de estar sentado, de pollo; una caja, la escalera (legs)
+    "tengo los muslos muertos de tanto correr": "legs",
+    "los muslos me arden por el roce del pantalón": "legs",
+    "se me durmieron los muslos de estar sentado en el avión": "legs",
+    "compré muslos de pollo y me duele la espalda de cargar": "legs",
+    "la caja la tengo que levantar con las manos": "legs",
+    # holdout24 (es-b): una edad, las sesiones de quimio (fever)
+    "estoy en quimio y tengo 38 años": "fever",
+    "mi papá terminó la quimio, tiene 38 años y le duele la espalda": "fever",
+    "con la quimio llevo 38 sesiones": "fever",
+    "mi esposo tiene 38 y me duele la espalda": "fever",
+    # holdout24 (es-b): un aventón, problemas, un susto; un golpe duro para la familia, en el dedo (major_trauma)
+    "el camión nos dio un aventón al pueblo": "major_trauma",
+    "el carro nos dio problemas toda la semana": "major_trauma",
+    "un carro nos pegó un susto en la esquina": "major_trauma",
+    "fue un golpe duro para la familia, ahora me duele la espalda": "major_trauma",
+    "me di un golpe fuerte en el dedo del pie": "major_trauma",
+    # holdout24 (es-b): más o menos igual, la gasolina, un precio, negado, una pregunta (worsening_pain)
+    "el dolor va a más o menos igual": "worsening_pain",
+    "la gasolina va a más cada semana": "worsening_pain",
+    "sigue subiendo el precio de la medicina": "worsening_pain",
+    "no sigue subiendo el dolor, está igual": "worsening_pain",
+    "¿va a subir el dolor si camino?": "worsening_pain",
+    # holdout24 (es-b): sentarse de golpe en la cama; a los 30 sin esteroides (minor_fall_fragile)
+    "me senté de golpe en la cama al oír la alarma, tomo prednisona": "minor_fall_fragile",
+    "me senté de golpe en la silla, tengo 30 años": "minor_fall_fragile",
+    # holdout24 (es-b), found while narrowing: the rent rising, grandchildren or blood pressure of 38, a fright, a heat
+    # stroke, the thighs after spinning, the seat asleep on the trip and gone on walking
+    "la renta sigue subiendo y el dolor está igual": "worsening_pain",
+    "mi papá está en quimio y ahora tiene 38 nietos": "fever",
+    "el doctor de quimio dice que hoy tengo 38 de presión": "fever",
+    "el camión nos pegó un buen susto en la autopista": "major_trauma",
+    "un golpe fuerte de calor en la espalda": "major_trauma",
+    "después del spinning tengo hormigueo en los muslos": "legs",
+    "tengo hormigueo en los muslos después del spinning": "legs",
+    "se me durmió la zona de la cola en el viaje en autobús pero ya se me pasó al caminar": "saddle_numbness",
+    "se me durmieron las nalgas en el viaje, ya se me pasó al caminar": "saddle_numbness",
     # la fiebre de un partido, no del cuerpo (fever)
     "tengo fiebre de futbol con el mundial jaja": "fever",
     # holdout22: desfallecer de hambre, un aneurisma del cerebro o de otro ya muerto, helada del susto (faint)
