@@ -798,6 +798,12 @@ FAMILIES = {
     "shes wheezing so loud i can hear it from the kitchen": "breathing",
     "he is struggling badly for breath": "breathing",
     "fighting for air sitting still": "breathing",
+    # holdout24: crisis: a rope or a gun at hand and the pain made to stop for good, a gun held again and again, to
+    # sleep and not come back
+    "got a rope in the garage, i just want to make it all stop for good": "crisis",
+    "my brother keeps his pistol by the bed and hes been holding it every night": "crisis",
+    "i wanna fall asleep and never come back": "crisis",
+    "wish i could close my eyes and not open them again": "crisis",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1478,19 +1484,14 @@ LOOK_ALIKES = {
     "my eyes are puffy shut from crying, breathing fine": "anaphylaxis",
     "took all 10 that were left over the week as prescribed": "overdose",
     "read the book three times over": "overdose",
-    "felt something snap in my back lifting the box": "tearing_pain",
-    "ripped the bandaid off my back, ouch": "tearing_pain",
-    "the wax strip ripping feeling on my back lol": "tearing_pain",
-    "ripping the wax strip off my back lol": "tearing_pain",
-    "couldnt be woken for school lol": "unresponsive",
-    "he is not reacting to the new meds": "unresponsive",
-    "shaking and shivering on the floor from the cold": "seizure",
-    "my foot keeps tapping in a rhythm to the music": "seizure",
-    "my whole body shook from the cold and i bit my tongue": "seizure",
-    "went through three towels drying the dog": "severe_bleeding",
-    "gone through a whole box of tissues with this cold": "severe_bleeding",
-    "my skin is not reacting at all to the cream": "unresponsive",
-    "my throat is tiny so pills get stuck": "anaphylaxis",
+    # holdout24: look-alikes of the crisis families: a rope for a swing, the pain made to stop by a treatment, a gun at
+    # the range or a toy, to bed and back down
+    "got a rope for the tire swing, is there a shot that can make the pain stop for good": "crisis",
+    "is there a surgery to make the pain stop for good": "crisis",
+    "just bought a new rifle for deer season, been holding it a lot lately to get used to it": "crisis",
+    "my son has a nerf gun and holds it all the time": "crisis",
+    "i want to go to bed and not come back down till morning": "crisis",
+    "i want to lie down and not come back to work today": "crisis",
 }
 
 
