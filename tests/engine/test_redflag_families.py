@@ -804,6 +804,11 @@ FAMILIES = {
     "my brother keeps his pistol by the bed and hes been holding it every night": "crisis",
     "i wanna fall asleep and never come back": "crisis",
     "wish i could close my eyes and not open them again": "crisis",
+    # holdout24: anaphylaxis: the lips or tongue twice their size, a sting or a known allergy and a lump in the throat
+    "his tongue looks like double the size": "anaphylaxis",
+    "my lips are three times their normal size": "anaphylaxis",
+    "a wasp stung me and now theres a lump in my throat": "anaphylaxis",
+    "im allergic to peanuts and ate a cookie, my throat feels funny": "anaphylaxis",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1492,6 +1497,12 @@ LOOK_ALIKES = {
     "my son has a nerf gun and holds it all the time": "crisis",
     "i want to go to bed and not come back down till morning": "crisis",
     "i want to lie down and not come back to work today": "crisis",
+    # holdout24: look-alikes of the anaphylaxis families: lips in a photo, a filler, a lump of sadness, a cake
+    "my lips look twice as big in this photo lol": "anaphylaxis",
+    "my lips are twice their size from the filler": "anaphylaxis",
+    "i get a lump in my throat when i talk about my dad": "anaphylaxis",
+    "im allergic to shellfish, lump in my throat when i think about the divorce": "anaphylaxis",
+    "the cake was twice the size of my head": "anaphylaxis",
 }
 
 
