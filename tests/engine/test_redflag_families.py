@@ -809,6 +809,18 @@ FAMILIES = {
     "my lips are three times their normal size": "anaphylaxis",
     "a wasp stung me and now theres a lump in my throat": "anaphylaxis",
     "im allergic to peanuts and ate a cookie, my throat feels funny": "anaphylaxis",
+    # holdout24: overdose: doubled up by accident, a dose forgotten and taken again, a week's pills at once, a second
+    # patch over the first, acetaminophen counted past its limit or lost count of, medicines muddled and now very
+    # sleepy, edibles on an opioid
+    "accidentally doubled up on my relaxers": "overdose",
+    "i forgot i already had my oxy and took 2 more": "overdose",
+    "grandpa took his whole week of heart pills this morning": "overdose",
+    "she swallowed her weeks worth of meds all at once": "overdose",
+    "he stuck a new fentanyl patch on top of the old one": "overdose",
+    "ive had about 15 extra strength tylenol since this morning": "overdose",
+    "taking acetaminophen for my back all day and ive lost track": "overdose",
+    "my dad mixed up his pills and now hes really drowsy": "overdose",
+    "had a couple of gummies with my percocet and im totally out of it": "overdose",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1503,6 +1515,19 @@ LOOK_ALIKES = {
     "i get a lump in my throat when i talk about my dad": "anaphylaxis",
     "im allergic to shellfish, lump in my throat when i think about the divorce": "anaphylaxis",
     "the cake was twice the size of my head": "anaphylaxis",
+    # holdout24: look-alikes of the overdose families: doubled over or up on socks, laps, a weekly pill, a heat patch, a
+    # new spot, two tylenol, lost count of days, a pharmacy mix-up caught, weed alone, beers with an opioid and fine
+    "i doubled up on socks by accident": "overdose",
+    "forgot my keys and took two more laps": "overdose",
+    "my dad took his weekly methotrexate pill": "overdose",
+    "took a weeks worth of antibiotics and still sick": "overdose",
+    "put a second heat patch over the first one on my back": "overdose",
+    "i put a new patch on over the old spot": "overdose",
+    "took 2 tylenol since breakfast": "overdose",
+    "took tylenol for weeks, lost count of the days": "overdose",
+    "the pharmacy mixed up his meds but we caught it, hes very sleepy because its late": "overdose",
+    "smoked weed and now im really out of it": "overdose",
+    "i had a few beers with my hydrocodone last week, was fine": "overdose",
 }
 
 
