@@ -821,6 +821,12 @@ FAMILIES = {
     "taking acetaminophen for my back all day and ive lost track": "overdose",
     "my dad mixed up his pills and now hes really drowsy": "overdose",
     "had a couple of gummies with my percocet and im totally out of it": "overdose",
+    # holdout24: tearing_pain: a zipper yanked down the back, a searing rip from the chest down the back, the pain felt
+    # as fabric tearing
+    "like someone yanked a zip down my spine": "tearing_pain",
+    "a sudden tear through my chest into my back": "tearing_pain",
+    "out of nowhere a violent rip down the middle of my back": "tearing_pain",
+    "the pain feels like cloth tearing between my shoulder blades": "tearing_pain",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1528,6 +1534,13 @@ LOOK_ALIKES = {
     "the pharmacy mixed up his meds but we caught it, hes very sleepy because its late": "overdose",
     "smoked weed and now im really out of it": "overdose",
     "i had a few beers with my hydrocodone last week, was fine": "overdose",
+    # holdout24: look-alikes of the tearing_pain families: a zipper on a dress, a tear in clothes, a muscle tear
+    # lifting, a sound
+    "she yanked the zipper down my back to help me out of the dress": "tearing_pain",
+    "there is a huge rip down the back of my shirt": "tearing_pain",
+    "my coat has a massive tear across the back": "tearing_pain",
+    "i felt a sharp tear in my back lifting weights": "tearing_pain",
+    "i heard fabric ripping behind me when i bent over, my pants split": "tearing_pain",
 }
 
 
