@@ -827,6 +827,10 @@ FAMILIES = {
     "a sudden tear through my chest into my back": "tearing_pain",
     "out of nowhere a violent rip down the middle of my back": "tearing_pain",
     "the pain feels like cloth tearing between my shoulder blades": "tearing_pain",
+    # holdout24: breathing: a relative who cannot catch his breath, grey or blue round the mouth said with no verb
+    "my wife cant catch her breath at all": "breathing",
+    "hes bluish around his lips and wheezy": "breathing",
+    "dad is gray round the mouth": "breathing",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1541,6 +1545,22 @@ LOOK_ALIKES = {
     "my coat has a massive tear across the back": "tearing_pain",
     "i felt a sharp tear in my back lifting weights": "tearing_pain",
     "i heard fabric ripping behind me when i bent over, my pants split": "tearing_pain",
+    # holdout24: look-alikes of the breathing families: grey or blue round the mouth from a popsicle or a stubble
+    "my lips are blue around the mouth from the popsicle": "breathing",
+    "she has a grey around the mouth stubble": "breathing",
+    "felt something snap in my back lifting the box": "tearing_pain",
+    "ripped the bandaid off my back, ouch": "tearing_pain",
+    "the wax strip ripping feeling on my back lol": "tearing_pain",
+    "ripping the wax strip off my back lol": "tearing_pain",
+    "couldnt be woken for school lol": "unresponsive",
+    "he is not reacting to the new meds": "unresponsive",
+    "shaking and shivering on the floor from the cold": "seizure",
+    "my foot keeps tapping in a rhythm to the music": "seizure",
+    "my whole body shook from the cold and i bit my tongue": "seizure",
+    "went through three towels drying the dog": "severe_bleeding",
+    "gone through a whole box of tissues with this cold": "severe_bleeding",
+    "my skin is not reacting at all to the cream": "unresponsive",
+    "my throat is tiny so pills get stuck": "anaphylaxis",
 }
 
 
