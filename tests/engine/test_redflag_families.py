@@ -831,6 +831,8 @@ FAMILIES = {
     "my wife cant catch her breath at all": "breathing",
     "hes bluish around his lips and wheezy": "breathing",
     "dad is gray round the mouth": "breathing",
+    "my dog is going grey around the mouth and my husband is gasping for air": "breathing",
+    "the dog barked and my husband is going gray around the mouth": "breathing",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1548,6 +1550,8 @@ LOOK_ALIKES = {
     # holdout24: look-alikes of the breathing families: grey or blue round the mouth from a popsicle or a stubble
     "my lips are blue around the mouth from the popsicle": "breathing",
     "she has a grey around the mouth stubble": "breathing",
+    "his beard is going gray around the mouth": "breathing",
+    "my dog is going grey around the mouth, shes 12": "breathing",
     "felt something snap in my back lifting the box": "tearing_pain",
     "ripped the bandaid off my back, ouch": "tearing_pain",
     "the wax strip ripping feeling on my back lol": "tearing_pain",
