@@ -798,6 +798,41 @@ FAMILIES = {
     "shes wheezing so loud i can hear it from the kitchen": "breathing",
     "he is struggling badly for breath": "breathing",
     "fighting for air sitting still": "breathing",
+    # holdout24: crisis: a rope or a gun at hand and the pain made to stop for good, a gun held again and again, to
+    # sleep and not come back
+    "got a rope in the garage, i just want to make it all stop for good": "crisis",
+    "my brother keeps his pistol by the bed and hes been holding it every night": "crisis",
+    "i wanna fall asleep and never come back": "crisis",
+    "wish i could close my eyes and not open them again": "crisis",
+    # holdout24: anaphylaxis: the lips or tongue twice their size, a sting or a known allergy and a lump in the throat
+    "his tongue looks like double the size": "anaphylaxis",
+    "my lips are three times their normal size": "anaphylaxis",
+    "a wasp stung me and now theres a lump in my throat": "anaphylaxis",
+    "im allergic to peanuts and ate a cookie, my throat feels funny": "anaphylaxis",
+    # holdout24: overdose: doubled up by accident, a dose forgotten and taken again, a week's pills at once, a second
+    # patch over the first, acetaminophen counted past its limit or lost count of, medicines muddled and now very
+    # sleepy, edibles on an opioid
+    "accidentally doubled up on my relaxers": "overdose",
+    "i forgot i already had my oxy and took 2 more": "overdose",
+    "grandpa took his whole week of heart pills this morning": "overdose",
+    "she swallowed her weeks worth of meds all at once": "overdose",
+    "he stuck a new fentanyl patch on top of the old one": "overdose",
+    "ive had about 15 extra strength tylenol since this morning": "overdose",
+    "taking acetaminophen for my back all day and ive lost track": "overdose",
+    "my dad mixed up his pills and now hes really drowsy": "overdose",
+    "had a couple of gummies with my percocet and im totally out of it": "overdose",
+    # holdout24: tearing_pain: a zipper yanked down the back, a searing rip from the chest down the back, the pain felt
+    # as fabric tearing
+    "like someone yanked a zip down my spine": "tearing_pain",
+    "a sudden tear through my chest into my back": "tearing_pain",
+    "out of nowhere a violent rip down the middle of my back": "tearing_pain",
+    "the pain feels like cloth tearing between my shoulder blades": "tearing_pain",
+    # holdout24: breathing: a relative who cannot catch his breath, grey or blue round the mouth said with no verb
+    "my wife cant catch her breath at all": "breathing",
+    "hes bluish around his lips and wheezy": "breathing",
+    "dad is gray round the mouth": "breathing",
+    "my dog is going grey around the mouth and my husband is gasping for air": "breathing",
+    "the dog barked and my husband is going gray around the mouth": "breathing",
     # unresponsive: not rousable, not reacting at all, limp like a rag doll
     "grandma is not rousable": "unresponsive",
     "she cant be roused": "unresponsive",
@@ -1542,6 +1577,45 @@ LOOK_ALIKES = {
     "my eyes are puffy shut from crying, breathing fine": "anaphylaxis",
     "took all 10 that were left over the week as prescribed": "overdose",
     "read the book three times over": "overdose",
+    # holdout24: look-alikes of the crisis families: a rope for a swing, the pain made to stop by a treatment, a gun at
+    # the range or a toy, to bed and back down
+    "got a rope for the tire swing, is there a shot that can make the pain stop for good": "crisis",
+    "is there a surgery to make the pain stop for good": "crisis",
+    "just bought a new rifle for deer season, been holding it a lot lately to get used to it": "crisis",
+    "my son has a nerf gun and holds it all the time": "crisis",
+    "i want to go to bed and not come back down till morning": "crisis",
+    "i want to lie down and not come back to work today": "crisis",
+    # holdout24: look-alikes of the anaphylaxis families: lips in a photo, a filler, a lump of sadness, a cake
+    "my lips look twice as big in this photo lol": "anaphylaxis",
+    "my lips are twice their size from the filler": "anaphylaxis",
+    "i get a lump in my throat when i talk about my dad": "anaphylaxis",
+    "im allergic to shellfish, lump in my throat when i think about the divorce": "anaphylaxis",
+    "the cake was twice the size of my head": "anaphylaxis",
+    # holdout24: look-alikes of the overdose families: doubled over or up on socks, laps, a weekly pill, a heat patch, a
+    # new spot, two tylenol, lost count of days, a pharmacy mix-up caught, weed alone, beers with an opioid and fine
+    "i doubled up on socks by accident": "overdose",
+    "forgot my keys and took two more laps": "overdose",
+    "my dad took his weekly methotrexate pill": "overdose",
+    "took a weeks worth of antibiotics and still sick": "overdose",
+    "put a second heat patch over the first one on my back": "overdose",
+    "i put a new patch on over the old spot": "overdose",
+    "took 2 tylenol since breakfast": "overdose",
+    "took tylenol for weeks, lost count of the days": "overdose",
+    "the pharmacy mixed up his meds but we caught it, hes very sleepy because its late": "overdose",
+    "smoked weed and now im really out of it": "overdose",
+    "i had a few beers with my hydrocodone last week, was fine": "overdose",
+    # holdout24: look-alikes of the tearing_pain families: a zipper on a dress, a tear in clothes, a muscle tear
+    # lifting, a sound
+    "she yanked the zipper down my back to help me out of the dress": "tearing_pain",
+    "there is a huge rip down the back of my shirt": "tearing_pain",
+    "my coat has a massive tear across the back": "tearing_pain",
+    "i felt a sharp tear in my back lifting weights": "tearing_pain",
+    "i heard fabric ripping behind me when i bent over, my pants split": "tearing_pain",
+    # holdout24: look-alikes of the breathing families: grey or blue round the mouth from a popsicle or a stubble
+    "my lips are blue around the mouth from the popsicle": "breathing",
+    "she has a grey around the mouth stubble": "breathing",
+    "his beard is going gray around the mouth": "breathing",
+    "my dog is going grey around the mouth, shes 12": "breathing",
     "felt something snap in my back lifting the box": "tearing_pain",
     "ripped the bandaid off my back, ouch": "tearing_pain",
     "the wax strip ripping feeling on my back lol": "tearing_pain",
