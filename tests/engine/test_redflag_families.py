@@ -908,6 +908,10 @@ FAMILIES = {
     "my daughter started shaking all over and turned blue": "seizure",
     "with the fever my daughter started shaking all over and went purple": "seizure",
     "my baby had a fever then her whole body shook and she went grey": "seizure",
+    # veto audit: the means got to end it, a denial beside it; unconscious beside a teen not woken for school
+    "i dont have suicidal thoughts but i bought a rope to end it": "crisis",
+    "im not suicidal, i just got the pills together to end it": "crisis",
+    "my son is unconscious and we cant wake him up for school": "unresponsive",
 }
 
 LOOK_ALIKES = {
@@ -1633,6 +1637,10 @@ LOOK_ALIKES = {
     "she was shaking all over and her lips were blue from the cold pool": "seizure",
     "my whole body shook with laughter and my face went purple": "seizure",
     "i was shaking all over, the room was blue with smoke": "seizure",
+    # veto audit: pain pills to end the spasm, a rope for a game; a busy teen out cold (not crisis, not unresponsive)
+    "took pain pills to end it, the spasm i mean": "crisis",
+    "bought a rope to end the tug of war game": "crisis",
+    "cant wake him up for school, he sleeps like a rock": "unresponsive",
 }
 
 
