@@ -802,6 +802,16 @@ BACK_FAMILIES: dict[str, str] = {
     "i fainted and took my pulse and its super fast": "faint_shock_abdomen",
     "my back pain is way worse today and the weather is getting worse": "worsening_pain",
     "the pain keeps going up and the rent keeps going up": "worsening_pain",
+    # holdout24 veto audit (audit2): a look-alike beside the flag in full no longer vetoes it (another's fall, a fall at
+    # work, a back "a total wreck", a phone that fell too, an old injury; toilet paper unfelt beside sitting; the mood)
+    "i fell down the stairs and my son fell off his bike": "major_trauma",
+    "my daughter fell off her scooter and i fell off the ladder grabbing her": "major_trauma",
+    "i fell off a ladder while i was at work": "major_trauma",
+    "i got rear ended yesterday and my back is a total wreck": "major_trauma",
+    "i fell down the stairs and my phone fell down with me": "major_trauma",
+    "i fell off the roof yesterday and landed on the spot i hurt 5 years ago": "major_trauma",
+    "couldnt feel the toilet paper when i wiped and my butt is numb from sitting": "saddle_numbness",
+    "the pain keeps going up and my mood keeps getting worse": "worsening_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1350,4 +1360,11 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     'the car is like an oven': 'fever',
     # holdout23 (back, English): minor fall look-alike, plopped down laughing at 25
     'i plopped down hard on the couch laughing, im 25': 'minor_fall_fragile',
+    # holdout24 veto audit (audit2): the look-alikes themselves, still quiet
+    "my son fell off his bike, he's fine, i hurt my back lifting him": "major_trauma",
+    "my laptop fell off the desk and cracked": "major_trauma",
+    "i was in a fender bender 6 years ago": "major_trauma",
+    "my car got hit in the parking lot while i was at work": "major_trauma",
+    "my backside is numb from sitting in the stands all game": "saddle_numbness",
+    "my patience keeps getting worse with this back": "worsening_pain",
 }

@@ -836,6 +836,13 @@ FAMILIES = {
     "like my back was splitting in two and i think i tore a muscle lifting": "tearing_pain",
     "she had a seizure and was shaking all over from the cold": "seizure",
     "im 30 weeks pregnant and the tightening is regular now and my water broke early last pregnancy": "labor",
+    # holdout24 veto audit (audit2): a look-alike said beside the flag in full no longer vetoes it
+    "my mom cant move her left side and her carpal tunnel is acting up": "stroke",
+    "his speech sounds drunk and my speech to text is garbling everything": "stroke",
+    "my throat is closing up and i bit my lip": "anaphylaxis",
+    "she broke out in hives and her lips are puffy from the filler": "anaphylaxis",
+    "i have my epipen with me and my throat is swelling": "anaphylaxis",
+    "his lips are blue from the lake and hes wheezing": "breathing",
 }
 
 LOOK_ALIKES = {
@@ -1491,6 +1498,13 @@ LOOK_ALIKES = {
     "gone through a whole box of tissues with this cold": "severe_bleeding",
     "my skin is not reacting at all to the cream": "unresponsive",
     "my throat is tiny so pills get stuck": "anaphylaxis",
+    # holdout24 veto audit (audit2): the look-alikes themselves, still quiet
+    "i keep dropping my fork with this carpal tunnel in my right hand": "stroke",
+    "my voice to text is garbling every word today haha": "stroke",
+    "my tongue is swollen where i bit it at dinner": "anaphylaxis",
+    "her lips are puffy after the filler appointment": "anaphylaxis",
+    "i keep an epipen with me at all times": "anaphylaxis",
+    "the kids lips are blue from the cold pool, they wont get out": "breathing",
 }
 
 
