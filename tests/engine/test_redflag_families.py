@@ -843,6 +843,8 @@ FAMILIES = {
     "she broke out in hives and her lips are puffy from the filler": "anaphylaxis",
     "i have my epipen with me and my throat is swelling": "anaphylaxis",
     "his lips are blue from the lake and hes wheezing": "breathing",
+    "everything went black in my left eye and i drank a lot last night": "stroke",
+    "my mom cant see out of her right eye and worst headache of her life, she had wine at dinner": "stroke",
 }
 
 LOOK_ALIKES = {
@@ -1505,6 +1507,7 @@ LOOK_ALIKES = {
     "her lips are puffy after the filler appointment": "anaphylaxis",
     "i keep an epipen with me at all times": "anaphylaxis",
     "the kids lips are blue from the cold pool, they wont get out": "breathing",
+    "worst headache of my life after the tequila last night, my eyes hurt too": "stroke",
 }
 
 
