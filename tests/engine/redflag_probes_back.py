@@ -845,6 +845,19 @@ BACK_FAMILIES: dict[str, str] = {
     "he can't sleep lying down anymore": "rest_night_pain",
     "it throbs the moment I'm flat": "rest_night_pain",
     "the pain kicks in as soon as im horizontal": "rest_night_pain",
+    # holdout24 veto audit (audit2): a look-alike beside the flag in full no longer vetoes it (another's fall, a fall at
+    # work, a back "a total wreck", a phone that fell too, an old injury; toilet paper unfelt beside sitting; the mood)
+    "i fell down the stairs and my son fell off his bike": "major_trauma",
+    "my daughter fell off her scooter and i fell off the ladder grabbing her": "major_trauma",
+    "i fell off a ladder while i was at work": "major_trauma",
+    "fell off the scaffolding while i was at work": "major_trauma",
+    "a shelf fell on me while i was at work": "major_trauma",
+    "got hit by a forklift while i was at work": "major_trauma",
+    "i got rear ended yesterday and my back is a total wreck": "major_trauma",
+    "i fell down the stairs and my phone fell down with me": "major_trauma",
+    "i fell off the roof yesterday and landed on the spot i hurt 5 years ago": "major_trauma",
+    "couldnt feel the toilet paper when i wiped and my butt is numb from sitting": "saddle_numbness",
+    "the pain keeps going up and my mood keeps getting worse": "worsening_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1439,4 +1452,11 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "the ache eases once im lying down": "rest_night_pain",
     "the pain is much better once im horizontal": "rest_night_pain",
     "it takes me ages to fall asleep once im in bed": "rest_night_pain",
+    # holdout24 veto audit (audit2): the look-alikes themselves, still quiet
+    "my son fell off his bike, he's fine, i hurt my back lifting him": "major_trauma",
+    "my laptop fell off the desk and cracked": "major_trauma",
+    "i was in a fender bender 6 years ago": "major_trauma",
+    "my car got hit in the parking lot while i was at work": "major_trauma",
+    "my backside is numb from sitting in the stands all game": "saddle_numbness",
+    "my patience keeps getting worse with this back": "worsening_pain",
 }

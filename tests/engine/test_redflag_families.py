@@ -912,6 +912,15 @@ FAMILIES = {
     "i dont have suicidal thoughts but i bought a rope to end it": "crisis",
     "im not suicidal, i just got the pills together to end it": "crisis",
     "my son is unconscious and we cant wake him up for school": "unresponsive",
+    # holdout24 veto audit (audit2): a look-alike said beside the flag in full no longer vetoes it
+    "my mom cant move her left side and her carpal tunnel is acting up": "stroke",
+    "his speech sounds drunk and my speech to text is garbling everything": "stroke",
+    "my throat is closing up and i bit my lip": "anaphylaxis",
+    "she broke out in hives and her lips are puffy from the filler": "anaphylaxis",
+    "i have my epipen with me and my throat is swelling": "anaphylaxis",
+    "his lips are blue from the lake and hes wheezing": "breathing",
+    "everything went black in my left eye and i drank a lot last night": "stroke",
+    "my mom cant see out of her right eye and worst headache of her life, she had wine at dinner": "stroke",
 }
 
 LOOK_ALIKES = {
@@ -1641,6 +1650,14 @@ LOOK_ALIKES = {
     "took pain pills to end it, the spasm i mean": "crisis",
     "bought a rope to end the tug of war game": "crisis",
     "cant wake him up for school, he sleeps like a rock": "unresponsive",
+    # holdout24 veto audit (audit2): the look-alikes themselves, still quiet
+    "i keep dropping my fork with this carpal tunnel in my right hand": "stroke",
+    "my voice to text is garbling every word today haha": "stroke",
+    "my tongue is swollen where i bit it at dinner": "anaphylaxis",
+    "her lips are puffy after the filler appointment": "anaphylaxis",
+    "i keep an epipen with me at all times": "anaphylaxis",
+    "the kids lips are blue from the cold pool, they wont get out": "breathing",
+    "worst headache of my life after the tequila last night, my eyes hurt too": "stroke",
 }
 
 
