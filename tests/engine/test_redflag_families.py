@@ -921,6 +921,10 @@ FAMILIES = {
     "his lips are blue from the lake and hes wheezing": "breathing",
     "everything went black in my left eye and i drank a lot last night": "stroke",
     "my mom cant see out of her right eye and worst headache of her life, she had wine at dinner": "stroke",
+    # holdout24 cases: a dose forgotten and taken again across commas; "makes this pain stop for good" beside a gun
+    "took 2 of my muscle relaxers, forgot, and took 2 more an hour later": "overdose",
+    "mom took her oxy at noon, forgot, then took it again at 2": "overdose",
+    "is there anything that makes this pain stop for good, i keep the gun on my nightstand now": "crisis",
 }
 
 LOOK_ALIKES = {
@@ -1658,6 +1662,10 @@ LOOK_ALIKES = {
     "i keep an epipen with me at all times": "anaphylaxis",
     "the kids lips are blue from the cold pool, they wont get out": "breathing",
     "worst headache of my life after the tequila last night, my eyes hurt too": "stroke",
+    # holdout24 cases: laps or steps after forgetting; a treatment asked for (not overdose, not crisis)
+    "i forgot, so i took 2 more laps around the block": "overdose",
+    "forgot my keys, and took two more steps back inside": "overdose",
+    "is there anything that makes this pain stop for good? the doctor said a nerve burn might": "crisis",
 }
 
 
