@@ -532,4 +532,12 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "acostada en la cama la cabeza me duele mucho": "rest_night_pain",
     "mi hijo se despierta quejándose del ruido": "rest_night_pain",
     "se despierta llorando por el bebé": "rest_night_pain",
+    # holdout25: lo que se prende, se activa o se sube al acostarse (la tele, la alarma, el gato); el humor que empeora;
+    # el dolor de oído de un niño (rest_night_pain, worsening_pain)
+    "en cuanto me acuesto se me prende la tele": "rest_night_pain",
+    "al acostarme se me activa la alarma del celular": "rest_night_pain",
+    "apenas me acuesto se me sube el gato a la cama": "rest_night_pain",
+    "cuando me acuesto me sube la fiebre": "rest_night_pain",
+    "mi hijo se despierta llorando por el dolor de oído": "rest_night_pain",
+    "en vez de mejorar empeora mi humor": "worsening_pain",
 }
