@@ -253,6 +253,40 @@ BACK_ES_FAMILIES: dict[str, str] = {
     'al limpiarme ahí abajo no siento y lo demás todo normal': 'saddle_numbness',
     'me atropellaron hoy y hace años me operaron de la espalda': 'major_trauma',
     'a mi esposo lo tiró la yegua anoche y en 2010 se rompió la pierna': 'major_trauma',
+    # holdout25: la orina que se va sin control, andar mojándose, "lo que no puedo es orinar", seis horas o más
+    # sin orinar, sin echar ni gota (bladder_bowel)
+    "a mi mamá se le sale la orina sin querer desde ayer": "bladder_bowel",
+    "se me escapa el pipí sin darme cuenta": "bladder_bowel",
+    "lo que no logra es hacer pipí, lo intenta y nada": "bladder_bowel",
+    "ya van 10 horas que no orina mi esposo": "bladder_bowel",
+    "llevo como ocho horas sin poder orinar": "bladder_bowel",
+    "desde anoche no echo ni una gota": "bladder_bowel",
+    # holdout25: perder la sensibilidad del periné, los glúteos o las nalgas (saddle_numbness)
+    "casi no tengo sensación en los glúteos desde ayer": "saddle_numbness",
+    "perdí la sensibilidad de las nalgas": "saddle_numbness",
+    "mi esposa dice que ha perdido la sensibilidad en la entrepierna": "saddle_numbness",
+    # holdout25: las piernas de plomo o cemento y no sostenerse de pie; "legs" y "weak" dentro del español (legs)
+    "las patas como de cemento, no me sostengo de pie": "legs",
+    "mis legs se sienten super weak desde ayer": "legs",
+    "my legs no me responden": "legs",
+    # holdout25: la caída dicha como nombre o desde lo alto; la caída que no se contó (major_trauma)
+    "no le conté a la doctora que me caí del techo la semana pasada": "major_trauma",
+    "la caída del caballo fue el domingo y desde ahí me duele": "major_trauma",
+    "se me olvidó decirles que mi esposo se cayó desde el balcón": "major_trauma",
+    # holdout25: en vez de mejorar, empeora; de molestia a horrible; peor que esta mañana; sigue subiendo aunque
+    # esté quieto (worsening_pain)
+    "en lugar de aliviarse va peor cada día": "worsening_pain",
+    "de un dolorcito pasó a ser horrible": "worsening_pain",
+    "le duele más, está peor que esta mañana": "worsening_pain",
+    "la molestia sigue aumentando aunque no me mueva": "worsening_pain",
+    # holdout25: irse al piso o al suelo, un traspié, con esteroides de años (minor_fall_fragile)
+    "tomo prednisona hace años y ayer me fui al suelo en la cocina": "minor_fall_fragile",
+    "llevo años con cortisona y tuve un tropezón en la banqueta": "minor_fall_fragile",
+    # holdout25: el dolor que se dispara al acostarse; en la cama la espalda duele muchísimo; levantarse llorando
+    # del dolor (rest_night_pain)
+    "apenas me acuesto se me dispara el dolor de la espalda": "rest_night_pain",
+    "en la cama la espalda me duele muchísimo": "rest_night_pain",
+    "mi esposa se levanta llorando del dolor a medianoche": "rest_night_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -466,4 +500,44 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     # holdout23 round: el estreñimiento dicho como tal (bladder_bowel)
     'un poco estreñido por la codeína, pero ya fui al baño': 'bladder_bowel',
     'ando estítico desde que tomo las pastillas': 'bladder_bowel',
+    # holdout25: mojarse con la lluvia o los pies, no poder dormir, la gota de otra cosa, el dinero sin control
+    # (bladder_bowel); la sensibilidad de los dedos (saddle_numbness)
+    "ando mojándome con la lluvia": "bladder_bowel",
+    "ando mojándome los pies en el río": "bladder_bowel",
+    "lo que no puedo es dormir": "bladder_bowel",
+    "no echo ni gota de alcohol": "bladder_bowel",
+    "sin echar ni gota de sal": "bladder_bowel",
+    "la llave no sale ni gota": "bladder_bowel",
+    "se me va el dinero sin control": "bladder_bowel",
+    "se le sale el agua a la lavadora sin control": "bladder_bowel",
+    "perdí la sensibilidad en los dedos de la mano": "saddle_numbness",
+    # holdout25: las piernas pesadas del gimnasio, "weak" de otra cosa, no aguantar parado por la espalda (legs)
+    "tengo las piernas pesadas del gimnasio y no aguanto parado": "legs",
+    "el internet está bien weak": "legs",
+    "no aguanto parado mucho rato por el dolor de espalda": "legs",
+    # holdout25: la caída del dólar; no contar una caída en la cocina (major_trauma)
+    "la caída del dólar me tiene preocupado": "major_trauma",
+    "no les dije que me caí en la cocina": "major_trauma",
+    # holdout25: en vez de mejorar, igual; la presión o el azúcar que sube; peor por la dieta (worsening_pain)
+    "en vez de mejorar se quedó igual": "worsening_pain",
+    "la presión sigue subiendo aunque tomo la pastilla": "worsening_pain",
+    "el azúcar sigue subiendo aunque esté a dieta": "worsening_pain",
+    "estoy peor que cuando empecé la dieta": "worsening_pain",
+    # holdout25: el piso de arriba; un traspié en el trabajo (minor_fall_fragile)
+    "me fui al piso de arriba a descansar, tomo prednisona": "minor_fall_fragile",
+    "tomo prednisona y tuve un traspié en el trabajo con mi jefe": "minor_fall_fragile",
+    # holdout25: la tos o la presión al acostarse, la cabeza, el ruido o el bebé (rest_night_pain)
+    "en cuanto me acuesto se me alborota la tos": "rest_night_pain",
+    "cuando me acuesto se me sube la presión": "rest_night_pain",
+    "acostada en la cama la cabeza me duele mucho": "rest_night_pain",
+    "mi hijo se despierta quejándose del ruido": "rest_night_pain",
+    "se despierta llorando por el bebé": "rest_night_pain",
+    # holdout25: lo que se prende, se activa o se sube al acostarse (la tele, la alarma, el gato); el humor que empeora;
+    # el dolor de oído de un niño (rest_night_pain, worsening_pain)
+    "en cuanto me acuesto se me prende la tele": "rest_night_pain",
+    "al acostarme se me activa la alarma del celular": "rest_night_pain",
+    "apenas me acuesto se me sube el gato a la cama": "rest_night_pain",
+    "cuando me acuesto me sube la fiebre": "rest_night_pain",
+    "mi hijo se despierta llorando por el dolor de oído": "rest_night_pain",
+    "en vez de mejorar empeora mi humor": "worsening_pain",
 }
