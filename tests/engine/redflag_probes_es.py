@@ -216,6 +216,13 @@ ES_FAMILIES: dict[str, str] = {
     # holdout25: no hay manera de que vuelva en sí, privada (unresponsive)
     "no hay manera de que vuelva en sí": "unresponsive",
     "la encontré privada en la cama": "unresponsive",
+    # holdout25 (sondeo): debajo de un tren; la cara como globo y la comezón; amenaza con tirarse desde la azotea; la
+    # despedida y todo en orden (crisis, anaphylaxis)
+    "a veces pienso en meterme debajo de un tren": "crisis",
+    "tengo la cara como globo y me pica todo después del camarón": "anaphylaxis",
+    "mi novio se subió a la azotea y amenaza con tirarse": "crisis",
+    "ya me despedí de todos, dejé todo en orden, ya no aguanto": "crisis",
+    "me voy a reunir con mi difunto padre en el cielo": "crisis",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -410,4 +417,14 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "está privado de su libertad desde hace un año": "unresponsive",
     "me atendieron en un hospital privado": "unresponsive",
     "estoy en un cuarto privado del hospital": "unresponsive",
+    # holdout25 (sondeo): la despedida antes de operarse; brincar por la pelota; la vista perdida de hace años; la cara
+    # como pelota de un grano, los ojos del llanto; la ropa rasgada; privado de sueño; el tiempo que falta
+    "me despedí de mi familia y dejé todo listo, mañana me opero": "crisis",
+    "estoy en el techo y voy a brincar a la casa del vecino por la pelota": "crisis",
+    "no veo nada del ojo derecho desde la operación de hace 10 años": "stroke",
+    "me salió un grano y tengo la cara como pelota, me pica": "anaphylaxis",
+    "después de llorar tengo los ojos como pelota": "anaphylaxis",
+    "me están rasgando la ropa los perros": "tearing_pain",
+    "está privado de sueño por el bebé": "unresponsive",
+    "me está faltando tiempo para todo": "breathing",
 }
