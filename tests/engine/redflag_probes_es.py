@@ -180,6 +180,49 @@ ES_FAMILIES: dict[str, str] = {
     "estoy de 30 semanas y siento que el bebé está empujando hacia abajo": "labor",
     "estoy embarazada de 30 semanas y sentí que algo se reventó ahí abajo": "labor",
     "no se mueve aunque lo sacuda": "unresponsive",
+    # holdout25: irse con un difunto; la despedida y todo en orden; cuántas pastillas para no despertar; en el puente
+    # pensando en aventarse; estrellar el carro contra un camión (crisis)
+    "esta noche me voy con mi difunta madre": "crisis",
+    "ya quiero irme con mi esposo que en paz descanse": "crisis",
+    "ya me despedí de mis hijos y dejé todo arreglado": "crisis",
+    "cuántas de estas se necesitan pa ya no despertar nunca": "crisis",
+    "cuantas pastillas para morirse": "crisis",
+    "estoy en el puente pensando en aventarme": "crisis",
+    "se subió al techo y dice que va a saltar": "crisis",
+    "pienso que sería mejor estrellar el auto contra un camión": "crisis",
+    "me dan ganas de estrellarme contra un árbol": "crisis",
+    # holdout25: nada o todo oscuro del ojo derecho; medio cuerpo dormido (stroke)
+    "de pronto no veo nada del ojo izquierdo": "stroke",
+    "se le puso todo oscuro del ojo derecho": "stroke",
+    "se le durmió medio cuerpo de golpe": "stroke",
+    "tengo medio cuerpo entumido": "stroke",
+    # holdout25: la boca como trompa o la cara como pelota, con tragar que cuesta, ronquera o comezón (anaphylaxis)
+    "se le hizo la boca como trompa y no puede tragar": "anaphylaxis",
+    "tiene la cara como pelota y se rasca todo": "anaphylaxis",
+    "después del antibiótico tengo los labios como globo y la voz ronca": "anaphylaxis",
+    # holdout25: un sedante con media botella; el niño que abrió el frasco y faltan; productos con paracetamol juntos o
+    # diez o más al día (overdose)
+    "mezcló el clonazepam con media botella de tequila": "overdose",
+    "la niña destapó el bote de la medicina de la abuela y faltan unas": "overdose",
+    "mi hijo agarró el pastillero, le saqué dos de la boca": "overdose",
+    "tomo el tylenol y el antigripal juntos, los dos traen acetaminofén": "overdose",
+    "me tomo unas 14 tabletas de tylenol al día": "overdose",
+    # holdout25: le están desgarrando el pecho; una rasgadura entre los omóplatos (tearing_pain)
+    "siente como que le están desgarrando el pecho": "tearing_pain",
+    "un dolor como de rasgadura entre los omoplatos": "tearing_pain",
+    # holdout25: el aire que está faltando, cada respiración que cuesta (breathing)
+    "me está faltando mucho el aire": "breathing",
+    "cada respiración le cuesta": "breathing",
+    # holdout25: no hay manera de que vuelva en sí, privada (unresponsive)
+    "no hay manera de que vuelva en sí": "unresponsive",
+    "la encontré privada en la cama": "unresponsive",
+    # holdout25 (sondeo): debajo de un tren; la cara como globo y la comezón; amenaza con tirarse desde la azotea; la
+    # despedida y todo en orden (crisis, anaphylaxis)
+    "a veces pienso en meterme debajo de un tren": "crisis",
+    "tengo la cara como globo y me pica todo después del camarón": "anaphylaxis",
+    "mi novio se subió a la azotea y amenaza con tirarse": "crisis",
+    "ya me despedí de todos, dejé todo en orden, ya no aguanto": "crisis",
+    "me voy a reunir con mi difunto padre en el cielo": "crisis",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -338,4 +381,50 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "mi hijo tiene 20 semanas de nacido y está empapado": "labor",
     "mi perro no se mueve aunque le grite": "unresponsive",
     "se le caen las llaves de la mano derecha cuando tiene frío": "stroke",
+    # holdout25: la visita al panteón o a misa con el difunto; la despedida antes de un viaje o de una cirugía;
+    # saltar a la alberca, de alegría o al otro lado; el choque de verdad o el miedo a chocar (crisis)
+    "mañana me voy con mi difunto esposo al panteón a dejarle flores": "crisis",
+    "voy con mi difunta madre a la misa del domingo": "crisis",
+    "me despedí de mis nietos porque se van de viaje, dejé todo listo para el viaje": "crisis",
+    "dejé todo arreglado para la cirugía, ya me despedí de mis hijos antes de entrar": "crisis",
+    "estoy en la azotea tendiendo ropa y quiero saltar a la alberca": "crisis",
+    "estoy en el techo arreglando la antena y voy a brincar al otro lado": "crisis",
+    "mi hijo está en el balcón pensando en brincar de alegría": "crisis",
+    "casi me estrello contra un camión en la carretera": "crisis",
+    "me da miedo chocar contra un camión": "crisis",
+    "el coche de mi hermano se estrelló contra un poste": "crisis",
+    "cuánto falta para morirme de la risa con este programa": "crisis",
+    # holdout25: borroso de un ojo desde hace años, el ojo morado; medio cuerpo dormido de estar sentado (stroke)
+    "veo borroso del ojo derecho desde hace años": "stroke",
+    "tengo el ojo derecho morado del golpe": "stroke",
+    "se me durmió medio cuerpo de estar sentado en el avión": "stroke",
+    # holdout25: la trompa del enojo, la boca dormida del dentista, la cara como globo de tanto comer (anaphylaxis)
+    "mi hijo pone la boca como trompa cuando está enojado y no quiere comer": "anaphylaxis",
+    "me pusieron anestesia en el dentista y tengo la boca como trompa, me cuesta tragar": "anaphylaxis",
+    "comió tanto que tiene la cara como globo jaja": "anaphylaxis",
+    # holdout25: la mezcla preguntada; el frasco abierto sin que falte nada; galletas; la pregunta por el
+    # paracetamol; dos tabletas al día (overdose)
+    "¿puedo mezclar el relajante con una copa de vino?": "overdose",
+    "mi hijo abrió el frasco de pastillas pero no falta ninguna": "overdose",
+    "mi hija abrió la caja de galletas y se comió todas": "overdose",
+    "¿el antigripal y el tylenol los dos tienen paracetamol?": "overdose",
+    "ninguno tiene paracetamol, lo revisé": "overdose",
+    "tomo 2 tabletas de paracetamol al día": "overdose",
+    # holdout25: el trabajo que parte la espalda (tearing_pain); el dinero que falta (breathing); privado de la
+    # libertad, un hospital o un cuarto privado (unresponsive)
+    "me está partiendo la espalda el trabajo de cargar cajas": "tearing_pain",
+    "me está faltando el dinero para la renta": "breathing",
+    "está privado de su libertad desde hace un año": "unresponsive",
+    "me atendieron en un hospital privado": "unresponsive",
+    "estoy en un cuarto privado del hospital": "unresponsive",
+    # holdout25 (sondeo): la despedida antes de operarse; brincar por la pelota; la vista perdida de hace años; la cara
+    # como pelota de un grano, los ojos del llanto; la ropa rasgada; privado de sueño; el tiempo que falta
+    "me despedí de mi familia y dejé todo listo, mañana me opero": "crisis",
+    "estoy en el techo y voy a brincar a la casa del vecino por la pelota": "crisis",
+    "no veo nada del ojo derecho desde la operación de hace 10 años": "stroke",
+    "me salió un grano y tengo la cara como pelota, me pica": "anaphylaxis",
+    "después de llorar tengo los ojos como pelota": "anaphylaxis",
+    "me están rasgando la ropa los perros": "tearing_pain",
+    "está privado de sueño por el bebé": "unresponsive",
+    "me está faltando tiempo para todo": "breathing",
 }
