@@ -925,6 +925,17 @@ FAMILIES = {
     "took 2 of my muscle relaxers, forgot, and took 2 more an hour later": "overdose",
     "mom took her oxy at noon, forgot, then took it again at 2": "overdose",
     "is there anything that makes this pain stop for good, i keep the gun on my nightstand now": "crisis",
+    # holdout25 (en-uni-b): overdose: a pill box found empty and the person confused or drowsy, grams of acetaminophen a day,
+    # one's own pills and then another's, a total counted, patches stuck on, a drug taken "w" drink, edibles then an opioid
+    "my mom is really drowsy and her pill box is empty, it was full yesterday": "overdose",
+    "dad seems so confused tonight and his pill organizer is emptied already": "overdose",
+    "been taking tylenol and dayquil together, didnt know both had acetaminophen, about 7 grams a day": "overdose",
+    "probably 8000 mg a day of tylenol for the last few days": "overdose",
+    "grandpa took his own pills and then mine by mistake": "overdose",
+    "took hers and then grabbed mine, like 12 pills altogether": "overdose",
+    "stuck on 2 of the fentanyl patches last night and im so drowsy": "overdose",
+    "mixed my oxy w whiskey": "overdose",
+    "had an edible then took my oxycodone, i feel like im floating out of my body": "overdose",
 }
 
 LOOK_ALIKES = {
@@ -1666,6 +1677,17 @@ LOOK_ALIKES = {
     "i forgot, so i took 2 more laps around the block": "overdose",
     "forgot my keys, and took two more steps back inside": "overdose",
     "is there anything that makes this pain stop for good? the doctor said a nerve burn might": "crisis",
+    # holdout25 (en-uni-b): overdose look-alikes: an organizer run out, fiber grams, the label's limit, a bottle's count, a daily
+    # count as prescribed, pills taken to the pharmacy, lidocaine patches
+    "my pill box is empty, need a refill, my mom is confused about the pharmacy": "overdose",
+    "the pill organizer is empty so i ran out, im so sleepy tonight": "overdose",
+    "i take tylenol, and i eat 6 grams of fiber a day": "overdose",
+    "the tylenol label says no more than 4 grams a day": "overdose",
+    "i took my pills, the bottle has 30 tablets total": "overdose",
+    "i took my meds this morning, 10 pills total per day as prescribed": "overdose",
+    "i took my own pills and then his to the pharmacy for him": "overdose",
+    "slapped on 2 lidocaine patches for my back": "overdose",
+    "my dad is confused about his new pill organizer": "overdose",
 }
 
 
