@@ -933,7 +933,7 @@ FAMILIES = {
     "been taking tylenol and dayquil together, didnt know both had acetaminophen, about 7 grams a day": "overdose",
     "probably 8000 mg a day of tylenol for the last few days": "overdose",
     "grandpa took his own pills and then mine by mistake": "overdose",
-    "took hers and then grabbed mine, like 12 pills altogether": "overdose",
+    "took hers and then grabbed mine, like 20 pills altogether": "overdose",
     "stuck on 2 of the fentanyl patches last night and im so drowsy": "overdose",
     "mixed my oxy w whiskey": "overdose",
     "had an edible then took my oxycodone, i feel like im floating out of my body": "overdose",
@@ -1707,6 +1707,9 @@ LOOK_ALIKES = {
     "i took my own pills and then his to the pharmacy for him": "overdose",
     "slapped on 2 lidocaine patches for my back": "overdose",
     "my dad is confused about his new pill organizer": "overdose",
+    "i took the bus, the pharmacist gave me 20 tablets total": "overdose",
+    "they prescribed 14 tablets total and i took one today": "overdose",
+    "she took her morning pills, 12 tablets total, then felt a bit dizzy": "overdose",
     # holdout25 (en-uni-b): look-alikes of tearing_pain, breathing, unresponsive, seizure, labor: torn between jobs, a
     # shirt torn open, a cough's slow pain; a few words in spanish; a teen not waking for school; a breastbone rubbed
     # for heartburn; almost collapsed from the cold, into bed after the gym; rent due, leg cramps, a water bottle leaked
