@@ -925,6 +925,36 @@ FAMILIES = {
     "took 2 of my muscle relaxers, forgot, and took 2 more an hour later": "overdose",
     "mom took her oxy at noon, forgot, then took it again at 2": "overdose",
     "is there anything that makes this pain stop for good, i keep the gun on my nightstand now": "crisis",
+    # holdout25 (en-uni-b): overdose: a pill box found empty and the person confused or drowsy, grams of acetaminophen a
+    # day, one's own pills and then another's, a total counted, patches stuck on, a drug taken "w" drink, edibles then
+    # an opioid
+    "my mom is really drowsy and her pill box is empty, it was full yesterday": "overdose",
+    "dad seems so confused tonight and his pill organizer is emptied already": "overdose",
+    "been taking tylenol and dayquil together, didnt know both had acetaminophen, about 7 grams a day": "overdose",
+    "probably 8000 mg a day of tylenol for the last few days": "overdose",
+    "grandpa took his own pills and then mine by mistake": "overdose",
+    "took hers and then grabbed mine, like 20 pills altogether": "overdose",
+    "stuck on 2 of the fentanyl patches last night and im so drowsy": "overdose",
+    "mixed my oxy w whiskey": "overdose",
+    "had an edible then took my oxycodone, i feel like im floating out of my body": "overdose",
+    # holdout25 (en-uni-b): tearing_pain, breathing, unresponsive, seizure, labor: ripped open between the shoulder
+    # blades, the insides tearing loose, the upper back going through to the chest all at once; no more than two words
+    # out; not waking for anything, not even a sternal rub; a collapse with the whole body shaking; months along with a
+    # gush, due in weeks and spotting
+    "all at once like i was being ripped open between my shoulder blades": "tearing_pain",
+    "it feels like my guts are tearing loose inside": "tearing_pain",
+    "out of nowhere like im being torn apart, worst pain": "tearing_pain",
+    "hit me instantly, my upper back pain goes right through to my chest": "tearing_pain",
+    "i cant say more than two words without stopping": "breathing",
+    "only a few words between breaths right now": "breathing",
+    "she isnt waking up for anything": "unresponsive",
+    "not even when we pressed hard on his sternum": "unresponsive",
+    "she passed out and went into spasms all over": "seizure",
+    "collapsed in the kitchen, full body shaking": "seizure",
+    "6 months pregnant and a gush of fluid came out": "labor",
+    "im 8 months along and water is trickling down my legs": "labor",
+    "baby due in 8 weeks and im spotting": "labor",
+    "im due in 5 weeks and my back is cramping on and off": "labor",
 }
 
 LOOK_ALIKES = {
@@ -1666,6 +1696,36 @@ LOOK_ALIKES = {
     "i forgot, so i took 2 more laps around the block": "overdose",
     "forgot my keys, and took two more steps back inside": "overdose",
     "is there anything that makes this pain stop for good? the doctor said a nerve burn might": "crisis",
+    # holdout25 (en-uni-b): overdose look-alikes: an organizer run out, fiber grams, the label's limit, a bottle's
+    # count, a daily count as prescribed, pills taken to the pharmacy, lidocaine patches
+    "my pill box is empty, need a refill, my mom is confused about the pharmacy": "overdose",
+    "the pill organizer is empty so i ran out, im so sleepy tonight": "overdose",
+    "i take tylenol, and i eat 6 grams of fiber a day": "overdose",
+    "the tylenol label says no more than 4 grams a day": "overdose",
+    "i took my pills, the bottle has 30 tablets total": "overdose",
+    "i took my meds this morning, 10 pills total per day as prescribed": "overdose",
+    "i took my own pills and then his to the pharmacy for him": "overdose",
+    "slapped on 2 lidocaine patches for my back": "overdose",
+    "my dad is confused about his new pill organizer": "overdose",
+    "i took the bus, the pharmacist gave me 20 tablets total": "overdose",
+    "they prescribed 14 tablets total and i took one today": "overdose",
+    "she took her morning pills, 12 tablets total, then felt a bit dizzy": "overdose",
+    # holdout25 (en-uni-b): look-alikes of tearing_pain, breathing, unresponsive, seizure, labor: torn between jobs, a
+    # shirt torn open, a cough's slow pain; a few words in spanish; a teen not waking for school; a breastbone rubbed
+    # for heartburn; almost collapsed from the cold, into bed after the gym; rent due, leg cramps, a water bottle leaked
+    "i feel torn apart between two jobs": "tearing_pain",
+    "my shirt got torn open between the buttons": "tearing_pain",
+    "upper back pain that goes through to my chest when i cough, started last week": "tearing_pain",
+    "i cant say more than a few words in spanish": "breathing",
+    "my teen isnt waking up for school again": "unresponsive",
+    "he isnt waking up for anything before noon on weekends": "unresponsive",
+    "i rubbed my breastbone because of heartburn": "unresponsive",
+    "i almost collapsed from the cold, full body shaking": "seizure",
+    "collapsed into bed after the gym, whole body shaking": "seizure",
+    "she fainted at the sight of blood, full body shaking with chills afterwards": "seizure",
+    "my rent is due in 6 weeks and im bleeding money": "labor",
+    "due in 6 weeks and i get leg cramps at night": "labor",
+    "im 7 months along and my water bottle leaked in my bag": "labor",
 }
 
 
