@@ -253,6 +253,9 @@ BACK_ES_FAMILIES: dict[str, str] = {
     'al limpiarme ahí abajo no siento y lo demás todo normal': 'saddle_numbness',
     'me atropellaron hoy y hace años me operaron de la espalda': 'major_trauma',
     'a mi esposo lo tiró la yegua anoche y en 2010 se rompió la pierna': 'major_trauma',
+    # holdout25: una fiebre de ahora otra vez; peor desde ayer (debe sonar)
+    "tuve fiebre el mes pasado y hoy otra vez tengo fiebre": "fever",
+    "la semana pasada iba de mal en peor y desde ayer esta peor": "worsening_pain",
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -466,4 +469,10 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     # holdout23 round: el estreñimiento dicho como tal (bladder_bowel)
     'un poco estreñido por la codeína, pero ya fui al baño': 'bladder_bowel',
     'ando estítico desde que tomo las pastillas': 'bladder_bowel',
+    # holdout25: un desmayo en la secundaria, nunca más; una fiebre del mes pasado, ya bien; la pompa dormida en la bici
+    # por minutos; iba de mal en peor, ya mejorando con la terapia
+    "me desmayé en la primaria al ver sangre, nunca más": "faint_shock_abdomen",
+    "tuve calentura hace dos meses por una gripa, ya estoy bien": "fever",
+    "después de la bici se me duerme la pompa pero se me quita en cinco minutos": "saddle_numbness",
+    "iba de mal en peor pero desde que voy al fisio ya va mejorando": "worsening_pain",
 }

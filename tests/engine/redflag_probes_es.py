@@ -180,6 +180,9 @@ ES_FAMILIES: dict[str, str] = {
     "estoy de 30 semanas y siento que el bebé está empujando hacia abajo": "labor",
     "estoy embarazada de 30 semanas y sentí que algo se reventó ahí abajo": "labor",
     "no se mueve aunque lo sacuda": "unresponsive",
+    # holdout25: lo del mes pasado ya pasó, pero algo ahora (debe sonar)
+    "el mes pasado se me hinchó la boca pero ya pasó, ahora se me cierra la garganta": "anaphylaxis",
+    "hace años tuve un derrame y ahora se me está cayendo la cara otra vez": "stroke",
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -338,4 +341,9 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "mi hijo tiene 20 semanas de nacido y está empapado": "labor",
     "mi perro no se mueve aunque le grite": "unresponsive",
     "se le caen las llaves de la mano derecha cuando tiene frío": "stroke",
+    # holdout25: una reacción del mes pasado, ya pasada; la respiración cortada un momento, no la piel
+    "el mes pasado se me hincharon los labios con unos camarones pero ya pasó": "anaphylaxis",
+    "el año pasado se me hinchó la cara por una picadura, ya estoy bien": "anaphylaxis",
+    "el susto me cortó la respiración un momento": "crisis",
+    "la tos le cortó el aire un segundo": "crisis",
 }
