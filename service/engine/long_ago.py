@@ -36,6 +36,7 @@ _LONG_AGO = re.compile(
     r"hace (?:mucho tiempo|mucho|tiempo|un monton|un buen tiempo)\b(?! que)|el ano pasado|"
     r"(?:en|por) (?:19|20)\d\d|en los (?:anos (?:19|20)?\d0|(?:19|20)\d0)\b|"
     r"de (?:nino|nina|chico|chica|chiquit[oa]|pequen[oa]|bebe|joven|adolescente|chamac[oa]|nen[ea]|escuincle)|"
+    r"en la (?:secundaria|prepa|preparatoria|primaria|universidad)\b|"
     r"cuando (?:yo |el |ella )?(?:era|eras|eramos|estaba) (?:un |una |muy |bien )?(?:nino|nina|bebe|chico|chica|"
     r"chiquit[oa]|pequen[oa]|joven|adolescente|nen[ea]|chamac[oa]|escuincle|en la (?:prepa|secundaria|primaria))|"
     # an age, as the English "when I was 10": "me caí de la bici cuando tenía 10 años"
@@ -54,6 +55,29 @@ _ONLY_LONG_AGO = re.compile(
     r"^(?:(?:and|but|oh|well|like|about|maybe|probably|around|roughly|over|that was|this was|it was|was|thats|y|pero|"
     r"como|unos|eso fue|fue) )*(?:" + _LONG_AGO.pattern
     + r")(?: (?:now|lol|haha|or so|or more|at least|i think|creo))*$")
+# said to be over, after the finding, as a clause of its own or the next stretch: "my chest was tight last month but
+# thats long gone", "the heart attack was my neighbors, last year, and hes fine now", "el mes pasado se me hinchó la
+# boca pero ya pasó", "had Bells palsy in 2015 and the face droop went away completely"
+_OVER = re.compile(
+    r"^(?:and |but |y |pero )?(?:"
+    r"(?:(?:thats|that is|its|it is|that was|it was|its been|it has been) )?(?:long |all |totally |completely )?gone\b|"
+    r"(?:(?:it|that|the \w+(?: \w+)?) )?(?:went|has gone|cleared) (?:away|up)(?: completely| for good| on its own)?\b|"
+    r"(?:he|she|they|i|hes|shes|theyre|im|he is|she is|they are|i am|i was|he was|she was)(?: s| is| are| am)? "
+    r"(?:fine|ok|okay|good|great|well|all good|doing (?:great|fine|well|good|ok|okay)|totally fine|perfectly fine)"
+    r" now\b|ya (?:paso|se (?:me |le )?(?:paso|quito|fue)|(?:estoy|esta|estamos|quede|quedo) bien)\b|"
+    r"(?:y )?(?:quede|quedo) bien\b|"
+    r"nunca mas\b)")
+# the recent past, put behind only when said to be over (a month or more; not "this morning", "yesterday", "last week":
+# a face that drooped this morning and went away is a warning now)
+_LAST_MONTH = re.compile(
+    r"\b(?:last (?:month|summer|winter|spring|fall|autumn)|(?:a|one|two|three|\d+) months? (?:back|before)|"
+    r"el (?:mes|verano|invierno|otono) pasado|la primavera pasada)\b")
+# back now, anywhere after: undoes the over rule ("... went away but now its back")
+_BACK = re.compile(r"\b(?:(?:its|it s|it is|is|are|came|comes|coming|come|been) back|returned|again|regreso|volvio|"
+                   r"otra vez|de nuevo)\b"
+                   # or a new finding now: "..., but thats gone, now its crushing", "pero ya pasó, ahora me duele"
+                   r"|\b(?:right now|(?:now|today|tonight) (?:its|it is|it s|im|i am|my|his|her|theres|the|he|she|i)|"
+                   r"(?:ahora|ahorita|hoy) (?:me|le|se|tengo|tiene|siento|esta|estoy|es|mi|su))\b")
 _STRETCH = re.compile(r"\b(?:and|but|so|then|now|y|pero|ahora|entonces)\b")
 # now, anywhere in the stretch: "I had a stroke in 2019 and today my face is drooping again"
 _NOW = re.compile(
@@ -81,8 +105,10 @@ def without_long_ago(clauses: list[str]) -> list[str]:
             out.append(clause)
             continue
         after = clauses[index + 2] if index + 2 < len(clauses) else ""
-        put_past = _NONE_SINCE.match(later) or (_ONLY_LONG_AGO.match(later) and not _AGAIN.search(after)
-                                                and not _NOW.search(after))
+        put_past = (_NONE_SINCE.match(later)
+                    or (_ONLY_LONG_AGO.match(later) and not _AGAIN.search(after)
+                        and (not _NOW.search(after) or _OVER.match(after) and not _comes_back(clauses[index + 2:])))
+                    or (_past_said_over(clause, later, clauses[index + 1:])))
         if put_past and not _NOW.search(clause) and not _ONGOING.search(clause):
             out.append(_blank(clause))
             continue
@@ -91,8 +117,23 @@ def without_long_ago(clauses: list[str]) -> list[str]:
             pieces.append(clause[start:cut.start()])
             start = cut.start()
         pieces.append(clause[start:])
-        out.append("".join(_past_blanked(p) for p in pieces))
+        kept = [_past_blanked(p) for p in pieces]
+        # the stretch after a past one, saying it is over: "in 2015 and the face droop went away completely"
+        for at in range(1, len(kept)):
+            if kept[at - 1] != pieces[at - 1] and _OVER.match(pieces[at].strip()) and not _BACK.search(clause):
+                kept[at] = _blank(pieces[at])
+        out.append("".join(kept))
     return out
+
+
+def _past_said_over(clause: str, later: str, rest: list[str]) -> bool:
+    """A finding dated a month or more back, said to be over in the next clause, and not back since."""
+    return bool((_LAST_MONTH.search(clause) or _LONG_AGO.search(clause)) and _OVER.match(later)
+                and not _comes_back(rest))
+
+
+def _comes_back(rest: list[str]) -> bool:
+    return any(_BACK.search(c) for c in rest)
 
 
 def _past_blanked(stretch: str) -> str:

@@ -117,3 +117,18 @@ def denied_after(clause: str, match: re.Match[str]) -> bool:
     """A bare negation right after the words ends their clause: "el pecho nada", "chest: no" (not "no sale nada")."""
     rest = clause[match.end():]
     return bool(_NEGATED_AFTER.match(rest)) and not _DOUBLED_NADA.search(match.group(0) + rest)
+
+
+# A list after a negation, its first comma typed before the "or": "no fever, chills or throwing up", "sin fiebre,
+# escalofríos ni vómito" is one clause, so the denial reaches the whole list (items of one or two words, the list ends
+# in "or" / "ni"; not after a denial of something else: "not really, chills or sweats at night", "no idea, chills or
+# fever")
+_NEGATED_LIST_COMMA = re.compile(
+    r"\b((?:no|not|never|without|denies|deny|sin|ni|nunca)[ \t]+(?!(?:really|sure|idea|clue|way|kidding|joke|lie|se|"
+    r"creo|lo se|mucho|tanto)\b)[^\W\d_]+(?:[ \t]+[^\W\d_]+)?),"
+    r"(?=[ \t]+[^\W\d_]+(?:[ \t]+[^\W\d_]+)?[ \t]+(?:or|nor|o|ni)[ \t]+[^\W\d_]+)", re.IGNORECASE)
+
+
+def list_commas_joined(text: str) -> str:
+    """The text with a negated list's first comma dropped: "no fever, chills or throwing up" is one denial."""
+    return _NEGATED_LIST_COMMA.sub(r"\1", text) if "," in text else text

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .flow import Flow, Level, most_urgent
 from .long_ago import without_long_ago
-from .negation import NEGATION_CUES, denied_after, negated
+from .negation import NEGATION_CUES, denied_after, list_commas_joined, negated
 from .scores import rises, rises_across
 from .text import clauses, compile_once, without_groups
 from .typos import correct, vocabulary
@@ -303,7 +303,7 @@ _REMEMBER_AT_MOST = 2048
 def _detect(flow: Flow, text: str, likely: bool) -> list[Finding]:
     found: dict[str, Finding] = {}
     known = _compiled(flow).vocabulary
-    clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", _beats_joined(text)))
+    clause_list = clauses(_QUESTION_ANSWERED_NO.sub(r" \1", _beats_joined(list_commas_joined(text))))
     _scan(flow, clause_list, found, clause_list)
     corrected = [correct(clause, known) for clause in clause_list]
     if any(c is not None for c in corrected):

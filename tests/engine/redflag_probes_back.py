@@ -858,6 +858,12 @@ BACK_FAMILIES: dict[str, str] = {
     "i fell off the roof yesterday and landed on the spot i hurt 5 years ago": "major_trauma",
     "couldnt feel the toilet paper when i wiped and my butt is numb from sitting": "saddle_numbness",
     "the pain keeps going up and my mood keeps getting worse": "worsening_pain",
+    # holdout25: numb from a ride but not going away, or with the bladder; a fever beside a pad; a negated list, a flag
+    "after my bike ride my bum was numb and it still hasnt gone away": "saddle_numbness",
+    "no fever, chills or throwing up, but i cant pee": "bladder_bowel",
+    "not really, chills or sweats at night": "fever",
+    "i feel like i have a fever from the heating pad": "fever",
+    "it was getting worse last week and since yesterday its way worse": "worsening_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1459,4 +1465,10 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "my car got hit in the parking lot while i was at work": "major_trauma",
     "my backside is numb from sitting in the stands all game": "saddle_numbness",
     "my patience keeps getting worse with this back": "worsening_pain",
+    # holdout25: numb from a ride, gone in minutes; a negated list; a pad's heat like a fever; worse, easing since PT
+    "after my spin class my butt was numb but it went away in 5 minutes": "saddle_numbness",
+    "no fever, chills or sweats": "fever",
+    "no fever, chills or vomiting at all": "fever",
+    "the heat wrap makes my back feel like it has a fever": "fever",
+    "it was getting worse last week but since the chiropractor its slowly getting better": "worsening_pain",
 }

@@ -955,6 +955,22 @@ FAMILIES = {
     "im 8 months along and water is trickling down my legs": "labor",
     "baby due in 8 weeks and im spotting": "labor",
     "im due in 5 weeks and my back is cramping on and off": "labor",
+    # holdout25: a finding long past and over, the same words with an emergency now or back (must still fire)
+    "i had a stroke in 2015 and now my face is drooping again": "stroke",
+    "my chest was tight last month and now its crushing": "chest_pain",
+    "my chest was tight last month but thats gone, now its crushing": "chest_pain",
+    "had chest pain last month and it went away but its back": "chest_pain",
+    "my dad had a stroke years ago and hes fine now but his face is drooping": "stroke",
+    "my lips swelled up last month but its gone, now my throat is closing": "anaphylaxis",
+    "my face drooped yesterday but it went away": "stroke",
+    "my sister tried to end her life years ago and shes fine now but i want to die": "crisis",
+    "my sister tried to end her life years ago and shes fine now, i keep thinking about doing it too": "crisis",
+    "i tried to end my life years ago and im doing great now": "crisis",
+    # holdout25: lips done at a clinic, beside the throat or the breath; unresponsive to a shake or the voice
+    "my lips are swollen from the filler and my throat is tight": "anaphylaxis",
+    "he is unresponsive to me shaking him": "unresponsive",
+    "hes unresponsive to my voice": "unresponsive",
+    "out of breath after 3 flights, thats me being out of shape, but now i cant catch my breath at rest": "breathing",
 }
 
 LOOK_ALIKES = {
@@ -1726,6 +1742,19 @@ LOOK_ALIKES = {
     "my rent is due in 6 weeks and im bleeding money": "labor",
     "due in 6 weeks and i get leg cramps at night": "labor",
     "im 7 months along and my water bottle leaked in my bag": "labor",
+    # holdout25: a finding long past and said to be over ("last year, and hes fine now", "in 2012 ... went away")
+    "my chest felt tight with the flu last winter but its long gone": "chest_pain",
+    "the heart attack was my uncles, years ago, and hes fine now": "chest_pain",
+    "i had bells palsy in 2012 and the droop went away completely": "stroke",
+    "my face drooped last month but it went away": "stroke",
+    "my brother attempted suicide in 2010 and hes doing well now": "crisis",
+    "my mom tried to end her life a long time ago and shes doing great now, she says hi": "crisis",
+    # holdout25: lips done at a clinic; unresponsive to a request; winded and out of shape
+    "my lips are a bit puffy since i got lip filler": "anaphylaxis",
+    "my lips are swollen from the injections at the med spa": "anaphylaxis",
+    "my husband is unresponsive to my texts": "unresponsive",
+    "grandpa was unresponsive to me asking him to eat, watching his show": "unresponsive",
+    "i get out of breath on the stairs at work, thats me being out of shape": "breathing",
 }
 
 
