@@ -1710,6 +1710,7 @@ LOOK_ALIKES = {
     "i cant find the right words to thank you nurses": "stroke",
     "my left hand keeps dropping the phone bc of my carpal tunnel": "stroke",
     "my sister keeps calling my dog a cat its so annoying, my back hurts on the left side": "stroke",
+    "my right side gave out on the stairs because my back spasmed": "stroke",
     # holdout25 (en-uni-a): look-alikes of the anaphylaxis and chest families: a sting with no breath said, a throat
     # cleared with a drip, a voice hoarse from cheering or breaking at 13, no hives, a chest workout
     "got stung by a wasp yesterday, its a bit swollen on my arm": "anaphylaxis",
