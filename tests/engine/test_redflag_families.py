@@ -971,6 +971,33 @@ FAMILIES = {
     "he is unresponsive to me shaking him": "unresponsive",
     "hes unresponsive to my voice": "unresponsive",
     "out of breath after 3 flights, thats me being out of shape, but now i cant catch my breath at rest": "breathing",
+    # holdout25 (en-uni-a): crisis: the end decided as a season not to be seen, enough medicine so as not to wake up, a
+    # last thanks before going for good
+    "ive made up my mind i wont see another christmas": "crisis",
+    "my dad says hes made up his mind he wont be here for another christmas": "crisis",
+    "i want enough of my sleeping pills to make sure i dont wake up": "crisis",
+    "ive got enough saved to make sure i never wake up again": "crisis",
+    "taking the whole bottle so i never wake up": "crisis",
+    "she just texted me thanks for everything before she goes for good": "crisis",
+    # holdout25 (en-uni-a): chest_pain: pressure or a heavy squeeze in the chest going into both arms
+    "crushing pressure in my chest going into both arms": "chest_pain",
+    "a heavy squeezing in the middle of my chest spreading to both of my arms": "chest_pain",
+    # holdout25 (en-uni-a): stroke: a hand of one side that keeps dropping things, a side that gave way, drool from
+    # one corner, the wrong word for a thing with an arm, the face or a sudden start, the left or right half of anything
+    "his left hand keeps dropping the fork": "stroke",
+    "her right hand just keeps dropping things": "stroke",
+    "moms left side just gave way in the kitchen": "stroke",
+    "drooling out of the left corner of her mouth": "stroke",
+    "he keeps calling the cup a shoe, started 20 min ago": "stroke",
+    "i keep saying chair when i mean table and my left hand is clumsy": "stroke",
+    "i keep saying the wrong word, i said spoon when i meant keys and my face feels weird": "stroke",
+    "i cant see out of the right half of anything": "stroke",
+    # holdout25 (en-uni-a): anaphylaxis: hives, welts or a sting, and the air hard to pull in, the throat cleared again
+    # and again, the voice changing
+    "stung by hornets, covered in hives, my voice is going hoarse": "anaphylaxis",
+    "hives everywhere after the shrimp and i cant get a breath in": "anaphylaxis",
+    "my dad has welts and keeps clearing his throat": "anaphylaxis",
+    "he has welts everywhere and his voice sounds muffled and like something is stuck": "anaphylaxis",
 }
 
 LOOK_ALIKES = {
@@ -1755,6 +1782,32 @@ LOOK_ALIKES = {
     "my husband is unresponsive to my texts": "unresponsive",
     "grandpa was unresponsive to me asking him to eat, watching his show": "unresponsive",
     "i get out of breath on the stairs at work, thats me being out of shape": "breathing",
+    # holdout25 (en-uni-a): look-alikes of the crisis families: a sleep not broken at night, a prognosis told, a move
+    "i need something strong enough so i dont wake up at 3am": "crisis",
+    "how do i make sure i dont wake up the baby when i get home": "crisis",
+    "i want enough ibuprofen to make sure i dont wake up in pain": "crisis",
+    "the doctor says i wont see another winter": "crisis",
+    "i decided i wont see another movie with him lol": "crisis",
+    "before i go for good to spain i want my records": "crisis",
+    "im moving abroad so before i leave for good can i get my back checked": "crisis",
+    # holdout25 (en-uni-a): look-alikes of the stroke families: a ball dropped, a couch, a teething baby, a toddler's
+    # words, words to thank, carpal tunnel, a name called with back pain on one side
+    "my right hand keeps dropping the ball at practice": "stroke",
+    "the left side of the couch gave out": "stroke",
+    "my baby is drooling from the left corner of his mouth, teething": "stroke",
+    "my toddler keeps saying wawa when he means water": "stroke",
+    "i cant find the right words to thank you nurses": "stroke",
+    "my left hand keeps dropping the phone bc of my carpal tunnel": "stroke",
+    "my sister keeps calling my dog a cat its so annoying, my back hurts on the left side": "stroke",
+    "my right side gave out on the stairs because my back spasmed": "stroke",
+    # holdout25 (en-uni-a): look-alikes of the anaphylaxis and chest families: a sting with no breath said, a throat
+    # cleared with a drip, a voice hoarse from cheering or breaking at 13, no hives, a chest workout
+    "got stung by a wasp yesterday, its a bit swollen on my arm": "anaphylaxis",
+    "i keep clearing my throat from post nasal drip": "anaphylaxis",
+    "my voice is changing because im 13 lol, also got stung by a bee last week": "anaphylaxis",
+    "i keep clearing my throat, allergies, no hives": "anaphylaxis",
+    "got hives from the heat, its hard to get air in this hot house": "anaphylaxis",
+    "my chest workout made both arms sore": "chest_pain",
 }
 
 
