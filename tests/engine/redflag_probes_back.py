@@ -858,6 +858,49 @@ BACK_FAMILIES: dict[str, str] = {
     "i fell off the roof yesterday and landed on the spot i hurt 5 years ago": "major_trauma",
     "couldnt feel the toilet paper when i wiped and my butt is numb from sitting": "saddle_numbness",
     "the pain keeps going up and my mood keeps getting worse": "worsening_pain",
+    # holdout25 (back, English): belly and back both screaming, a pounding in the belly, nearly down as the room
+    # tilts, a swoon; going without warning or both ways, drops only, a full aching bladder, control lost then the
+    # mess, peeing unknown, a seat found wet, a leaking bottom; feeling lost in the seat of the body; thighs or calves
+    # numb then "both of them", legs not doing as told, sciatica on both sides, a calf that will not push, a limp leg;
+    # sweats then chills; a heavy load on the back, thrown off and landed on a hard ground, a vehicle rolled onto one;
+    # nothing stops it getting worse; footing lost on steroids, a kitchen chair; the pain rousing one in the small
+    # hours, waking groaning
+    "my back, belly both in agony since lunch": "faint_shock_abdomen",
+    "there is a pounding in my tummy and my back is bad": "faint_shock_abdomen",
+    "the room sways and she almost goes down": "faint_shock_abdomen",
+    "he swooned in the kitchen this morning": "faint_shock_abdomen",
+    "she goes without warning now": "bladder_bowel",
+    "accidents both ways since tuesday": "bladder_bowel",
+    "only a few drops come out when i try": "bladder_bowel",
+    "my bladder feels full and it hurts": "bladder_bowel",
+    "lost control and wet myself in the car": "bladder_bowel",
+    "im peeing and not realising it": "bladder_bowel",
+    "woke up and found the sheets wet": "bladder_bowel",
+    "my bottom keeps leaking": "bladder_bowel",
+    "lost all sensation in my groin today": "saddle_numbness",
+    "losing feeling in the taint since the spasm": "saddle_numbness",
+    "my calves are going numb, both of them": "legs",
+    "my feet are going numb, both of them": "legs",
+    "his legs wont do what he wants": "legs",
+    "sciatica down both legs now": "legs",
+    "both sides sciatica since monday": "legs",
+    "can't get up on my tiptoes, the calf won't push": "legs",
+    "my left foot has gone limp": "legs",
+    "sweating and shivering all night": "fever",
+    "sweaty then freezing, like i have malaria": "fever",
+    "a stack of bricks came down on my back": "major_trauma",
+    "90 pounds of boards fell onto his back": "major_trauma",
+    "got thrown off the trampoline and landed on my back on the concrete": "major_trauma",
+    "the tractor flipped with me under it": "major_trauma",
+    "the quad rolled on top of him": "major_trauma",
+    "i was pinned under the car": "major_trauma",
+    "nothing i take stops it getting worse": "worsening_pain",
+    "the ache is getting stronger and stronger": "worsening_pain",
+    "on steroid tablets for months, lost my footing on the step": "minor_fall_fragile",
+    "my mum is on prednisone and slid off the dining chair onto the floor": "minor_fall_fragile",
+    "the ache rouses me at 3 every night": "rest_night_pain",
+    "the pain wakes him in the wee hours": "rest_night_pain",
+    "she keeps waking up in the night with her back": "rest_night_pain",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
@@ -1459,4 +1502,39 @@ BACK_LOOK_ALIKES: dict[str, str] = {
     "my car got hit in the parking lot while i was at work": "major_trauma",
     "my backside is numb from sitting in the stands all game": "saddle_numbness",
     "my patience keeps getting worse with this back": "worsening_pain",
+    # holdout25 (back, English): a crush on a singer, a full stomach, the bass at a concert, sore from crunches; eye
+    # drops, a seat wet from rain or the dog, pain that comes without warning, a full bladder before a pee, a video
+    # stream, a bleeding bottom, control of a car; numb from the bleachers; a limp in one's walk, kids that do not do as
+    # told, sore thighs after squats; sweats after the gym; a cat or a pillow on the back, a car over a curb, off a bed
+    # onto a carpet; stronger with physio, getting better; footing lost at 30 with no fall; a baby, a dog, the bladder
+    # waking one
+    "i swoon over that singer every time": "faint_shock_abdomen",
+    "my stomach is throbbing after eating too much": "faint_shock_abdomen",
+    "the bass was pounding in my stomach at the concert": "faint_shock_abdomen",
+    "my back and belly both sore from crunches": "faint_shock_abdomen",
+    "the room spins when i drink too much and i nearly laugh": "faint_shock_abdomen",
+    "i only get eye drops from the pharmacy": "bladder_bowel",
+    "found my chair wet from the rain": "bladder_bowel",
+    "found the sofa wet, the dog knocked his water over": "bladder_bowel",
+    "the pain comes and goes without warning": "bladder_bowel",
+    "my bladder is full, going to pee now": "bladder_bowel",
+    "the live stream is gone from the app": "bladder_bowel",
+    "my bum is leaking blood from piles": "bladder_bowel",
+    "i lost control of the car on the ice": "bladder_bowel",
+    "lose feeling in my butt from sitting on the bleachers": "saddle_numbness",
+    "i walk with a limp since the knee surgery": "legs",
+    "my kids dont do what i tell them": "legs",
+    "my thighs are sore, both of them, from squats": "legs",
+    "sweating then chilled from the gym": "fever",
+    "the cat fell onto my back while i was lying down": "major_trauma",
+    "the car rolled over a curb": "major_trauma",
+    "a pillow fell on my back": "major_trauma",
+    "i fell off the bed and landed on my back on the carpet": "major_trauma",
+    "my legs are getting stronger and stronger with physio": "worsening_pain",
+    "my back is getting stronger and stronger with the exercises": "worsening_pain",
+    "nothing stops it getting better": "worsening_pain",
+    "lost my footing on the hike but did not fall, im 30": "minor_fall_fragile",
+    "the baby keeps waking me at night": "rest_night_pain",
+    "i keep waking up at night to pee": "rest_night_pain",
+    "the dog wakes me in the small hours": "rest_night_pain",
 }
