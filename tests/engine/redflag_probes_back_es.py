@@ -253,7 +253,6 @@ BACK_ES_FAMILIES: dict[str, str] = {
     'al limpiarme ahí abajo no siento y lo demás todo normal': 'saddle_numbness',
     'me atropellaron hoy y hace años me operaron de la espalda': 'major_trauma',
     'a mi esposo lo tiró la yegua anoche y en 2010 se rompió la pierna': 'major_trauma',
-<<<<<<< HEAD
     # holdout25: la orina que se va sin control, andar mojándose, "lo que no puedo es orinar", seis horas o más
     # sin orinar, sin echar ni gota (bladder_bowel)
     "a mi mamá se le sale la orina sin querer desde ayer": "bladder_bowel",
@@ -288,11 +287,9 @@ BACK_ES_FAMILIES: dict[str, str] = {
     "apenas me acuesto se me dispara el dolor de la espalda": "rest_night_pain",
     "en la cama la espalda me duele muchísimo": "rest_night_pain",
     "mi esposa se levanta llorando del dolor a medianoche": "rest_night_pain",
-=======
     # holdout25: una fiebre de ahora otra vez; peor desde ayer (debe sonar)
     "tuve fiebre el mes pasado y hoy otra vez tengo fiebre": "fever",
     "la semana pasada iba de mal en peor y desde ayer esta peor": "worsening_pain",
->>>>>>> t25-over
 }
 
 BACK_ES_LOOK_ALIKES: dict[str, str] = {
@@ -506,7 +503,6 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     # holdout23 round: el estreñimiento dicho como tal (bladder_bowel)
     'un poco estreñido por la codeína, pero ya fui al baño': 'bladder_bowel',
     'ando estítico desde que tomo las pastillas': 'bladder_bowel',
-<<<<<<< HEAD
     # holdout25: mojarse con la lluvia o los pies, no poder dormir, la gota de otra cosa, el dinero sin control
     # (bladder_bowel); la sensibilidad de los dedos (saddle_numbness)
     "ando mojándome con la lluvia": "bladder_bowel",
@@ -547,12 +543,10 @@ BACK_ES_LOOK_ALIKES: dict[str, str] = {
     "cuando me acuesto me sube la fiebre": "rest_night_pain",
     "mi hijo se despierta llorando por el dolor de oído": "rest_night_pain",
     "en vez de mejorar empeora mi humor": "worsening_pain",
-=======
     # holdout25: un desmayo en la secundaria, nunca más; una fiebre del mes pasado, ya bien; la pompa dormida en la bici
     # por minutos; iba de mal en peor, ya mejorando con la terapia
     "me desmayé en la primaria al ver sangre, nunca más": "faint_shock_abdomen",
     "tuve calentura hace dos meses por una gripa, ya estoy bien": "fever",
     "después de la bici se me duerme la pompa pero se me quita en cinco minutos": "saddle_numbness",
     "iba de mal en peor pero desde que voy al fisio ya va mejorando": "worsening_pain",
->>>>>>> t25-over
 }

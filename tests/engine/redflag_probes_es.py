@@ -180,7 +180,6 @@ ES_FAMILIES: dict[str, str] = {
     "estoy de 30 semanas y siento que el bebé está empujando hacia abajo": "labor",
     "estoy embarazada de 30 semanas y sentí que algo se reventó ahí abajo": "labor",
     "no se mueve aunque lo sacuda": "unresponsive",
-<<<<<<< HEAD
     # holdout25: irse con un difunto; la despedida y todo en orden; cuántas pastillas para no despertar; en el puente
     # pensando en aventarse; estrellar el carro contra un camión (crisis)
     "esta noche me voy con mi difunta madre": "crisis",
@@ -224,11 +223,9 @@ ES_FAMILIES: dict[str, str] = {
     "mi novio se subió a la azotea y amenaza con tirarse": "crisis",
     "ya me despedí de todos, dejé todo en orden, ya no aguanto": "crisis",
     "me voy a reunir con mi difunto padre en el cielo": "crisis",
-=======
     # holdout25: lo del mes pasado ya pasó, pero algo ahora (debe sonar)
     "el mes pasado se me hinchó la boca pero ya pasó, ahora se me cierra la garganta": "anaphylaxis",
     "hace años tuve un derrame y ahora se me está cayendo la cara otra vez": "stroke",
->>>>>>> t25-over
 }
 
 ES_LOOK_ALIKES: dict[str, str] = {
@@ -387,7 +384,6 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "mi hijo tiene 20 semanas de nacido y está empapado": "labor",
     "mi perro no se mueve aunque le grite": "unresponsive",
     "se le caen las llaves de la mano derecha cuando tiene frío": "stroke",
-<<<<<<< HEAD
     # holdout25: la visita al panteón o a misa con el difunto; la despedida antes de un viaje o de una cirugía;
     # saltar a la alberca, de alegría o al otro lado; el choque de verdad o el miedo a chocar (crisis)
     "mañana me voy con mi difunto esposo al panteón a dejarle flores": "crisis",
@@ -434,11 +430,9 @@ ES_LOOK_ALIKES: dict[str, str] = {
     "me están rasgando la ropa los perros": "tearing_pain",
     "está privado de sueño por el bebé": "unresponsive",
     "me está faltando tiempo para todo": "breathing",
-=======
     # holdout25: una reacción del mes pasado, ya pasada; la respiración cortada un momento, no la piel
     "el mes pasado se me hincharon los labios con unos camarones pero ya pasó": "anaphylaxis",
     "el año pasado se me hinchó la cara por una picadura, ya estoy bien": "anaphylaxis",
     "el susto me cortó la respiración un momento": "crisis",
     "la tos le cortó el aire un segundo": "crisis",
->>>>>>> t25-over
 }
