@@ -122,11 +122,13 @@ def denied_after(clause: str, match: re.Match[str]) -> bool:
 # A list after a negation, its first comma typed before the "or": "no fever, chills or throwing up", "sin fiebre,
 # escalofríos ni vómito" is one clause, so the denial reaches the whole list (items of one or two words, the list ends
 # in "or" / "ni"; not after a denial of something else: "not really, chills or sweats at night", "no idea, chills or
-# fever")
+# fever"; not when the next item is a statement of its own: "not eating, cant pee or poop")
 _NEGATED_LIST_COMMA = re.compile(
     r"\b((?:no|not|never|without|denies|deny|sin|ni|nunca)[ \t]+(?!(?:really|sure|idea|clue|way|kidding|joke|lie|se|"
     r"creo|lo se|mucho|tanto)\b)[^\W\d_]+(?:[ \t]+[^\W\d_]+)?),"
-    r"(?=[ \t]+[^\W\d_]+(?:[ \t]+[^\W\d_]+)?[ \t]+(?:or|nor|o|ni)[ \t]+[^\W\d_]+)", re.IGNORECASE)
+    r"(?=[ \t]+(?!(?:can'?t|cannot|couldn'?t|don'?t|doesn'?t|didn'?t|won'?t|isn'?t|i'?m|i|my|his|her|he|she|it'?s|no|"
+    r"not|never|now|but|and|y|pero|ya|me|se|le|mi|su|nos|tengo|tiene|estoy|esta)\b)"
+    r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?[ \t]+(?:or|nor|o|ni)[ \t]+[^\W\d_]+)", re.IGNORECASE)
 
 
 def list_commas_joined(text: str) -> str:

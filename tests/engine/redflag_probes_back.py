@@ -907,6 +907,9 @@ BACK_FAMILIES: dict[str, str] = {
     "the ache rouses me at 3 every night": "rest_night_pain",
     "the pain wakes him in the wee hours": "rest_night_pain",
     "she keeps waking up in the night with her back": "rest_night_pain",
+    # a negated list joined at its comma stops before a statement of its own (the list rule, negation.py)
+    "not eating, cant pee or poop": "bladder_bowel",
+    "no appetite, i cant feel my legs or my feet": "legs",
 }
 
 BACK_LOOK_ALIKES: dict[str, str] = {
