@@ -196,9 +196,14 @@ def test_server_killed_after_a_red_flag_answer_restarts_pages_once_and_resumes(t
         later = create_app(sweeper_settings(database_url, fake), clock=lambda: utc_now() + LEASE + timedelta(seconds=1))
         sweeper: Services = later.extensions["triage"]
         stack.callback(sweeper.engine.dispose)
-        # By now the restarted server's own sweep may have done some (the lease runs in real time there too).
-        reconciled = sweeper.outbox.deliver() + second.log.read_text(errors="replace").count("outbound.reconciled")
-        assert reconciled == 2
+        # By now the restarted server's own sweep may have done some (the lease runs in real time there too), or be
+        # in the middle of one (its claim held, Twilio's list being read): wait for it to log, then count.
+        swept = sweeper.outbox.deliver()
+
+        def reconciled() -> int:
+            return swept + second.log.read_text(errors="replace").count("outbound.reconciled")
+
+        assert wait_until(lambda: reconciled() >= 2, timeout=10) and reconciled() == 2
         assert all(sent(case_id) == 1 for case_id in in_flight.values())
         assert all(p.status == "sent" for p in pages(db))
         assert sent(case) == 1  # the red flag of the kill: still once
